@@ -1,0 +1,55 @@
+"""The `nylon-ring` command: a thin typer layer over the library.
+
+Each command group lives in its own module and imports the library lazily inside
+the command, so `nylon-ring gen-bindings` never pays for cookiecutter, pycparser
+or the reference host. Every :class:`~nylon_ring_sdk.errors.NylonRingError` is
+printed as one line on stderr with exit code 1.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="nylon-ring",
+    help="Bindings, scaffolding, a reference host and a conformance suite for nylon-ring plugins.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def fail(message: str, code: int = 1) -> "typer.Exit":
+    """Print a one-line error and return the Exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _register() -> None:
+    from . import gen  # noqa: F401
+    for optional in ("host", "conformance", "scaffold", "bench"):
+        try:
+            __import__(f"{__name__}.{optional}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{optional}":
+                raise
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from ..errors import NylonRingError
+
+    try:
+        app()
+    except NylonRingError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,84 @@
+"""Finding compilers: the system's, or the Zig toolchain from the `ziglang` package.
+
+`zig cc`/`zig c++` are full C/C++ compilers and cross-compilers, so a machine with
+nothing but Python can still build C, C++ and Zig plugins, the host shim and the
+benchmark harness.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ToolchainMissing
+
+
+@lru_cache(maxsize=None)
+def zig_command() -> list[str] | None:
+    """The argv prefix that runs zig: the ziglang package's binary, else a `zig` on PATH."""
+    try:
+        import ziglang  # noqa: F401  (only to locate the package)
+
+        exe = Path(ziglang.__file__).parent / ("zig.exe" if os.name == "nt" else "zig")
+        if exe.is_file():
+            return [str(exe)]
+    except ImportError:
+        pass
+    found = shutil.which("zig")
+    return [found] if found else None
+
+
+def require_zig() -> list[str]:
+    cmd = zig_command()
+    if cmd is None:
+        raise ToolchainMissing("zig not found (expected the `ziglang` Python package: pip install ziglang)")
+    return cmd
+
+
+def c_compiler(prefer_zig: bool = False, cxx: bool = False) -> list[str]:
+    """argv prefix of a C (or C++) compiler: $CC/$CXX, cc/c++, gcc/g++, clang, else `zig cc`."""
+    if not prefer_zig:
+        env = os.environ.get("CXX" if cxx else "CC")
+        if env:
+            return env.split()
+        names = ("c++", "g++", "clang++") if cxx else ("cc", "gcc", "clang")
+        for name in names:
+            found = shutil.which(name)
+            if found:
+                return [found]
+    zig = zig_command()
+    if zig is None:
+        raise ToolchainMissing("no C compiler found (expected cc/gcc/clang on PATH or the `ziglang` package)")
+    return [*zig, "c++" if cxx else "cc"]
+
+
+def shared_library_suffix(target: str | None = None) -> str:
+    """`.so`, `.dylib` or `.dll` for a target triple (default: this machine)."""
+    probe = target or sys.platform
+    if "windows" in probe or probe.startswith("win"):
+        return ".dll"
+    if "macos" in probe or "darwin" in probe:
+        return ".dylib"
+    return ".so"
+
+
+def which(tool: str) -> str | None:
+    return shutil.which(tool)
+
+
+def run(cmd: list[str], cwd: str | Path | None = None, env: dict | None = None,
+        timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run a build step capturing output (text)."""
+    return subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, capture_output=True, text=True)
+
+
+def cache_dir() -> Path:
+    """Where compiled helpers (host shim, bench harness) are cached per version."""
+    base = os.environ.get("NYLON_RING_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    path = Path(base) / "nylon-ring" if not os.environ.get("NYLON_RING_CACHE") else Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

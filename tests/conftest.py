@@ -1,0 +1,64 @@
+"""Shared test helpers: toolchain gating, golden files, the zig command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+REQUIRE = os.environ.get("NYLON_RING_REQUIRE_TOOLCHAINS") == "1"
+UPDATE = os.environ.get("NYLON_RING_UPDATE_GOLDEN") == "1"
+
+
+def need_tool(name: str) -> str:
+    """Path of a tool on PATH; skip the test when missing, fail under NYLON_RING_REQUIRE_TOOLCHAINS=1."""
+    found = shutil.which(name)
+    if found:
+        return found
+    message = f"toolchain '{name}' not installed"
+    if REQUIRE:
+        pytest.fail(message + " (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
+    pytest.skip(message)
+
+
+def need_zig() -> list[str]:
+    """argv prefix for the ziglang package's zig."""
+    from nylon_ring_sdk.toolchain import zig_command
+
+    cmd = zig_command()
+    if cmd is None:
+        if REQUIRE:
+            pytest.fail("zig (ziglang package) not installed (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
+        pytest.skip("zig (ziglang package) not installed")
+    return cmd
+
+
+def assert_golden(name: str, content: str) -> None:
+    """Compare with tests/golden/<name>; NYLON_RING_UPDATE_GOLDEN=1 rewrites it."""
+    path = GOLDEN / name
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        return
+    if not path.exists():
+        pytest.fail(f"golden file {path} missing; create it with NYLON_RING_UPDATE_GOLDEN=1 pytest {sys.argv[-1] if sys.argv else ''}".strip())
+    expected = path.read_text(encoding="utf-8")
+    if expected != content:
+        import difflib
+
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), content.splitlines(True),
+                                            f"golden/{name}", "generated", n=2))
+        pytest.fail(f"generated output differs from tests/golden/{name}; if the change is intended, "
+                    f"regenerate with NYLON_RING_UPDATE_GOLDEN=1 python -m pytest tests\n{diff[:4000]}")
+
+
+@pytest.fixture(scope="session")
+def schema():
+    from nylon_ring_sdk.schema import load_default
+
+    return load_default()
