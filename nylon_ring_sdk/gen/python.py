@@ -48,13 +48,17 @@ def enum_member(value: str) -> str:
 
 
 def view(schema: Schema) -> dict:
+    # Struct classes are declared empty first and get `_fields_` in value order, so
+    # pointers may refer to any struct (even itself) and function types may take
+    # structs by value.
+    stubs = [{"name": s.name, "doc": doc_lines(s.doc, 84)} for s in schema.structs]
     items = []
-    for item in schema.items_in_order(through_pointers=True):
+    for item in schema.items_in_order():
         if isinstance(item, Enum):
             items.append({"kind": "enum", "name": item.name, "doc": doc_lines(item.doc, 84),
                           "members": [{"name": enum_member(v.name), "value": v.value} for v in item.values]})
         elif isinstance(item, Struct):
-            items.append({"kind": "struct", "name": item.name, "doc": doc_lines(item.doc, 84),
+            items.append({"kind": "struct", "name": item.name,
                           "fields": [{"name": escape("python", f.name), "ctype": ctype(schema, f.type)}
                                      for f in item.fields]})
         else:
@@ -80,6 +84,7 @@ def view(schema: Schema) -> dict:
         "abi_version": schema.version,
         "constants": [{"name": c.name, "value": c.value, "doc": " ".join(c.doc.split())} for c in schema.constants],
         "items": items,
+        "stubs": stubs,
         "layouts": layouts,
         "probe": probe,
         "data_models": list(DATA_MODELS),

@@ -28,6 +28,44 @@ LAYOUT_PROBE_SYMBOL = "nylon_ring_layout_probe_v1"
 SET_HOST_EXT_SYMBOL = "nylon_ring_set_host_ext_v1"
 
 
+class NrStr(ctypes.Structure):
+    """Borrowed UTF-8 string view; valid only for the duration of the call that passes it."""
+
+
+class NrBytes(ctypes.Structure):
+    """Borrowed byte slice view; the receiver copies what it keeps beyond the call."""
+
+
+class NrHeader(ctypes.Structure):
+    """One HTTP-style header: a key and a value."""
+
+
+class NrRequest(ctypes.Structure):
+    """Request metadata passed to handle(); HTTP-centric but protocol-neutral."""
+
+
+class NrHostVTable(ctypes.Structure):
+    """Callbacks the host gives the plugin in init()."""
+
+
+class NrHostExt(ctypes.Structure):
+    """Optional host extension: per-sid state, dropped by the host when the sid completes."""
+
+
+class NrPluginVTable(ctypes.Structure):
+    """The plugin's entry points, in ABI order; every slot may be NULL except init and one
+    of handle/handle_raw."""
+
+
+class NrPluginInfo(ctypes.Structure):
+    """What nylon_ring_get_plugin_v1() returns: identity, context and vtable of the plugin."""
+
+
+class NrLayoutProbe(ctypes.Structure):
+    """Sizes, alignments and field offsets as the plugin's own compiler laid them out: for
+    each struct in schema order, its size, its alignment, then the offset of each field."""
+
+
 class NrStatus(enum.IntEnum):
     """Outcome of a call or of one result frame."""
 
@@ -38,57 +76,42 @@ class NrStatus(enum.IntEnum):
     STREAM_END = 4
 
 
-class NrStr(ctypes.Structure):
-    """Borrowed UTF-8 string view; valid only for the duration of the call that passes it."""
-
-    _fields_ = [
-        ("ptr", ctypes.c_void_p),
-        ("len", ctypes.c_uint32),
-    ]
+NrStr._fields_ = [
+    ("ptr", ctypes.c_void_p),
+    ("len", ctypes.c_uint32),
+]
 
 
-class NrBytes(ctypes.Structure):
-    """Borrowed byte slice view; the receiver copies what it keeps beyond the call."""
-
-    _fields_ = [
-        ("ptr", ctypes.c_void_p),
-        ("len", ctypes.c_uint64),
-    ]
+NrBytes._fields_ = [
+    ("ptr", ctypes.c_void_p),
+    ("len", ctypes.c_uint64),
+]
 
 
-class NrHeader(ctypes.Structure):
-    """One HTTP-style header: a key and a value."""
-
-    _fields_ = [
-        ("key", NrStr),
-        ("value", NrStr),
-    ]
+NrHeader._fields_ = [
+    ("key", NrStr),
+    ("value", NrStr),
+]
 
 
-class NrRequest(ctypes.Structure):
-    """Request metadata passed to handle(); HTTP-centric but protocol-neutral."""
-
-    _fields_ = [
-        ("path", NrStr),
-        ("method", NrStr),
-        ("query", NrStr),
-        ("headers", ctypes.POINTER(NrHeader)),
-        ("headers_len", ctypes.c_uint32),
-        ("_reserved0", ctypes.c_uint32),
-        ("_reserved1", ctypes.c_uint64),
-    ]
+NrRequest._fields_ = [
+    ("path", NrStr),
+    ("method", NrStr),
+    ("query", NrStr),
+    ("headers", ctypes.POINTER(NrHeader)),
+    ("headers_len", ctypes.c_uint32),
+    ("_reserved0", ctypes.c_uint32),
+    ("_reserved1", ctypes.c_uint64),
+]
 
 
 #: Delivers one result frame for a stream id; callable from any thread. The payload is borrowed for the call: the host copies it.
 NrSendResultFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32, NrBytes)
 
 
-class NrHostVTable(ctypes.Structure):
-    """Callbacks the host gives the plugin in init()."""
-
-    _fields_ = [
-        ("send_result", NrSendResultFn),
-    ]
+NrHostVTable._fields_ = [
+    ("send_result", NrSendResultFn),
+]
 
 
 #: Stores a value under key in the per-sid state; returns a view of the stored copy.
@@ -99,13 +122,10 @@ NrSetStateFn = ctypes.CFUNCTYPE(NrBytes, ctypes.c_void_p, ctypes.c_uint64, NrStr
 NrGetStateFn = ctypes.CFUNCTYPE(NrBytes, ctypes.c_void_p, ctypes.c_uint64, NrStr)
 
 
-class NrHostExt(ctypes.Structure):
-    """Optional host extension: per-sid state, dropped by the host when the sid completes."""
-
-    _fields_ = [
-        ("set_state", NrSetStateFn),
-        ("get_state", NrGetStateFn),
-    ]
+NrHostExt._fields_ = [
+    ("set_state", NrSetStateFn),
+    ("get_state", NrGetStateFn),
+]
 
 
 #: Initialises the plugin and stores the host callbacks; anything but Ok is a load error.
@@ -132,42 +152,31 @@ NrStreamDataFn = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uin
 NrStreamCloseFn = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint64)
 
 
-class NrPluginVTable(ctypes.Structure):
-    """The plugin's entry points, in ABI order; every slot may be NULL except init and one
-    of handle/handle_raw."""
-
-    _fields_ = [
-        ("init", NrInitFn),
-        ("handle", NrHandleFn),
-        ("handle_raw", NrHandleRawFn),
-        ("shutdown", NrShutdownFn),
-        ("stream_data", NrStreamDataFn),
-        ("stream_close", NrStreamCloseFn),
-    ]
+NrPluginVTable._fields_ = [
+    ("init", NrInitFn),
+    ("handle", NrHandleFn),
+    ("handle_raw", NrHandleRawFn),
+    ("shutdown", NrShutdownFn),
+    ("stream_data", NrStreamDataFn),
+    ("stream_close", NrStreamCloseFn),
+]
 
 
-class NrPluginInfo(ctypes.Structure):
-    """What nylon_ring_get_plugin_v1() returns: identity, context and vtable of the plugin."""
-
-    _fields_ = [
-        ("abi_version", ctypes.c_uint32),
-        ("struct_size", ctypes.c_uint32),
-        ("name", NrStr),
-        ("version", NrStr),
-        ("plugin_ctx", ctypes.c_void_p),
-        ("vtable", ctypes.POINTER(NrPluginVTable)),
-    ]
+NrPluginInfo._fields_ = [
+    ("abi_version", ctypes.c_uint32),
+    ("struct_size", ctypes.c_uint32),
+    ("name", NrStr),
+    ("version", NrStr),
+    ("plugin_ctx", ctypes.c_void_p),
+    ("vtable", ctypes.POINTER(NrPluginVTable)),
+]
 
 
-class NrLayoutProbe(ctypes.Structure):
-    """Sizes, alignments and field offsets as the plugin's own compiler laid them out: for
-    each struct in schema order, its size, its alignment, then the offset of each field."""
-
-    _fields_ = [
-        ("probe_version", ctypes.c_uint32),
-        ("count", ctypes.c_uint32),
-        ("values", ctypes.c_void_p),
-    ]
+NrLayoutProbe._fields_ = [
+    ("probe_version", ctypes.c_uint32),
+    ("count", ctypes.c_uint32),
+    ("values", ctypes.c_void_p),
+]
 
 
 #: Signature of the entry symbol.

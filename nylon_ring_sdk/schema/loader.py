@@ -43,8 +43,9 @@ class _Ctx:
         header_idx = None
         # Longest table header that is a prefix of the key path.
         for n in range(len(parts), 0, -1):
-            header = ".".join(p for p in parts[:n] if not p.startswith("["))
-            pattern = re.compile(r"^\s*\[\s*" + re.escape(header) + r"\s*\]\s*(#.*)?$")
+            names = [p for p in parts[:n] if not p.startswith("[")]
+            header = r"\s*\.\s*".join('"?' + re.escape(p) + '"?' for p in names)
+            pattern = re.compile(r"^\s*\[\s*" + header + r"\s*(\]|\.)")
             for i, line in enumerate(self.lines):
                 if pattern.match(line):
                     header_idx, rest = i, parts[n:]

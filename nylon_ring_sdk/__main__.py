@@ -1,0 +1,5 @@
+"""`python -m nylon_ring_sdk` runs the `nylon-ring` command."""
+
+from .cli import main
+
+main()

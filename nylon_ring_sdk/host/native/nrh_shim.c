@@ -1,0 +1,603 @@
+/*
+ * nrh_shim: the native half of the nylon-ring reference host.
+ *
+ * Why it exists: the ABI's set_state/get_state callbacks return NrBytes by value,
+ * which a ctypes callback cannot do, and send_result may arrive on any foreign
+ * thread at any time, including after the Python side gave up on a call. Doing
+ * the callbacks in C keeps them safe (no Python on a plugin thread, no GIL) and
+ * fast: a synchronous raw call is a single foreign call from Python.
+ *
+ * Model: every request gets a session keyed by its sid. send_result copies the
+ * frame into the session's queue; Python pops frames with nrh_call/nrh_next.
+ * Anything the protocol forbids (a frame for a sid that is unknown, finished,
+ * rejected, after a terminal frame or after shutdown) is appended to the
+ * violation log instead of being delivered. A host is never freed: a plugin
+ * thread may still hold host_ctx after everything else is gone.
+ *
+ * Built on first use from this file and the generated nylon_ring.h.
+ */
+#define _GNU_SOURCE
+#include "nylon_ring.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <errno.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#define NRH_API __attribute__((visibility("default")))
+
+#define NRH_BUCKETS 4096u
+#define NRH_TOMBS 65536u
+#define NRH_MAX_VIOLATIONS 65536u
+#define NRH_INLINE 4096u
+
+/* session modes (bit flags passed by Python) */
+#define NRH_MODE_UNARY 1u  /* the first frame is terminal, whatever its status */
+#define NRH_MODE_NOTIFY 2u /* call the notify hook after each frame (asyncio) */
+
+/* return codes of nrh_call / nrh_next */
+#define NRH_FRAME 0u    /* out holds a frame */
+#define NRH_PENDING 1u  /* accepted; no frame yet */
+#define NRH_REJECTED 2u /* handle returned non-Ok; out.handle_status says which */
+#define NRH_TIMEOUT 3u  /* no frame within the timeout */
+#define NRH_GONE 4u     /* no such session (finished or detached) */
+#define NRH_CLOSED 5u   /* the host was shut down while waiting */
+#define NRH_NO_SLOT 6u  /* the vtable slot needed is NULL */
+
+/* violation kinds (mirrored in Python) */
+enum {
+    NRH_V_UNKNOWN_SID = 1,      /* sid never issued by this host */
+    NRH_V_AFTER_TERMINAL = 2,   /* frame after the sid's terminal frame */
+    NRH_V_REJECTED_SID = 3,     /* frame for a sid whose handle returned non-Ok */
+    NRH_V_FINISHED_SID = 4,     /* frame for a sid finished long ago */
+    NRH_V_AFTER_SHUTDOWN = 5,   /* frame after shutdown returned */
+    NRH_V_INVALID_STATUS = 6,   /* status outside the NrStatus enum (delivered as terminal) */
+    NRH_V_NULL_PAYLOAD = 7,     /* NULL payload pointer with a non-zero length (delivered empty) */
+    NRH_V_STATE_NO_SID = 8,     /* set_state/get_state for a sid that is not running */
+    NRH_V_STATE_BAD_ARG = 9,    /* set_state/get_state with a NULL pointer and non-zero length */
+    NRH_V_NULL_HOST_CTX = 10,   /* never recorded (nowhere to record it); reserved */
+    NRH_V_OUT_OF_MEMORY = 11,   /* a frame could not be copied */
+};
+
+enum { NRH_TOMB_COMPLETED = 1, NRH_TOMB_REJECTED = 2 };
+
+typedef struct nrh_frame {
+    struct nrh_frame *next;
+    uint64_t seq, tid, t_ns, len;
+    uint32_t status, terminal;
+    uint8_t data[];
+} nrh_frame;
+
+typedef struct nrh_kv {
+    struct nrh_kv *next;
+    uint8_t *key;
+    uint8_t *val;
+    uint64_t vlen;
+    uint32_t klen;
+} nrh_kv;
+
+typedef struct nrh_session {
+    struct nrh_session *next;
+    uint64_t sid;
+    uint32_t mode;
+    uint32_t in_handle, terminated, detached, waiting;
+    uint64_t frames; /* frames received (including dropped ones while detached) */
+    nrh_frame *head, *tail;
+    nrh_kv *state;
+    pthread_cond_t cond;
+} nrh_session;
+
+typedef struct {
+    uint64_t sid;
+    uint32_t kind;
+} nrh_tomb;
+
+/* One protocol violation; read by Python with the same layout. */
+typedef struct {
+    uint64_t sid, seq, tid, t_ns, size;
+    uint32_t kind, status;
+} nrh_violation;
+
+/* What nrh_call/nrh_next hand back; Python reads it with struct.unpack_from. */
+typedef struct {
+    uint64_t sid, handle_ns, len, tid, t_ns, seq;
+    const uint8_t *data;
+    void *held; /* frame whose payload `data` points into; freed by the next fill */
+    uint32_t handle_status, status, terminal, code;
+    uint8_t inline_buf[NRH_INLINE];
+} nrh_out;
+
+typedef void (*nrh_notify_fn)(uint64_t sid);
+
+typedef struct nrh_host {
+    /* host_ctx compatibility: seed-era Rust plugins read a `const NrHostExt *` at byte 48. */
+    uint8_t reserved_prefix[48];
+    const NrHostExt *seed_ext;
+    NrHostVTable vtable;
+    NrHostExt ext;
+    pthread_mutex_t lock;
+    void *plugin_ctx;
+    NrPluginVTable plugin;
+    nrh_notify_fn notify;
+    uint64_t last_sid, seq, live_sessions, state_entries, violations_dropped;
+    uint32_t shut, shutdown_called;
+    nrh_session *buckets[NRH_BUCKETS];
+    nrh_tomb tombs[NRH_TOMBS];
+    nrh_violation *violations;
+    uint64_t violation_count;
+} nrh_host;
+
+_Static_assert(offsetof(nrh_host, seed_ext) == 48, "host_ctx offset 48 must hold the NrHostExt pointer");
+
+static uint64_t nrh_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t nrh_tid(void) {
+#if defined(__linux__)
+    return (uint64_t)syscall(SYS_gettid);
+#elif defined(__APPLE__)
+    uint64_t id = 0;
+    pthread_threadid_np(NULL, &id);
+    return id;
+#else
+    return (uint64_t)(uintptr_t)pthread_self();
+#endif
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+static nrh_session *nrh_find(nrh_host *h, uint64_t sid) {
+    nrh_session *s = h->buckets[sid & (NRH_BUCKETS - 1)];
+    while (s && s->sid != sid) s = s->next;
+    return s;
+}
+
+static void nrh_unlink(nrh_host *h, nrh_session *s) {
+    nrh_session **at = &h->buckets[s->sid & (NRH_BUCKETS - 1)];
+    while (*at && *at != s) at = &(*at)->next;
+    if (*at) *at = s->next;
+    h->live_sessions--;
+}
+
+static void nrh_drop_state(nrh_host *h, nrh_session *s) {
+    nrh_kv *kv = s->state;
+    while (kv) {
+        nrh_kv *next = kv->next;
+        free(kv->key);
+        free(kv->val);
+        free(kv);
+        h->state_entries--;
+        kv = next;
+    }
+    s->state = NULL;
+}
+
+static void nrh_free_frames(nrh_session *s) {
+    nrh_frame *f = s->head;
+    while (f) {
+        nrh_frame *next = f->next;
+        free(f);
+        f = next;
+    }
+    s->head = s->tail = NULL;
+}
+
+/* Remove a session for good and remember how it ended. Lock held. */
+static void nrh_retire(nrh_host *h, nrh_session *s, uint32_t tomb_kind) {
+    nrh_unlink(h, s);
+    nrh_tomb *t = &h->tombs[s->sid & (NRH_TOMBS - 1)];
+    t->sid = s->sid;
+    t->kind = tomb_kind;
+    nrh_drop_state(h, s);
+    nrh_free_frames(s);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}
+
+static void nrh_violate(nrh_host *h, uint64_t sid, uint32_t kind, uint32_t status, uint64_t size,
+                        uint64_t tid, uint64_t t_ns) {
+    if (h->violation_count >= NRH_MAX_VIOLATIONS) {
+        h->violations_dropped++;
+        return;
+    }
+    nrh_violation *v = &h->violations[h->violation_count++];
+    v->sid = sid;
+    v->seq = ++h->seq;
+    v->tid = tid;
+    v->t_ns = t_ns;
+    v->size = size;
+    v->kind = kind;
+    v->status = status;
+}
+
+/* Why a frame for a sid with no live session is wrong. Lock held. */
+static uint32_t nrh_classify_missing(nrh_host *h, uint64_t sid) {
+    if (sid == 0 || sid > h->last_sid) return NRH_V_UNKNOWN_SID;
+    nrh_tomb *t = &h->tombs[sid & (NRH_TOMBS - 1)];
+    if (t->sid == sid) return t->kind == NRH_TOMB_REJECTED ? NRH_V_REJECTED_SID : NRH_V_AFTER_TERMINAL;
+    return NRH_V_FINISHED_SID;
+}
+
+/* ------------------------------------------------------------------ callbacks */
+
+static nrh_frame *nrh_copy_frame(uint32_t status, const uint8_t *ptr, uint64_t len, uint64_t tid, uint64_t t_ns) {
+    nrh_frame *f = (nrh_frame *)malloc(sizeof(nrh_frame) + (size_t)len);
+    if (!f) return NULL;
+    f->next = NULL;
+    f->len = len;
+    f->tid = tid;
+    f->t_ns = t_ns;
+    f->status = status;
+    f->terminal = 0;
+    if (len) memcpy(f->data, ptr, (size_t)len);
+    return f;
+}
+
+/* Lock held: append a frame to a live session, or account for it on a detached one. */
+static void nrh_deliver(nrh_host *h, nrh_session *s, nrh_frame *f, uint32_t status) {
+    uint32_t terminal = (s->mode & NRH_MODE_UNARY) || status != NR_STATUS_OK;
+    s->frames++;
+    if (terminal) {
+        s->terminated = 1;
+        nrh_drop_state(h, s);
+    }
+    if (s->detached) {
+        free(f);
+        if (terminal && !s->in_handle) nrh_retire(h, s, NRH_TOMB_COMPLETED);
+        return;
+    }
+    f->terminal = terminal;
+    f->seq = ++h->seq;
+    if (s->tail) s->tail->next = f; else s->head = f;
+    s->tail = f;
+    if (s->waiting) pthread_cond_signal(&s->cond);
+}
+
+static void nrh_send_result(void *host_ctx, uint64_t sid, NrStatus status, NrBytes payload) {
+    nrh_host *h = (nrh_host *)host_ctx;
+    if (!h) return;
+    uint64_t t_ns = nrh_now(), tid = nrh_tid();
+    int null_payload = payload.ptr == NULL && payload.len != 0;
+    uint64_t len = null_payload ? 0 : payload.len;
+    nrh_frame *f = nrh_copy_frame(status, payload.ptr, len, tid, t_ns);
+    nrh_notify_fn notify = NULL;
+    pthread_mutex_lock(&h->lock);
+    nrh_session *s = h->shut ? NULL : nrh_find(h, sid);
+    uint32_t kind = h->shut ? NRH_V_AFTER_SHUTDOWN
+                  : !s ? nrh_classify_missing(h, sid)
+                  : s->terminated ? NRH_V_AFTER_TERMINAL
+                  : !f ? NRH_V_OUT_OF_MEMORY : 0;
+    if (kind) {
+        nrh_violate(h, sid, kind, status, payload.len, tid, t_ns);
+        free(f);
+    } else {
+        if (null_payload) nrh_violate(h, sid, NRH_V_NULL_PAYLOAD, status, payload.len, tid, t_ns);
+        if (status > NR_STATUS_STREAM_END) nrh_violate(h, sid, NRH_V_INVALID_STATUS, status, len, tid, t_ns);
+        if (s->mode & NRH_MODE_NOTIFY) notify = h->notify;
+        nrh_deliver(h, s, f, status);
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (notify) notify(sid);
+}
+
+/* Lock held: the live session holding per-sid state, or NULL (recorded as a violation). */
+static nrh_session *nrh_state_session(nrh_host *h, uint64_t sid, NrStr key) {
+    uint64_t t_ns = nrh_now();
+    if (key.ptr == NULL && key.len != 0) {
+        nrh_violate(h, sid, NRH_V_STATE_BAD_ARG, 0, key.len, nrh_tid(), t_ns);
+        return NULL;
+    }
+    nrh_session *s = h->shut ? NULL : nrh_find(h, sid);
+    if (!s || s->terminated) {
+        nrh_violate(h, sid, NRH_V_STATE_NO_SID, 0, key.len, nrh_tid(), t_ns);
+        return NULL;
+    }
+    return s;
+}
+
+static nrh_kv *nrh_kv_find(nrh_session *s, NrStr key) {
+    for (nrh_kv *kv = s->state; kv; kv = kv->next)
+        if (kv->klen == key.len && (key.len == 0 || memcmp(kv->key, key.ptr, key.len) == 0)) return kv;
+    return NULL;
+}
+
+static uint8_t *nrh_dup(const uint8_t *ptr, uint64_t len) {
+    uint8_t *copy = (uint8_t *)malloc(len ? (size_t)len : 1);
+    if (copy && len) memcpy(copy, ptr, (size_t)len);
+    return copy;
+}
+
+static NrBytes nrh_set_state(void *host_ctx, uint64_t sid, NrStr key, NrBytes value) {
+    NrBytes out = {NULL, 0};
+    nrh_host *h = (nrh_host *)host_ctx;
+    if (!h) return out;
+    pthread_mutex_lock(&h->lock);
+    nrh_session *s = nrh_state_session(h, sid, key);
+    if (s && value.ptr == NULL && value.len != 0) {
+        nrh_violate(h, sid, NRH_V_STATE_BAD_ARG, 0, value.len, nrh_tid(), nrh_now());
+        s = NULL;
+    }
+    uint8_t *val = s ? nrh_dup(value.ptr, value.len) : NULL;
+    nrh_kv *kv = val ? nrh_kv_find(s, key) : NULL;
+    if (val && !kv) {
+        kv = (nrh_kv *)calloc(1, sizeof(nrh_kv));
+        uint8_t *k = kv ? nrh_dup(key.ptr, key.len) : NULL;
+        if (!k) {
+            free(kv);
+            kv = NULL;
+        } else {
+            kv->key = k;
+            kv->klen = key.len;
+            kv->next = s->state;
+            s->state = kv;
+            h->state_entries++;
+        }
+    }
+    if (kv) {
+        free(kv->val);
+        kv->val = val;
+        kv->vlen = value.len;
+        out.ptr = kv->val;
+        out.len = kv->vlen;
+    } else {
+        free(val);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return out;
+}
+
+static NrBytes nrh_get_state(void *host_ctx, uint64_t sid, NrStr key) {
+    NrBytes out = {NULL, 0};
+    nrh_host *h = (nrh_host *)host_ctx;
+    if (!h) return out;
+    pthread_mutex_lock(&h->lock);
+    nrh_session *s = nrh_state_session(h, sid, key);
+    nrh_kv *kv = s ? nrh_kv_find(s, key) : NULL;
+    if (kv) {
+        out.ptr = kv->val;
+        out.len = kv->vlen;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return out;
+}
+
+/* ------------------------------------------------------------------ Python API */
+
+NRH_API nrh_host *nrh_host_new(int offer_state) {
+    nrh_host *h = (nrh_host *)calloc(1, sizeof(nrh_host));
+    if (!h) return NULL;
+    h->violations = (nrh_violation *)calloc(NRH_MAX_VIOLATIONS, sizeof(nrh_violation));
+    if (!h->violations) {
+        free(h);
+        return NULL;
+    }
+    pthread_mutex_init(&h->lock, NULL);
+    h->vtable.send_result = nrh_send_result;
+    h->ext.set_state = nrh_set_state;
+    h->ext.get_state = nrh_get_state;
+    h->seed_ext = offer_state ? &h->ext : NULL;
+    return h;
+}
+
+NRH_API const NrHostVTable *nrh_host_vtable(nrh_host *h) { return &h->vtable; }
+NRH_API const NrHostExt *nrh_host_ext(nrh_host *h) { return &h->ext; }
+
+/* Copy the validated plugin vtable: later calls go through the copy. */
+NRH_API void nrh_bind(nrh_host *h, void *plugin_ctx, const NrPluginVTable *vt) {
+    h->plugin_ctx = plugin_ctx;
+    h->plugin = *vt;
+}
+
+NRH_API void nrh_set_notify(nrh_host *h, nrh_notify_fn fn) {
+    pthread_mutex_lock(&h->lock);
+    h->notify = fn;
+    pthread_mutex_unlock(&h->lock);
+}
+
+NRH_API uint32_t nrh_init(nrh_host *h) {
+    return h->plugin.init(h->plugin_ctx, h, &h->vtable);
+}
+
+/* Call the plugin's shutdown once; from then on every frame is a violation. */
+NRH_API void nrh_shutdown(nrh_host *h) {
+    pthread_mutex_lock(&h->lock);
+    uint32_t first = !h->shutdown_called;
+    h->shutdown_called = 1;
+    pthread_mutex_unlock(&h->lock);
+    if (first && h->plugin.shutdown) h->plugin.shutdown(h->plugin_ctx);
+    pthread_mutex_lock(&h->lock);
+    h->shut = 1;
+    h->notify = NULL;
+    for (uint32_t b = 0; b < NRH_BUCKETS; b++)
+        for (nrh_session *s = h->buckets[b]; s; s = s->next)
+            if (s->waiting) pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Lock held: move the head frame into out (inline when small). */
+static void nrh_pop(nrh_session *s, nrh_out *out) {
+    nrh_frame *f = s->head;
+    s->head = f->next;
+    if (!s->head) s->tail = NULL;
+    free(out->held);
+    out->held = NULL;
+    out->len = f->len;
+    out->tid = f->tid;
+    out->t_ns = f->t_ns;
+    out->seq = f->seq;
+    out->status = f->status;
+    out->terminal = f->terminal;
+    if (f->len <= NRH_INLINE) {
+        if (f->len) memcpy(out->inline_buf, f->data, (size_t)f->len);
+        out->data = out->inline_buf;
+        free(f);
+    } else {
+        out->data = f->data;
+        out->held = f;
+    }
+}
+
+/* Lock held: pop one frame and retire the session once its terminal frame is out. */
+static uint32_t nrh_take(nrh_host *h, nrh_session *s, nrh_out *out) {
+    nrh_pop(s, out);
+    if (out->terminal && !s->head) nrh_retire(h, s, NRH_TOMB_COMPLETED);
+    out->code = NRH_FRAME;
+    return NRH_FRAME;
+}
+
+static nrh_session *nrh_open(nrh_host *h, uint32_t mode, uint64_t *sid_out) {
+    nrh_session *s = (nrh_session *)calloc(1, sizeof(nrh_session));
+    if (!s) return NULL;
+    pthread_cond_init(&s->cond, NULL);
+    s->mode = mode;
+    s->in_handle = 1;
+    pthread_mutex_lock(&h->lock);
+    s->sid = ++h->last_sid;
+    nrh_session **bucket = &h->buckets[s->sid & (NRH_BUCKETS - 1)];
+    s->next = *bucket;
+    *bucket = s;
+    h->live_sessions++;
+    pthread_mutex_unlock(&h->lock);
+    *sid_out = s->sid;
+    return s;
+}
+
+/* Lock held: handle returned non-Ok; frames it sent anyway are violations. */
+static void nrh_reject(nrh_host *h, nrh_session *s) {
+    for (nrh_frame *f = s->head; f; f = f->next)
+        nrh_violate(h, s->sid, NRH_V_REJECTED_SID, f->status, f->len, f->tid, f->t_ns);
+    nrh_retire(h, s, NRH_TOMB_REJECTED);
+}
+
+/*
+ * Start a request: raw != 0 uses handle_raw (req ignored), else handle with req
+ * (which may be NULL on purpose). Returns NRH_FRAME when a frame already arrived
+ * (the synchronous fast path), NRH_PENDING, NRH_REJECTED or NRH_NO_SLOT.
+ */
+NRH_API uint32_t nrh_call(nrh_host *h, uint32_t raw, uint32_t mode, const uint8_t *entry, uint32_t entry_len,
+                          const NrRequest *req, const uint8_t *payload, uint64_t payload_len, nrh_out *out) {
+    NrStr e = {entry, entry_len};
+    NrBytes p = {payload, payload_len};
+    if (raw ? !h->plugin.handle_raw : !h->plugin.handle) return out->code = NRH_NO_SLOT;
+    uint64_t sid;
+    nrh_session *s = nrh_open(h, mode, &sid);
+    if (!s) return out->code = NRH_GONE;
+    uint64_t t0 = nrh_now();
+    NrStatus st = raw ? h->plugin.handle_raw(h->plugin_ctx, e, sid, p)
+                      : h->plugin.handle(h->plugin_ctx, e, sid, req, p);
+    out->handle_ns = nrh_now() - t0;
+    out->sid = sid;
+    out->handle_status = st;
+    uint32_t code = NRH_PENDING;
+    pthread_mutex_lock(&h->lock);
+    s->in_handle = 0;
+    if (st != NR_STATUS_OK) {
+        nrh_reject(h, s);
+        code = NRH_REJECTED;
+    } else if (s->head) {
+        code = nrh_take(h, s, out);
+    } else if (s->detached && s->terminated) {
+        nrh_retire(h, s, NRH_TOMB_COMPLETED);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return out->code = code;
+}
+
+static void nrh_deadline(struct timespec *ts, uint64_t timeout_ns) {
+    clock_gettime(CLOCK_REALTIME, ts);
+    uint64_t ns = (uint64_t)ts->tv_nsec + timeout_ns % 1000000000ull;
+    ts->tv_sec += (time_t)(timeout_ns / 1000000000ull + ns / 1000000000ull);
+    ts->tv_nsec = (long)(ns % 1000000000ull);
+}
+
+/* Wait up to timeout_ns for the next frame of sid. */
+NRH_API uint32_t nrh_next(nrh_host *h, uint64_t sid, uint64_t timeout_ns, nrh_out *out) {
+    struct timespec deadline;
+    int deadline_set = 0;
+    uint32_t code = NRH_TIMEOUT;
+    pthread_mutex_lock(&h->lock);
+    nrh_session *s = nrh_find(h, sid);
+    while (s && !s->head && !h->shut && timeout_ns) {
+        if (!deadline_set) {
+            nrh_deadline(&deadline, timeout_ns);
+            deadline_set = 1;
+        }
+        s->waiting++;
+        int rc = pthread_cond_timedwait(&s->cond, &h->lock, &deadline);
+        s->waiting--;
+        if (rc == ETIMEDOUT) break;
+    }
+    if (!s) code = NRH_GONE;
+    else if (s->head) code = nrh_take(h, s, out);
+    else if (h->shut) code = NRH_CLOSED;
+    pthread_mutex_unlock(&h->lock);
+    return out->code = code;
+}
+
+/*
+ * The consumer of sid is gone (timeout, abandoned iterator): keep tracking the
+ * protocol on it, but stop storing payloads. Its state stays until its terminal
+ * frame, because the plugin may still be working with it.
+ */
+NRH_API void nrh_detach(nrh_host *h, uint64_t sid) {
+    pthread_mutex_lock(&h->lock);
+    nrh_session *s = nrh_find(h, sid);
+    if (s && !s->in_handle) {
+        nrh_free_frames(s);
+        if (s->terminated) nrh_retire(h, s, NRH_TOMB_COMPLETED);
+        else s->detached = 1;
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+NRH_API uint32_t nrh_stream_data(nrh_host *h, uint64_t sid, const uint8_t *data, uint64_t len) {
+    NrBytes b = {data, len};
+    if (!h->plugin.stream_data) return 0xFFFFFFFFu;
+    return h->plugin.stream_data(h->plugin_ctx, sid, b);
+}
+
+NRH_API uint32_t nrh_stream_close(nrh_host *h, uint64_t sid) {
+    if (!h->plugin.stream_close) return 0xFFFFFFFFu;
+    return h->plugin.stream_close(h->plugin_ctx, sid);
+}
+
+/* Free the large frame an out buffer still points into. */
+NRH_API void nrh_out_release(nrh_out *out) {
+    free(out->held);
+    out->held = NULL;
+}
+
+NRH_API uint64_t nrh_out_size(void) { return sizeof(nrh_out); }
+NRH_API uint64_t nrh_out_inline_offset(void) { return offsetof(nrh_out, inline_buf); }
+NRH_API uint64_t nrh_violation_size(void) { return sizeof(nrh_violation); }
+NRH_API uint64_t nrh_host_ctx_size(void) { return sizeof(nrh_host); }
+
+/* Move up to max recorded violations into buf (oldest first); returns how many. */
+NRH_API uint64_t nrh_take_violations(nrh_host *h, nrh_violation *buf, uint64_t max) {
+    pthread_mutex_lock(&h->lock);
+    uint64_t n = h->violation_count < max ? h->violation_count : max;
+    memcpy(buf, h->violations, (size_t)n * sizeof(nrh_violation));
+    memmove(h->violations, h->violations + n, (size_t)(h->violation_count - n) * sizeof(nrh_violation));
+    h->violation_count -= n;
+    pthread_mutex_unlock(&h->lock);
+    return n;
+}
+
+/* Counters for tests and diagnostics: live sessions, state entries, dropped violations. */
+NRH_API void nrh_stats(nrh_host *h, uint64_t *live, uint64_t *state, uint64_t *dropped) {
+    pthread_mutex_lock(&h->lock);
+    *live = h->live_sessions;
+    *state = h->state_entries;
+    *dropped = h->violations_dropped;
+    pthread_mutex_unlock(&h->lock);
+}
