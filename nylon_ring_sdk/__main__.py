@@ -1,5 +1,5 @@
 """`python -m nylon_ring_sdk` runs the `nylon-ring` command."""
 
-from .cli import main
+from .entry import main
 
 main()

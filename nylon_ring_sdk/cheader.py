@@ -131,3 +131,30 @@ def header_layout(text: str, model: str | DataModel = "lp64", source: str = "<he
     from .layout import compute_layout
 
     return compute_layout(parse_header(text, source), model if isinstance(model, DataModel) else data_model(model))
+
+
+def compare_header(schema: Schema, text: str, model: str | DataModel = "lp64", source: str = "<header>") -> list[str]:
+    """Differences between a header's layouts and the schema's, one line each (empty: they agree).
+
+    Fields are compared by position, since C escapes keyword field names.
+    """
+    from .layout import compute_layout
+
+    dm = model if isinstance(model, DataModel) else data_model(model)
+    theirs = {s.name: s for s in header_layout(text, dm, source).structs}
+    problems: list[str] = []
+    for ours in compute_layout(schema, dm).structs:
+        other = theirs.get(ours.name)
+        if other is None:
+            problems.append(f"{source}: struct {ours.name}: missing")
+            continue
+        if (other.size, other.align) != (ours.size, ours.align):
+            problems.append(f"{source}: {ours.name}: size {other.size} align {other.align} "
+                            f"(schema: size {ours.size} align {ours.align})")
+        if len(other.fields) != len(ours.fields):
+            problems.append(f"{source}: {ours.name}: {len(other.fields)} fields (schema: {len(ours.fields)})")
+        for mine, theirs_f in zip(ours.fields, other.fields):
+            if (theirs_f.offset, theirs_f.size) != (mine.offset, mine.size):
+                problems.append(f"{source}: {ours.name}.{mine.name}: offset {theirs_f.offset} size {theirs_f.size} "
+                                f"(schema: offset {mine.offset} size {mine.size})")
+    return problems

@@ -71,3 +71,79 @@ class ManifestError(NylonRingError):
 
 class HostError(NylonRingError):
     """Base of the reference host's errors; each names the plugin path."""
+
+
+# ---------------------------------------------------------------- reference host
+
+class PluginLoadError(HostError):
+    """Base of the errors :meth:`nylon_ring_sdk.host.Host.load` raises; the message starts with the plugin path."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        self.path = str(path)
+        self.detail = detail
+        super().__init__(f"{path}: {detail}")
+
+
+class PluginNotFound(PluginLoadError):
+    """Raised when the plugin path does not name an existing file."""
+
+
+class PluginOpenFailed(PluginLoadError):
+    """Raised when the dynamic loader refuses the file (not a shared library, wrong
+    architecture, unresolved dependency)."""
+
+
+class MissingSymbol(PluginLoadError):
+    """Raised when the library does not export ``nylon_ring_get_plugin_v1``."""
+
+
+class NullPluginInfo(PluginLoadError):
+    """Raised when ``nylon_ring_get_plugin_v1()`` returns NULL."""
+
+
+class AbiVersionMismatch(PluginLoadError):
+    """Raised when ``NrPluginInfo.abi_version`` is not the ABI version the host speaks."""
+
+
+class StructSizeMismatch(PluginLoadError):
+    """Raised when ``NrPluginInfo.struct_size`` is not ``sizeof(NrPluginInfo)`` of this platform."""
+
+
+class NullVTable(PluginLoadError):
+    """Raised when ``NrPluginInfo.vtable`` is NULL."""
+
+
+class MissingSlot(PluginLoadError):
+    """Raised when a required vtable slot is NULL: ``init``, both ``handle`` and
+    ``handle_raw`` at load time, or the slot a particular call needs (``handle`` for
+    ``call``, ``stream_data`` for a bidi ``send``...)."""
+
+
+class InvalidSlot(PluginLoadError):
+    """Raised when a non-NULL vtable slot does not point into the plugin's own
+    executable code, typically a vtable built against an older, shorter layout."""
+
+
+class InvalidPluginName(PluginLoadError):
+    """Raised when ``NrPluginInfo.name`` is not valid UTF-8 (or NULL with a length)."""
+
+
+class InvalidPluginVersion(PluginLoadError):
+    """Raised when ``NrPluginInfo.version`` is not valid UTF-8 (or NULL with a length)."""
+
+
+class InitFailed(PluginLoadError):
+    """Raised when the plugin's ``init`` returns anything but Ok."""
+
+
+class CallTimeout(HostError):
+    """Raised when a call, stream frame or bidi frame does not arrive within its timeout;
+    the message names the plugin, the entry and the sid."""
+
+
+class HostClosed(HostError):
+    """Raised when a host is used after ``close()`` (or shut down while a call waited)."""
+
+
+class ShimBuildError(HostError):
+    """Raised when the reference host's native helper cannot be compiled."""

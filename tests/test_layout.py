@@ -170,3 +170,18 @@ def test_cli_layout_table_and_json(tmp_path):
 def test_every_listed_target_has_a_model():
     for target, model in TARGETS.items():
         assert data_model(target).name == model
+
+
+def test_layout_header_check_catches_a_hand_edited_header(schema, tmp_path):
+    need_tool("cc")
+    good = tmp_path / "good.h"
+    good.write_text(generate(schema, "c")[0].content)
+    ok = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "layout", "--header", str(good)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    bad = tmp_path / "bad.h"
+    bad.write_text(good.read_text().replace("    uint32_t headers_len;", "    uint64_t headers_len;"))
+    proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "layout", "--header", str(bad)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert f"{bad}: NrRequest.headers_len: offset 56 size 8 (schema: offset 56 size 4)" in proc.stdout.splitlines()

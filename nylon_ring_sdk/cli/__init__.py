@@ -11,8 +11,24 @@ from __future__ import annotations
 import sys
 
 import typer
+from typer.core import TyperGroup
+
+
+class _Group(TyperGroup):
+    """Turns library errors into one line on stderr and exit code 1, for every command."""
+
+    def invoke(self, ctx):
+        from ..errors import NylonRingError
+
+        try:
+            return super().invoke(ctx)
+        except NylonRingError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
 
 app = typer.Typer(
+    cls=_Group,
     name="nylon-ring",
     help="Bindings, scaffolding, a reference host and a conformance suite for nylon-ring plugins.",
     no_args_is_help=True,

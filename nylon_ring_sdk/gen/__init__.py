@@ -184,3 +184,33 @@ def check_or_raise(files: dict[Path, str]) -> None:
     problems = check_files(files)
     if problems:
         raise DriftError(problems)
+
+
+def sync_bindings(lang: str, out: Path, schema_path: Path | None, *, check: bool = False,
+                  force: bool = False, echo=print) -> int:
+    """What `nylon-ring gen-bindings` does; returns the exit code.
+
+    With `check`, writes nothing and reports each missing or differing file.
+    """
+    import sys
+
+    from ..schema import load_default, load_schema
+
+    langs = parse_languages(lang)
+    schema = load_default() if schema_path is None else load_schema(schema_path)
+    files = plan(schema, langs, out)
+    if check:
+        problems = check_files(files)
+        for problem in problems:
+            echo(problem)
+        if problems:
+            print(f"error: {len(problems)} of {len(files)} generated file(s) out of date; "
+                  "run `nylon-ring gen-bindings` without --check", file=sys.stderr)
+            return 1
+        echo(f"{len(files)} file(s) up to date")
+        return 0
+    written = write_files(files, force=force)
+    for path in written:
+        echo(f"wrote {path}")
+    echo(f"{len(written)} written, {len(files) - len(written)} unchanged")
+    return 0

@@ -62,8 +62,7 @@ enum {
     NRH_V_NULL_PAYLOAD = 7,     /* NULL payload pointer with a non-zero length (delivered empty) */
     NRH_V_STATE_NO_SID = 8,     /* set_state/get_state for a sid that is not running */
     NRH_V_STATE_BAD_ARG = 9,    /* set_state/get_state with a NULL pointer and non-zero length */
-    NRH_V_NULL_HOST_CTX = 10,   /* never recorded (nowhere to record it); reserved */
-    NRH_V_OUT_OF_MEMORY = 11,   /* a frame could not be copied */
+    NRH_V_OUT_OF_MEMORY = 10,   /* a frame could not be copied */
 };
 
 enum { NRH_TOMB_COMPLETED = 1, NRH_TOMB_REJECTED = 2 };
@@ -123,6 +122,7 @@ typedef struct nrh_host {
     NrHostVTable vtable;
     NrHostExt ext;
     pthread_mutex_t lock;
+    pthread_condattr_t cond_attr;
     void *plugin_ctx;
     NrPluginVTable plugin;
     nrh_notify_fn notify;
@@ -382,6 +382,10 @@ NRH_API nrh_host *nrh_host_new(int offer_state) {
         return NULL;
     }
     pthread_mutex_init(&h->lock, NULL);
+    pthread_condattr_init(&h->cond_attr);
+#if defined(__linux__)
+    pthread_condattr_setclock(&h->cond_attr, CLOCK_MONOTONIC);
+#endif
     h->vtable.send_result = nrh_send_result;
     h->ext.set_state = nrh_set_state;
     h->ext.get_state = nrh_get_state;
@@ -458,7 +462,7 @@ static uint32_t nrh_take(nrh_host *h, nrh_session *s, nrh_out *out) {
 static nrh_session *nrh_open(nrh_host *h, uint32_t mode, uint64_t *sid_out) {
     nrh_session *s = (nrh_session *)calloc(1, sizeof(nrh_session));
     if (!s) return NULL;
-    pthread_cond_init(&s->cond, NULL);
+    pthread_cond_init(&s->cond, &h->cond_attr);
     s->mode = mode;
     s->in_handle = 1;
     pthread_mutex_lock(&h->lock);
@@ -506,15 +510,18 @@ NRH_API uint32_t nrh_call(nrh_host *h, uint32_t raw, uint32_t mode, const uint8_
         code = NRH_REJECTED;
     } else if (s->head) {
         code = nrh_take(h, s, out);
-    } else if (s->detached && s->terminated) {
-        nrh_retire(h, s, NRH_TOMB_COMPLETED);
     }
     pthread_mutex_unlock(&h->lock);
     return out->code = code;
 }
 
+/* Absolute deadline in the clock the session condition variables wait on. */
 static void nrh_deadline(struct timespec *ts, uint64_t timeout_ns) {
+#if defined(__linux__)
+    clock_gettime(CLOCK_MONOTONIC, ts);
+#else
     clock_gettime(CLOCK_REALTIME, ts);
+#endif
     uint64_t ns = (uint64_t)ts->tv_nsec + timeout_ns % 1000000000ull;
     ts->tv_sec += (time_t)(timeout_ns / 1000000000ull + ns / 1000000000ull);
     ts->tv_nsec = (long)(ns % 1000000000ull);

@@ -1,0 +1,437 @@
+/*
+ * The conformance suite's reference plugin: it follows every rule of ABI v1 and
+ * must pass every check of `nylon-ring conformance` with zero failures.
+ *
+ * Entries (declared with sample payloads in conformance/nylon-ring.toml):
+ *   hello        unary, needs the request: "<method> <path> " + payload
+ *   echo         raw, answered synchronously inside handle
+ *   echo_async   raw, answered from a background thread
+ *   count        stream: payload is a decimal N; frames "0".."N-1", then StreamEnd
+ *   chat         bidirectional: each stream_data frame is echoed; stream_close ends it
+ *   state        raw: set_state(sid, "k", payload), answers what get_state returns
+ *   panic        a handler that fails internally; the failure is answered as Err
+ *   panic_async  the same on a background thread
+ * Anything else is answered Unsupported (handle returns it; nothing is sent).
+ *
+ * The broken plugins of the corpus are this file with exactly one NRC_FAULT_*
+ * macro defined before it is included (see conformance/plugins/<name>/plugin.c).
+ * Each fault is marked where it changes the code, so the one rule it breaks can
+ * be read off this file.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nylon_ring.h"
+
+/* ------------------------------------------------------------------ host side */
+
+static void *nrc_host_ctx;
+static NrSendResultFn nrc_send;
+static const NrHostExt *nrc_ext;
+
+#ifdef NRC_FAULT_SID_TRUNCATED
+typedef uint32_t nrc_sid_t; /* fault: the sid is kept in 32 bits */
+#else
+typedef uint64_t nrc_sid_t;
+#endif
+
+static void nrc_reply(nrc_sid_t sid, NrStatus status, const void *data, uint64_t len) {
+    NrBytes payload = {(const uint8_t *)data, len};
+    nrc_send(nrc_host_ctx, (uint64_t)sid, status, payload);
+}
+
+static void nrc_reply_text(uint64_t sid, NrStatus status, const char *text) {
+    nrc_reply(sid, status, text, strlen(text));
+}
+
+static int nrc_entry_is(NrStr entry, const char *name) {
+    size_t n = strlen(name);
+    return entry.len == n && (n == 0 || (entry.ptr != NULL && memcmp(entry.ptr, name, n) == 0));
+}
+
+static int nrc_valid_bytes(NrBytes b) { return b.ptr != NULL || b.len == 0; }
+
+static int nrc_valid_str(NrStr s) { return s.ptr != NULL || s.len == 0; }
+
+/* ------------------------------------------------------------ background jobs */
+
+/* Jobs answered from a thread; shutdown waits until none is in flight. */
+static pthread_mutex_t nrc_jobs_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t nrc_jobs_done = PTHREAD_COND_INITIALIZER;
+static unsigned nrc_jobs_in_flight;
+
+typedef struct {
+    uint64_t sid;
+    NrStatus status;
+    uint64_t len;
+    uint8_t data[];
+} nrc_job;
+
+static void *nrc_job_main(void *arg) {
+    nrc_job *job = arg;
+#ifdef NRC_FAULT_SEND_AFTER_SHUTDOWN
+    struct timespec slow = {0, 30 * 1000 * 1000}; /* a slow job, which shutdown does not wait for */
+    nanosleep(&slow, NULL);
+#endif
+    nrc_reply(job->sid, job->status, job->data, job->len);
+    free(job);
+    pthread_mutex_lock(&nrc_jobs_lock);
+    nrc_jobs_in_flight--;
+    pthread_cond_broadcast(&nrc_jobs_done);
+    pthread_mutex_unlock(&nrc_jobs_lock);
+    return NULL;
+}
+
+/* Answers sid from a new detached thread; Err when no thread can be started. */
+static NrStatus nrc_answer_later(uint64_t sid, NrStatus status, const void *data, uint64_t len) {
+    nrc_job *job = malloc(sizeof(nrc_job) + (size_t)len + 1);
+    if (job == NULL) return NR_STATUS_ERR;
+    job->sid = sid;
+    job->status = status;
+    job->len = len;
+    if (len) memcpy(job->data, data, (size_t)len);
+    pthread_mutex_lock(&nrc_jobs_lock);
+    nrc_jobs_in_flight++;
+    pthread_mutex_unlock(&nrc_jobs_lock);
+    pthread_t thread;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int failed = pthread_create(&thread, &attr, nrc_job_main, job);
+    pthread_attr_destroy(&attr);
+    if (failed) {
+        free(job);
+        pthread_mutex_lock(&nrc_jobs_lock);
+        nrc_jobs_in_flight--;
+        pthread_mutex_unlock(&nrc_jobs_lock);
+        return NR_STATUS_ERR;
+    }
+    return NR_STATUS_OK;
+}
+
+static void nrc_wait_for_jobs(void) {
+    pthread_mutex_lock(&nrc_jobs_lock);
+    while (nrc_jobs_in_flight > 0) pthread_cond_wait(&nrc_jobs_done, &nrc_jobs_lock);
+    pthread_mutex_unlock(&nrc_jobs_lock);
+}
+
+/* ------------------------------------------------------------ bidi sessions */
+
+static pthread_mutex_t nrc_chat_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t *nrc_chat_sids;
+static size_t nrc_chat_len, nrc_chat_cap;
+
+static int nrc_chat_open(uint64_t sid) {
+    int ok = 1;
+    pthread_mutex_lock(&nrc_chat_lock);
+    if (nrc_chat_len == nrc_chat_cap) {
+        size_t cap = nrc_chat_cap ? nrc_chat_cap * 2 : 16;
+        uint64_t *grown = realloc(nrc_chat_sids, cap * sizeof(uint64_t));
+        if (grown == NULL) ok = 0;
+        else { nrc_chat_sids = grown; nrc_chat_cap = cap; }
+    }
+    if (ok) nrc_chat_sids[nrc_chat_len++] = sid;
+    pthread_mutex_unlock(&nrc_chat_lock);
+    return ok;
+}
+
+/* Whether sid is an open chat; with remove set, it is closed as well. */
+static int nrc_chat_find(uint64_t sid, int remove) {
+    int found = 0;
+    pthread_mutex_lock(&nrc_chat_lock);
+    for (size_t i = 0; i < nrc_chat_len; i++) {
+        if (nrc_chat_sids[i] != sid) continue;
+        found = 1;
+        if (remove) nrc_chat_sids[i] = nrc_chat_sids[--nrc_chat_len];
+        break;
+    }
+    pthread_mutex_unlock(&nrc_chat_lock);
+    return found;
+}
+
+/* ------------------------------------------------------------------ entries */
+
+static NrStatus nrc_hello(uint64_t sid, const NrRequest *req, NrBytes payload) {
+    if (req == NULL || !nrc_valid_str(req->method) || !nrc_valid_str(req->path)) return NR_STATUS_INVALID;
+    uint64_t len = (uint64_t)req->method.len + 1 + req->path.len + 1 + payload.len;
+    uint8_t *out = malloc((size_t)len + 1);
+    if (out == NULL) return NR_STATUS_ERR;
+    uint8_t *p = out;
+    if (req->method.len) { memcpy(p, req->method.ptr, req->method.len); p += req->method.len; }
+    *p++ = ' ';
+    if (req->path.len) { memcpy(p, req->path.ptr, req->path.len); p += req->path.len; }
+    *p++ = ' ';
+    if (payload.len) memcpy(p, payload.ptr, (size_t)payload.len);
+    nrc_reply(sid, NR_STATUS_OK, out, len);
+    free(out);
+    return NR_STATUS_OK;
+}
+
+static NrStatus nrc_echo(uint64_t sid, NrBytes payload) {
+#ifdef NRC_FAULT_NEVER_ANSWERS
+    if (payload.len == 0) return NR_STATUS_OK; /* fault: accepted, but nothing to echo is never answered */
+#endif
+    nrc_reply(sid, NR_STATUS_OK, payload.ptr, payload.len);
+#ifdef NRC_FAULT_DOUBLE_SEND
+    nrc_reply(sid, NR_STATUS_OK, payload.ptr, payload.len); /* fault: a second result for a unary sid */
+#endif
+    return NR_STATUS_OK;
+}
+
+#ifdef NRC_FAULT_HANDLE_HANGS
+/* fault: handle waits for a worker that is never started, so it never returns */
+static pthread_mutex_t nrc_hang_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t nrc_hang_cond = PTHREAD_COND_INITIALIZER;
+static int nrc_worker_started;
+
+static void nrc_wait_for_worker(void) {
+    pthread_mutex_lock(&nrc_hang_lock);
+    while (!nrc_worker_started) pthread_cond_wait(&nrc_hang_cond, &nrc_hang_lock);
+    pthread_mutex_unlock(&nrc_hang_lock);
+}
+#endif
+
+static NrStatus nrc_echo_async(uint64_t sid, NrBytes payload) {
+#ifdef NRC_FAULT_HANDLE_HANGS
+    nrc_wait_for_worker();
+#endif
+    return nrc_answer_later(sid, NR_STATUS_OK, payload.ptr, payload.len);
+}
+
+/* Parses a decimal count of at most 1,000,000; -1 when the payload is not one. */
+static long nrc_parse_count(NrBytes payload) {
+    if (payload.len == 0 || payload.len > 7) return -1;
+    long n = 0;
+    for (uint64_t i = 0; i < payload.len; i++) {
+        if (payload.ptr[i] < '0' || payload.ptr[i] > '9') return -1;
+        n = n * 10 + (payload.ptr[i] - '0');
+    }
+    return n <= 1000000 ? n : -1;
+}
+
+static NrStatus nrc_count(uint64_t sid, NrBytes payload) {
+    long n = nrc_parse_count(payload);
+    if (n < 0) return NR_STATUS_INVALID;
+    char digits[24];
+    for (long i = 0; i < n; i++) {
+        int len = 0;
+        long v = i;
+        char rev[24];
+        do { rev[len++] = (char)('0' + v % 10); v /= 10; } while (v);
+        for (int k = 0; k < len; k++) digits[k] = rev[len - 1 - k];
+        nrc_reply(sid, NR_STATUS_OK, digits, (uint64_t)len);
+    }
+#ifndef NRC_FAULT_NO_TERMINAL
+    nrc_reply(sid, NR_STATUS_STREAM_END, NULL, 0); /* (fault NO_TERMINAL: the stream is never ended) */
+#endif
+#ifdef NRC_FAULT_FRAME_AFTER_END
+    nrc_reply_text(sid, NR_STATUS_OK, "late"); /* fault: a frame after the terminal one */
+#endif
+    return NR_STATUS_OK;
+}
+
+static NrStatus nrc_state(uint64_t sid, NrBytes payload) {
+    if (nrc_ext == NULL || nrc_ext->set_state == NULL || nrc_ext->get_state == NULL) return NR_STATUS_UNSUPPORTED;
+    NrStr key = {(const uint8_t *)"k", 1};
+    nrc_ext->set_state(nrc_host_ctx, sid, key, payload);
+    NrBytes got = nrc_ext->get_state(nrc_host_ctx, sid, key);
+    nrc_reply(sid, NR_STATUS_OK, got.ptr, got.len);
+    return NR_STATUS_OK;
+}
+
+static NrStatus nrc_panic(uint64_t sid, int async) {
+#ifdef NRC_FAULT_ABORT_PANIC
+    if (!async) abort(); /* fault: the failure is not caught and takes the process down */
+#endif
+    static const char message[] = "panic: the handler failed";
+    if (async) return nrc_answer_later(sid, NR_STATUS_ERR, message, sizeof(message) - 1);
+    nrc_reply_text(sid, NR_STATUS_ERR, message);
+    return NR_STATUS_OK;
+}
+
+static NrStatus nrc_unknown(uint64_t sid, NrBytes payload) {
+#if defined(NRC_FAULT_UNKNOWN_OK)
+    nrc_reply(sid, NR_STATUS_OK, payload.ptr, payload.len); /* fault: a catch-all answers Ok */
+    return NR_STATUS_OK;
+#elif defined(NRC_FAULT_UNKNOWN_INVALID)
+    (void)sid; (void)payload;
+    return NR_STATUS_INVALID; /* seed-era behaviour: allowed, with a warning */
+#elif defined(NRC_FAULT_SEND_AFTER_REJECT)
+    (void)payload;
+    nrc_reply_text(sid, NR_STATUS_UNSUPPORTED, "no such entry"); /* fault: a frame for a rejected sid */
+    return NR_STATUS_UNSUPPORTED;
+#else
+    (void)sid; (void)payload;
+    return NR_STATUS_UNSUPPORTED;
+#endif
+}
+
+static NrStatus nrc_route(NrStr entry, uint64_t sid, const NrRequest *req, NrBytes payload) {
+    if (!nrc_valid_str(entry) || !nrc_valid_bytes(payload)) return NR_STATUS_INVALID;
+    if (nrc_entry_is(entry, "hello")) return nrc_hello(sid, req, payload);
+    if (nrc_entry_is(entry, "echo")) return nrc_echo(sid, payload);
+    if (nrc_entry_is(entry, "echo_async")) return nrc_echo_async(sid, payload);
+    if (nrc_entry_is(entry, "count")) return nrc_count(sid, payload);
+    if (nrc_entry_is(entry, "chat")) return nrc_chat_open(sid) ? NR_STATUS_OK : NR_STATUS_ERR;
+    if (nrc_entry_is(entry, "state")) return nrc_state(sid, payload);
+    if (nrc_entry_is(entry, "panic")) return nrc_panic(sid, 0);
+    if (nrc_entry_is(entry, "panic_async")) return nrc_panic(sid, 1);
+    return nrc_unknown(sid, payload);
+}
+
+/* ------------------------------------------------------------------ vtable */
+
+static NrStatus nrc_init(void *plugin_ctx, void *host_ctx, const NrHostVTable *host_vtable) {
+    (void)plugin_ctx;
+    if (host_vtable == NULL || host_vtable->send_result == NULL) return NR_STATUS_INVALID;
+    nrc_host_ctx = host_ctx;
+    nrc_send = host_vtable->send_result;
+#ifdef NRC_FAULT_INIT_FAILS
+    return NR_STATUS_ERR; /* fault: init refuses to start */
+#else
+    return NR_STATUS_OK;
+#endif
+}
+
+static NrStatus nrc_handle(void *plugin_ctx, NrStr entry, uint64_t sid, const NrRequest *req, NrBytes payload) {
+    (void)plugin_ctx;
+#ifdef NRC_FAULT_NULL_REQ_CRASH
+    if (req->headers_len > 64) return NR_STATUS_INVALID; /* fault: req is read before it is checked */
+#endif
+    return nrc_route(entry, sid, req, payload);
+}
+
+static NrStatus nrc_handle_raw(void *plugin_ctx, NrStr entry, uint64_t sid, NrBytes payload) {
+    (void)plugin_ctx;
+    return nrc_route(entry, sid, NULL, payload);
+}
+
+static void nrc_shutdown(void *plugin_ctx) {
+    (void)plugin_ctx;
+#ifndef NRC_FAULT_SEND_AFTER_SHUTDOWN
+    nrc_wait_for_jobs(); /* (fault SEND_AFTER_SHUTDOWN: jobs still running answer after shutdown) */
+#endif
+}
+
+static NrStatus nrc_stream_data(void *plugin_ctx, uint64_t sid, NrBytes data) {
+    (void)plugin_ctx;
+    if (!nrc_valid_bytes(data)) return NR_STATUS_INVALID;
+#ifdef NRC_FAULT_BIDI_UNKNOWN_OK
+    if (!nrc_chat_find(sid, 0)) return NR_STATUS_OK; /* fault: frames for unknown sids are accepted */
+#else
+    if (!nrc_chat_find(sid, 0)) return NR_STATUS_INVALID;
+#endif
+    nrc_reply(sid, NR_STATUS_OK, data.ptr, data.len);
+    return NR_STATUS_OK;
+}
+
+static NrStatus nrc_stream_close(void *plugin_ctx, uint64_t sid) {
+    (void)plugin_ctx;
+    if (!nrc_chat_find(sid, 1)) return NR_STATUS_INVALID;
+    nrc_reply(sid, NR_STATUS_STREAM_END, NULL, 0);
+    return NR_STATUS_OK;
+}
+
+#if defined(NRC_FAULT_SHORT_VTABLE)
+/*
+ * fault: built against an older three-slot vtable (init, handle, shutdown). A host
+ * reading the current six-slot layout takes whatever follows it in memory (here:
+ * pointers to strings) for the missing slots.
+ */
+typedef struct {
+    NrInitFn init;
+    NrHandleFn handle;
+    NrShutdownFn shutdown;
+} NrcOldVTable;
+
+static const struct {
+    NrcOldVTable vtable;
+    const char *after[3];
+} nrc_old = {{nrc_init, nrc_handle, nrc_shutdown}, {"data", "that follows", "the old vtable"}};
+#define NRC_VTABLE ((const NrPluginVTable *)&nrc_old.vtable)
+#elif defined(NRC_FAULT_NULL_VTABLE)
+#define NRC_VTABLE NULL /* fault: no vtable */
+#else
+static const NrPluginVTable nrc_vtable = {
+#ifdef NRC_FAULT_NO_INIT
+    .init = NULL, /* fault: the required init slot is empty */
+#else
+    .init = nrc_init,
+#endif
+    .handle = nrc_handle,
+    .handle_raw = nrc_handle_raw,
+    .shutdown = nrc_shutdown,
+    .stream_data = nrc_stream_data,
+    .stream_close = nrc_stream_close,
+};
+#define NRC_VTABLE (&nrc_vtable)
+#endif
+
+/* ------------------------------------------------------------------ exports */
+
+#ifdef NRC_FAULT_BAD_NAME
+#define NRC_NAME "reference-\xff\xfe" /* fault: the name is not UTF-8 */
+#else
+#define NRC_NAME "conformance-reference"
+#endif
+
+#ifdef NRC_FAULT_ABI_VERSION
+#define NRC_ABI_VERSION 2u /* fault: claims an ABI this host does not speak */
+#else
+#define NRC_ABI_VERSION NR_ABI_VERSION
+#endif
+
+#ifdef NRC_FAULT_STRUCT_SIZE
+#define NRC_STRUCT_SIZE 48u /* fault: a struct_size that is not sizeof(NrPluginInfo) */
+#else
+#define NRC_STRUCT_SIZE ((uint32_t)sizeof(NrPluginInfo))
+#endif
+
+static const NrPluginInfo nrc_info = {
+    .abi_version = NRC_ABI_VERSION,
+    .struct_size = NRC_STRUCT_SIZE,
+    .name = {(const uint8_t *)NRC_NAME, sizeof(NRC_NAME) - 1},
+    .version = {(const uint8_t *)"1.0.0", 5},
+    .plugin_ctx = NULL,
+    .vtable = NRC_VTABLE,
+};
+
+#ifdef NRC_FAULT_NO_SYMBOL
+/* fault: exported under a name hosts do not look for */
+NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin(void) { return &nrc_info; }
+#else
+NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin_v1(void) {
+#ifdef NRC_FAULT_NULL_INFO
+    return NULL; /* fault: no info */
+#else
+    return &nrc_info;
+#endif
+}
+#endif
+
+NR_EXPORT void nylon_ring_set_host_ext_v1(const NrHostExt *ext) { nrc_ext = ext; }
+
+#ifdef NRC_FAULT_LAYOUT_DRIFT
+/* fault: built against bindings that still said NrRequest is 48 bytes */
+static const uint32_t *nrc_drifted_values(void);
+NR_EXPORT const NrLayoutProbe *nylon_ring_layout_probe_v1(void) {
+    static NrLayoutProbe probe;
+    probe.probe_version = NR_LAYOUT_PROBE_VERSION;
+    probe.count = 49;
+    probe.values = nrc_drifted_values();
+    return &probe;
+}
+static const uint32_t *nrc_drifted_values(void) {
+    static uint32_t values[49] = {
+        16, 8, 0, 8, 16, 8, 0, 8, 32, 8, 0, 16,
+        48, 8, 0, 16, 32, 48, 56, 60, 64, /* NrRequest: size 48 instead of 72 */
+        8, 8, 0, 16, 8, 0, 8, 48, 8, 0, 8, 16, 24, 32, 40,
+        56, 8, 0, 4, 8, 24, 40, 48, 16, 8, 0, 4, 8};
+    return values;
+}
+#else
+NR_DEFINE_LAYOUT_PROBE()
+#endif

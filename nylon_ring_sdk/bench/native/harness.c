@@ -1,0 +1,1030 @@
+/*
+ * nylon-ring benchmark harness.
+ *
+ * Loads one plugin with dlopen, validates it the way the reference host does, and runs
+ * timed loops against one entry: raw (handle_raw), unary (handle with an NrRequest),
+ * async (raw, with per-call latency and K requests in flight), stream (N frames) and
+ * bidi (N stream_data + stream_close). Every answer is counted and checked (sid, status,
+ * frame count, payload length); a plugin that answers the wrong sid, answers twice, or
+ * never answers makes the harness print an error instead of a number.
+ *
+ * The hot path is built so the harness adds almost nothing to a call: each worker thread
+ * owns a range of sids (the worker index sits in the high bits), so send_result finds the
+ * answer slot ("cell") of a sid with a shift and a mask, and a synchronous answer is
+ * recorded with plain (relaxed/release) stores on the caller's own cache lines: no lock,
+ * no read-modify-write, no shared counter.
+ *
+ * Output: one JSON object on stdout. Exit 0 on success, 2 when the plugin misbehaved
+ * or failed to load, 64 on bad arguments.
+ *
+ * Built by nylon_ring_sdk.bench.build with the generated nylon_ring.h next to it.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nylon_ring.h"
+
+#define HARNESS_VERSION 1
+#define SEQ_BITS 40
+#define SEQ_MASK ((UINT64_C(1) << SEQ_BITS) - 1)
+#define MAX_WORKERS 1024
+#define MAX_INFLIGHT 4096
+#define MAX_CASES 64
+#define MAX_RUNS 100
+#define MAX_LATENCY_SAMPLES (1u << 21)
+#define BATCH 64
+#define EXIT_PLUGIN 2
+#define EXIT_USAGE 64
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define RELAXED memory_order_relaxed
+#define ACQUIRE memory_order_acquire
+#define RELEASE memory_order_release
+
+#if defined(__x86_64__) || defined(__i386__)
+#define CPU_RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__) || defined(__arm__)
+#define CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+enum mode { MODE_RAW, MODE_UNARY, MODE_ASYNC, MODE_STREAM, MODE_BIDI };
+static const char *const MODE_NAMES[] = {"raw", "unary", "async", "stream", "bidi"};
+
+/* ------------------------------------------------------------------ answer cells */
+
+/* One sid in flight. The worker arms it (expect), send_result fills it, the worker
+ * checks and consumes it. Cache-line sized so neighbouring cells never share a line. */
+typedef struct {
+    _Atomic uint64_t expect;  /* the sid in flight in this cell; 0 = none */
+    _Atomic uint64_t done;    /* the sid whose terminal answer arrived */
+    _Atomic uint64_t bytes;   /* payload bytes of the answer (all frames for streams) */
+    _Atomic uint64_t t_done;  /* when the terminal answer arrived (async mode) */
+    _Atomic uint64_t answers; /* terminal answers this cell has ever received */
+    _Atomic uint32_t status;  /* status of the terminal answer */
+    _Atomic uint32_t frames;  /* Ok frames before the terminal (streams) */
+    uint64_t t_start;         /* when the call was issued (async mode) */
+    uint64_t pad_;
+} __attribute__((aligned(64))) Cell;
+
+typedef struct {
+    Cell *cells;
+    uint64_t mask;      /* cells - 1 (a power of two) */
+    uint64_t next_seq;  /* sequence numbers are never reused within a process */
+    uint64_t calls;     /* completed, verified calls in the current run */
+    uint64_t t0, t1;    /* run start and end, ns */
+    uint64_t *lat;      /* latency samples of the current case (async mode) */
+    size_t nlat;
+    unsigned index;
+    pthread_t thread;
+    _Atomic int finished;
+} __attribute__((aligned(64))) Worker;
+
+/* The host context handed to init: bytes 48..56 hold the NrHostExt pointer, which is
+ * where seed-era plugins look for it. */
+typedef struct {
+    unsigned char reserved[48];
+    const NrHostExt *ext;
+    unsigned char tail[8];
+} HostCtx;
+
+typedef struct {
+    unsigned threads, inflight;
+    unsigned nruns;
+    double ns_per_call[MAX_RUNS];
+    double calls_per_s[MAX_RUNS];
+    uint64_t calls[MAX_RUNS];
+    int has_latency;
+    double p50_ns, p99_ns, lat_max_ns;
+    size_t lat_samples;
+} CaseResult;
+
+static struct {
+    /* configuration */
+    const char *plugin_path;
+    const char *entry_text;
+    enum mode mode;
+    unsigned thread_list[MAX_CASES], nthread_list;
+    unsigned inflight_list[MAX_CASES], ninflight_list;
+    double seconds;
+    unsigned runs;
+    uint64_t fixed_calls; /* > 0: every run makes exactly this many calls per thread */
+    double timeout_s;
+    unsigned frames;
+    long long expect_bytes; /* < 0: learn from the probe call */
+    const char *payload_text;
+    /* plugin */
+    void *dl;
+    const NrPluginInfo *info;
+    void *ctx;
+    NrHandleFn handle;
+    NrHandleRawFn handle_raw;
+    NrStreamDataFn stream_data;
+    NrStreamCloseFn stream_close;
+    NrShutdownFn shutdown;
+    int has_ext;
+    /* call inputs */
+    NrStr entry;
+    NrBytes payload;
+    NrBytes open_payload;
+    NrRequest req;
+    /* expectations */
+    uint32_t want_status;
+    uint32_t want_frames;
+    uint64_t want_bytes;
+    int learning;
+    int streaming;
+    int stamp;
+    /* run state */
+    Worker *workers;
+    unsigned nworkers;
+    _Atomic int go;
+    _Atomic int stop;
+    _Atomic int ready;
+    _Atomic int shut;
+    uint64_t calls_total;
+    _Atomic uint64_t stray_answers;
+    /* first failure wins */
+    _Atomic int failed;
+    char errmsg[600];
+} g;
+
+static HostCtx g_host_ctx;
+
+/* The harness's own layout table, laid out by this compiler from the same header; a
+ * plugin that exports a probe must match it. (Not exported: the executable is not
+ * linked with -rdynamic.) */
+NR_DEFINE_LAYOUT_PROBE()
+
+/* ------------------------------------------------------------------ small helpers */
+
+static inline uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static const char *status_name(uint32_t s) {
+    static const char *const names[] = {"Ok", "Err", "Invalid", "Unsupported", "StreamEnd"};
+    return s < 5 ? names[s] : "unknown status";
+}
+
+/* Record the first failure; later ones are dropped so the message names the cause. */
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...) {
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&g.failed, &expected, 1))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g.errmsg, sizeof g.errmsg, fmt, ap);
+    va_end(ap);
+    atomic_store_explicit(&g.failed, 2, RELEASE);
+}
+
+static inline int failing(void) { return atomic_load_explicit(&g.failed, RELAXED) != 0; }
+
+static void json_string(FILE *out, const char *s, size_t len) {
+    fputc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void json_cstr(FILE *out, const char *s) { json_string(out, s, strlen(s)); }
+
+/* Print the error object and leave: the plugin may be wedged, so no cleanup. */
+static void die(int code) __attribute__((noreturn));
+static void die(int code) {
+    while (atomic_load_explicit(&g.failed, ACQUIRE) == 1)
+        sched_yield();
+    fputs("{\"ok\": false, \"error\": ", stdout);
+    json_cstr(stdout, g.errmsg);
+    fputs("}\n", stdout);
+    fflush(stdout);
+    _exit(code);
+}
+
+static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g.errmsg, sizeof g.errmsg, fmt, ap);
+    va_end(ap);
+    atomic_store(&g.failed, 2);
+    die(EXIT_USAGE);
+}
+
+static NrStr str_of(const char *s) {
+    NrStr v;
+    v.ptr = (const uint8_t *)s;
+    v.len = (uint32_t)strlen(s);
+    return v;
+}
+
+static NrBytes bytes_of(const char *s) {
+    NrBytes v;
+    v.ptr = (const uint8_t *)s;
+    v.len = strlen(s);
+    return v;
+}
+
+/* ------------------------------------------------------------------ state extension */
+
+/* Per-sid state for plugins that use the extension. Not on the hot path: a mutex and a
+ * linear list are enough; entries of a sid are dropped when its terminal answer comes. */
+typedef struct {
+    uint64_t sid;
+    char *key;
+    uint32_t key_len;
+    uint8_t *value;
+    uint64_t value_len;
+} StateEntry;
+
+static pthread_mutex_t g_state_lock = PTHREAD_MUTEX_INITIALIZER;
+static StateEntry *g_state;
+static size_t g_state_len, g_state_cap;
+static _Atomic size_t g_state_live;
+
+static StateEntry *state_find(uint64_t sid, NrStr key) {
+    for (size_t i = 0; i < g_state_len; i++) {
+        StateEntry *e = &g_state[i];
+        if (e->sid == sid && e->key_len == key.len && memcmp(e->key, key.ptr, key.len) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static NrBytes host_set_state(void *host_ctx, uint64_t sid, NrStr key, NrBytes value) {
+    NrBytes out = {NULL, 0};
+    (void)host_ctx;
+    if ((key.len && !key.ptr) || (value.len && !value.ptr))
+        return out;
+    pthread_mutex_lock(&g_state_lock);
+    StateEntry *e = state_find(sid, key);
+    if (!e) {
+        if (g_state_len == g_state_cap) {
+            size_t cap = g_state_cap ? g_state_cap * 2 : 16;
+            StateEntry *grown = realloc(g_state, cap * sizeof *grown);
+            if (!grown)
+                goto done;
+            g_state = grown;
+            g_state_cap = cap;
+        }
+        e = &g_state[g_state_len];
+        memset(e, 0, sizeof *e);
+        e->key = malloc(key.len + 1);
+        if (!e->key)
+            goto done;
+        memcpy(e->key, key.ptr, key.len);
+        e->key_len = key.len;
+        e->sid = sid;
+        g_state_len++;
+        atomic_store_explicit(&g_state_live, g_state_len, RELAXED);
+    }
+    uint8_t *copy = malloc(value.len ? value.len : 1);
+    if (!copy)
+        goto done;
+    if (value.len)
+        memcpy(copy, value.ptr, value.len);
+    free(e->value);
+    e->value = copy;
+    e->value_len = value.len;
+    out.ptr = copy;
+    out.len = value.len;
+done:
+    pthread_mutex_unlock(&g_state_lock);
+    return out;
+}
+
+static NrBytes host_get_state(void *host_ctx, uint64_t sid, NrStr key) {
+    NrBytes out = {NULL, 0};
+    (void)host_ctx;
+    if (key.len && !key.ptr)
+        return out;
+    pthread_mutex_lock(&g_state_lock);
+    StateEntry *e = state_find(sid, key);
+    if (e) {
+        out.ptr = e->value;
+        out.len = e->value_len;
+    }
+    pthread_mutex_unlock(&g_state_lock);
+    return out;
+}
+
+static void state_drop(uint64_t sid) {
+    pthread_mutex_lock(&g_state_lock);
+    for (size_t i = 0; i < g_state_len;) {
+        if (g_state[i].sid == sid) {
+            free(g_state[i].key);
+            free(g_state[i].value);
+            g_state[i] = g_state[--g_state_len];
+        } else {
+            i++;
+        }
+    }
+    atomic_store_explicit(&g_state_live, g_state_len, RELAXED);
+    pthread_mutex_unlock(&g_state_lock);
+}
+
+static const NrHostExt g_host_ext = {host_set_state, host_get_state};
+
+/* ------------------------------------------------------------------ send_result */
+
+static inline Cell *cell_of(Worker *w, uint64_t sid) { return &w->cells[sid & w->mask]; }
+
+static void host_send_result(void *host_ctx, uint64_t sid, NrStatus status, NrBytes payload) {
+    (void)host_ctx;
+    uint64_t wi = sid >> SEQ_BITS;
+    if (UNLIKELY(atomic_load_explicit(&g.shut, RELAXED))) {
+        fail("send_result after shutdown returned (sid %" PRIu64 ", %s)", sid, status_name(status));
+        return;
+    }
+    if (UNLIKELY(wi == 0 || wi > g.nworkers)) {
+        atomic_fetch_add(&g.stray_answers, 1);
+        fail("answer for sid %" PRIu64 ", which the harness never issued", sid);
+        return;
+    }
+    Cell *c = cell_of(&g.workers[wi - 1], sid);
+    if (UNLIKELY(atomic_load_explicit(&c->expect, ACQUIRE) != sid)) {
+        atomic_fetch_add(&g.stray_answers, 1);
+        fail("answer for sid %" PRIu64 ", which is not in flight (already answered, or never issued)", sid);
+        return;
+    }
+    if (UNLIKELY(atomic_load_explicit(&c->done, RELAXED) == sid)) {
+        atomic_fetch_add(&g.stray_answers, 1);
+        fail("second terminal answer for sid %" PRIu64 " (%s after %s)", sid, status_name(status),
+             status_name(atomic_load_explicit(&c->status, RELAXED)));
+        return;
+    }
+    if (UNLIKELY(payload.len && !payload.ptr)) {
+        fail("answer for sid %" PRIu64 " has a NULL payload pointer with length %" PRIu64, sid,
+             (uint64_t)payload.len);
+        return;
+    }
+    uint64_t bytes = atomic_load_explicit(&c->bytes, RELAXED) + payload.len;
+    atomic_store_explicit(&c->bytes, bytes, RELAXED);
+    if (g.streaming && status == NR_STATUS_OK) {
+        atomic_store_explicit(&c->frames, atomic_load_explicit(&c->frames, RELAXED) + 1, RELAXED);
+        return;
+    }
+    if (UNLIKELY(atomic_load_explicit(&g_state_live, RELAXED)))
+        state_drop(sid);
+    atomic_store_explicit(&c->status, status, RELAXED);
+    atomic_store_explicit(&c->answers, atomic_load_explicit(&c->answers, RELAXED) + 1, RELAXED);
+    if (g.stamp)
+        atomic_store_explicit(&c->t_done, now_ns(), RELAXED);
+    atomic_store_explicit(&c->done, sid, RELEASE);
+}
+
+static const NrHostVTable g_host_vtable = {host_send_result};
+
+/* ------------------------------------------------------------------ loading */
+
+static void load_plugin(void) {
+    g.dl = dlopen(g.plugin_path, RTLD_NOW | RTLD_LOCAL);
+    if (!g.dl) {
+        const char *why = dlerror();
+        fail("%s: cannot load (%s)", g.plugin_path, why ? why : "dlopen failed");
+        die(EXIT_PLUGIN);
+    }
+    NrGetPluginFn get = (NrGetPluginFn)dlsym(g.dl, "nylon_ring_get_plugin_v1");
+    if (!get) {
+        fail("%s: symbol nylon_ring_get_plugin_v1 not found (expected a nylon-ring plugin)", g.plugin_path);
+        die(EXIT_PLUGIN);
+    }
+    const NrPluginInfo *info = get();
+    if (!info)
+        fail("%s: nylon_ring_get_plugin_v1() returned NULL", g.plugin_path);
+    else if (info->abi_version != NR_ABI_VERSION)
+        fail("%s: abi_version is %u (expected %u)", g.plugin_path, info->abi_version, NR_ABI_VERSION);
+    else if (info->struct_size != sizeof(NrPluginInfo))
+        fail("%s: struct_size is %u (expected %u)", g.plugin_path, info->struct_size, (unsigned)sizeof(NrPluginInfo));
+    else if (!info->vtable)
+        fail("%s: vtable is NULL", g.plugin_path);
+    else if (!info->vtable->init)
+        fail("%s: vtable.init is NULL", g.plugin_path);
+    else if (!info->vtable->handle && !info->vtable->handle_raw)
+        fail("%s: vtable has neither handle nor handle_raw", g.plugin_path);
+    if (failing())
+        die(EXIT_PLUGIN);
+    g.info = info;
+}
+
+static void check_layout_probe(void) {
+    NrGetLayoutProbeFn probe_fn = (NrGetLayoutProbeFn)dlsym(g.dl, "nylon_ring_layout_probe_v1");
+    if (!probe_fn)
+        return;
+    const NrLayoutProbe *mine_probe = nylon_ring_layout_probe_v1();
+    const uint32_t *mine = mine_probe->values;
+    size_t n = mine_probe->count;
+    const NrLayoutProbe *p = probe_fn();
+    if (!p || p->probe_version != NR_LAYOUT_PROBE_VERSION || p->count != n || !p->values) {
+        fail("%s: layout probe has version %u and %u values (expected version %u with %zu values)", g.plugin_path,
+             p ? p->probe_version : 0, p ? p->count : 0, NR_LAYOUT_PROBE_VERSION, n);
+        die(EXIT_PLUGIN);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (p->values[i] != mine[i]) {
+            fail("%s: layout probe value %zu is %u (expected %u): the plugin was built against different bindings",
+                 g.plugin_path, i, p->values[i], mine[i]);
+            die(EXIT_PLUGIN);
+        }
+    }
+}
+
+static const char *require_slots(void) {
+    const NrPluginVTable *vt = g.info->vtable;
+    if (g.mode == MODE_UNARY && !vt->handle)
+        return "mode unary needs vtable.handle, which is NULL";
+    if (g.mode != MODE_UNARY && !vt->handle_raw)
+        return "this mode needs vtable.handle_raw, which is NULL";
+    if (g.mode == MODE_BIDI && (!vt->stream_data || !vt->stream_close))
+        return "mode bidi needs vtable.stream_data and vtable.stream_close";
+    return NULL;
+}
+
+static void init_plugin(void) {
+    const char *missing = require_slots();
+    if (missing) {
+        fail("%s: %s", g.plugin_path, missing);
+        die(EXIT_PLUGIN);
+    }
+    const NrPluginVTable *vt = g.info->vtable;
+    g.ctx = g.info->plugin_ctx;
+    g.handle = vt->handle;
+    g.handle_raw = vt->handle_raw;
+    g.stream_data = vt->stream_data;
+    g.stream_close = vt->stream_close;
+    g.shutdown = vt->shutdown;
+    NrSetHostExtFn set_ext = (NrSetHostExtFn)dlsym(g.dl, "nylon_ring_set_host_ext_v1");
+    if (set_ext) {
+        g.has_ext = 1;
+        set_ext(&g_host_ext);
+    }
+    g_host_ctx.ext = &g_host_ext;
+    NrStatus st = vt->init(g.ctx, &g_host_ctx, &g_host_vtable);
+    if (st != NR_STATUS_OK) {
+        fail("%s: init returned %s (expected Ok)", g.plugin_path, status_name(st));
+        die(EXIT_PLUGIN);
+    }
+}
+
+/* ------------------------------------------------------------------ one call */
+
+static const NrHeader g_headers[4] = {
+    {{(const uint8_t *)"host", 4}, {(const uint8_t *)"bench.local", 11}},
+    {{(const uint8_t *)"user-agent", 10}, {(const uint8_t *)"nylon-ring-bench", 16}},
+    {{(const uint8_t *)"accept", 6}, {(const uint8_t *)"*/*", 3}},
+    {{(const uint8_t *)"x-request-id", 12}, {(const uint8_t *)"0123456789abcdef", 16}},
+};
+
+static int rejected(const char *fn, uint64_t sid, NrStatus st) {
+    fail("%s returned %s for sid %" PRIu64 " (expected Ok)", fn, status_name(st), sid);
+    return -1;
+}
+
+static int bidi_exchange(uint64_t sid) {
+    NrStatus st = g.handle_raw(g.ctx, g.entry, sid, g.open_payload);
+    if (UNLIKELY(st != NR_STATUS_OK))
+        return rejected("handle_raw (bidi open)", sid, st);
+    for (unsigned i = 0; i < g.frames; i++) {
+        st = g.stream_data(g.ctx, sid, g.payload);
+        if (UNLIKELY(st != NR_STATUS_OK))
+            return rejected("stream_data", sid, st);
+    }
+    st = g.stream_close(g.ctx, sid);
+    if (UNLIKELY(st != NR_STATUS_OK))
+        return rejected("stream_close", sid, st);
+    return 0;
+}
+
+/* Arm the sid's cell and make the call; 0 when the plugin accepted it. */
+static inline int issue(Worker *w, uint64_t sid) {
+    Cell *c = cell_of(w, sid);
+    atomic_store_explicit(&c->bytes, 0, RELAXED);
+    atomic_store_explicit(&c->frames, 0, RELAXED);
+    atomic_store_explicit(&c->expect, sid, RELEASE);
+    if (g.stamp)
+        c->t_start = now_ns();
+    NrStatus st;
+    switch (g.mode) {
+    case MODE_UNARY:
+        st = g.handle(g.ctx, g.entry, sid, &g.req, g.payload);
+        return LIKELY(st == NR_STATUS_OK) ? 0 : rejected("handle", sid, st);
+    case MODE_BIDI:
+        return bidi_exchange(sid);
+    case MODE_STREAM:
+        st = g.handle_raw(g.ctx, g.entry, sid, g.open_payload);
+        return LIKELY(st == NR_STATUS_OK) ? 0 : rejected("handle_raw", sid, st);
+    default:
+        st = g.handle_raw(g.ctx, g.entry, sid, g.payload);
+        return LIKELY(st == NR_STATUS_OK) ? 0 : rejected("handle_raw", sid, st);
+    }
+}
+
+/* Wait for an answer that did not come synchronously: spin briefly, then yield, and give
+ * up after the timeout (or as soon as another thread recorded a failure). */
+static int wait_slow(Cell *c, uint64_t sid) {
+    for (int i = 0; i < 2000; i++) {
+        if (atomic_load_explicit(&c->done, ACQUIRE) == sid)
+            return 0;
+        CPU_RELAX();
+    }
+    uint64_t deadline = now_ns() + (uint64_t)(g.timeout_s * 1e9);
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(&c->done, ACQUIRE) == sid)
+            return 0;
+        if (failing())
+            return -1;
+        if ((i & 15) == 0 && now_ns() > deadline) {
+            fail("no terminal answer for sid %" PRIu64 " within %.1f s (%u Ok frames so far)", sid, g.timeout_s,
+                 atomic_load_explicit(&c->frames, RELAXED));
+            return -1;
+        }
+        sched_yield();
+    }
+}
+
+static int check_answer(Cell *c, uint64_t sid) {
+    uint32_t status = atomic_load_explicit(&c->status, RELAXED);
+    uint32_t frames = atomic_load_explicit(&c->frames, RELAXED);
+    uint64_t bytes = atomic_load_explicit(&c->bytes, RELAXED);
+    if (g.learning) {
+        g.learning = 0;
+        if (g.expect_bytes < 0)
+            g.want_bytes = bytes;
+    }
+    if (status != g.want_status) {
+        fail("sid %" PRIu64 " ended with %s (expected %s)", sid, status_name(status), status_name(g.want_status));
+        return -1;
+    }
+    if (frames != g.want_frames) {
+        fail("sid %" PRIu64 " sent %u Ok frames (expected %u)", sid, frames, g.want_frames);
+        return -1;
+    }
+    if (bytes != g.want_bytes) {
+        fail("sid %" PRIu64 " answered %" PRIu64 " payload bytes (expected %" PRIu64 ")", sid, bytes, g.want_bytes);
+        return -1;
+    }
+    return 0;
+}
+
+/* Wait for sid's terminal answer and verify it; 0 on success. */
+static inline int await(Worker *w, uint64_t sid) {
+    Cell *c = cell_of(w, sid);
+    if (UNLIKELY(atomic_load_explicit(&c->done, ACQUIRE) != sid) && wait_slow(c, sid))
+        return -1;
+    uint32_t status = atomic_load_explicit(&c->status, RELAXED);
+    if (UNLIKELY(status != g.want_status || atomic_load_explicit(&c->bytes, RELAXED) != g.want_bytes ||
+                 atomic_load_explicit(&c->frames, RELAXED) != g.want_frames || g.learning)) {
+        if (check_answer(c, sid))
+            return -1;
+    }
+    if (g.stamp && w->lat && w->nlat < MAX_LATENCY_SAMPLES)
+        w->lat[w->nlat++] = atomic_load_explicit(&c->t_done, RELAXED) - c->t_start;
+    w->calls++;
+    return 0;
+}
+
+static inline uint64_t next_sid(Worker *w) {
+    uint64_t seq = ++w->next_seq;
+    return ((uint64_t)(w->index + 1) << SEQ_BITS) | (seq & SEQ_MASK);
+}
+
+/* ------------------------------------------------------------------ worker loops */
+
+static inline int keep_going(Worker *w) {
+    if (g.fixed_calls)
+        return w->calls < g.fixed_calls;
+    return !atomic_load_explicit(&g.stop, RELAXED);
+}
+
+/* One sid at a time: the synchronous modes and async with one call in flight. */
+static void loop_serial(Worker *w) {
+    while (keep_going(w) && !failing()) {
+        unsigned n = g.fixed_calls && g.fixed_calls - w->calls < BATCH ? (unsigned)(g.fixed_calls - w->calls) : BATCH;
+        for (unsigned i = 0; i < n; i++) {
+            uint64_t sid = next_sid(w);
+            if (UNLIKELY(issue(w, sid) || await(w, sid)))
+                return;
+        }
+    }
+}
+
+/* K sids in flight: issue K, then each time the oldest completes issue one more. */
+static void loop_pipelined(Worker *w, unsigned k) {
+    uint64_t first = w->next_seq + 1, issued = 0, completed = 0;
+    uint64_t limit = g.fixed_calls ? g.fixed_calls : UINT64_MAX;
+    for (; issued < k && issued < limit; issued++)
+        if (issue(w, next_sid(w)))
+            return;
+    while (completed < issued) {
+        uint64_t sid = ((uint64_t)(w->index + 1) << SEQ_BITS) | ((first + completed) & SEQ_MASK);
+        if (await(w, sid))
+            return;
+        completed++;
+        if (issued < limit && keep_going(w) && !failing()) {
+            if (issue(w, next_sid(w)))
+                return;
+            issued++;
+        }
+    }
+}
+
+typedef struct {
+    Worker *w;
+    unsigned inflight;
+} WorkerArg;
+
+static void *worker_main(void *arg) {
+    WorkerArg *a = arg;
+    Worker *w = a->w;
+    atomic_fetch_add(&g.ready, 1);
+    while (!atomic_load_explicit(&g.go, ACQUIRE))
+        sched_yield();
+    w->t0 = now_ns();
+    if (a->inflight <= 1)
+        loop_serial(w);
+    else
+        loop_pipelined(w, a->inflight);
+    w->t1 = now_ns();
+    atomic_store_explicit(&w->finished, 1, RELEASE);
+    return NULL;
+}
+
+static void sleep_s(double s) {
+    struct timespec ts;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+    }
+}
+
+/* One timed run on n threads; fills *ns_per_call, *calls_per_s, *calls. */
+static void run_once(unsigned n, unsigned inflight, double seconds, double *ns_per_call, double *calls_per_s,
+                     uint64_t *calls) {
+    WorkerArg args[MAX_WORKERS];
+    g.nworkers = n;
+    atomic_store(&g.go, 0);
+    atomic_store(&g.stop, 0);
+    atomic_store(&g.ready, 0);
+    for (unsigned i = 0; i < n; i++) {
+        Worker *w = &g.workers[i];
+        w->calls = 0;
+        atomic_store(&w->finished, 0);
+        args[i].w = w;
+        args[i].inflight = inflight;
+        if (pthread_create(&w->thread, NULL, worker_main, &args[i]) != 0) {
+            fail("cannot start worker thread %u of %u", i + 1, n);
+            die(EXIT_PLUGIN);
+        }
+    }
+    while ((unsigned)atomic_load(&g.ready) < n)
+        sched_yield();
+    atomic_store_explicit(&g.go, 1, RELEASE);
+    if (!g.fixed_calls) {
+        sleep_s(seconds);
+        atomic_store_explicit(&g.stop, 1, RELAXED);
+    }
+    /* A watchdog: a plugin that blocks inside a call never returns to the worker. */
+    uint64_t deadline = now_ns() + (uint64_t)((g.timeout_s * 2 + (g.fixed_calls ? 60.0 : 0.0)) * 1e9);
+    for (unsigned i = 0; i < n; i++) {
+        while (!atomic_load_explicit(&g.workers[i].finished, ACQUIRE)) {
+            if (now_ns() > deadline) {
+                fail("worker %u did not return from the plugin within %.1f s after the run ended", i + 1,
+                     g.timeout_s * 2);
+                die(EXIT_PLUGIN);
+            }
+            sleep_s(0.0005);
+        }
+        pthread_join(g.workers[i].thread, NULL);
+    }
+    if (failing())
+        die(EXIT_PLUGIN);
+    double ns = 0, rate = 0;
+    uint64_t total = 0;
+    for (unsigned i = 0; i < n; i++) {
+        Worker *w = &g.workers[i];
+        double span = (double)(w->t1 - w->t0);
+        total += w->calls;
+        ns += span;
+        if (span > 0)
+            rate += (double)w->calls * 1e9 / span;
+    }
+    g.calls_total += total;
+    *calls = total;
+    *ns_per_call = total ? ns / (double)total : 0.0;
+    *calls_per_s = rate;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void collect_latency(CaseResult *r, unsigned n) {
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++)
+        total += g.workers[i].nlat;
+    if (!total)
+        return;
+    uint64_t *all = malloc(total * sizeof *all);
+    if (!all)
+        return;
+    size_t k = 0;
+    for (unsigned i = 0; i < n; i++) {
+        memcpy(all + k, g.workers[i].lat, g.workers[i].nlat * sizeof *all);
+        k += g.workers[i].nlat;
+    }
+    qsort(all, total, sizeof *all, cmp_u64);
+    r->has_latency = 1;
+    r->lat_samples = total;
+    r->p50_ns = (double)all[(total - 1) / 2];
+    r->p99_ns = (double)all[(size_t)((double)(total - 1) * 0.99)];
+    r->lat_max_ns = (double)all[total - 1];
+    free(all);
+}
+
+static void run_case(CaseResult *r, unsigned n, unsigned inflight) {
+    double run_s = g.seconds / g.runs, ns, rate;
+    uint64_t calls;
+    r->threads = n;
+    r->inflight = inflight;
+    /* warm-up: one run, discarded */
+    run_once(n, inflight, run_s, &ns, &rate, &calls);
+    for (unsigned i = 0; i < n; i++)
+        g.workers[i].nlat = 0;
+    for (unsigned i = 0; i < g.runs; i++) {
+        run_once(n, inflight, run_s, &r->ns_per_call[i], &r->calls_per_s[i], &r->calls[i]);
+        r->nruns++;
+    }
+    if (g.stamp)
+        collect_latency(r, n);
+}
+
+/* ------------------------------------------------------------------ setup and output */
+
+static void alloc_workers(void) {
+    unsigned max_threads = 1, max_inflight = 1;
+    for (unsigned i = 0; i < g.nthread_list; i++)
+        if (g.thread_list[i] > max_threads)
+            max_threads = g.thread_list[i];
+    for (unsigned i = 0; i < g.ninflight_list; i++)
+        if (g.inflight_list[i] > max_inflight)
+            max_inflight = g.inflight_list[i];
+    unsigned cells = 1;
+    while (cells < max_inflight)
+        cells <<= 1;
+    g.workers = aligned_alloc(64, sizeof(Worker) * max_threads);
+    if (!g.workers) {
+        fail("out of memory");
+        die(EXIT_PLUGIN);
+    }
+    memset(g.workers, 0, sizeof(Worker) * max_threads);
+    for (unsigned i = 0; i < max_threads; i++) {
+        Worker *w = &g.workers[i];
+        w->index = i;
+        w->mask = cells - 1;
+        w->cells = aligned_alloc(64, sizeof(Cell) * cells);
+        w->lat = g.stamp ? malloc(sizeof(uint64_t) * MAX_LATENCY_SAMPLES) : NULL;
+        if (!w->cells || (g.stamp && !w->lat)) {
+            fail("out of memory");
+            die(EXIT_PLUGIN);
+        }
+        memset(w->cells, 0, sizeof(Cell) * cells);
+    }
+}
+
+/* The first call, before any timing: it fixes the expected answer length unless
+ * --expect-bytes gave one, and fails fast on a plugin that answers wrongly. */
+static void probe_call(void) {
+    g.nworkers = 1;
+    g.learning = 1;
+    Worker *w = &g.workers[0];
+    uint64_t sid = next_sid(w);
+    if (issue(w, sid) || await(w, sid))
+        die(EXIT_PLUGIN);
+    g.calls_total += 1;
+}
+
+static void print_stats(const double *v, unsigned n) {
+    double sorted[MAX_RUNS];
+    memcpy(sorted, v, n * sizeof *v);
+    for (unsigned i = 1; i < n; i++)
+        for (unsigned j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+            double t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+        }
+    double median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    printf("{\"median\": %.3f, \"min\": %.3f, \"max\": %.3f}", median, sorted[0], sorted[n - 1]);
+}
+
+static void print_case(const CaseResult *r) {
+    uint64_t calls = 0;
+    printf("{\"threads\": %u, \"inflight\": %u, \"runs\": [", r->threads, r->inflight);
+    for (unsigned i = 0; i < r->nruns; i++) {
+        printf("%s{\"ns_per_call\": %.3f, \"calls_per_s\": %.1f, \"calls\": %" PRIu64 "}", i ? ", " : "",
+               r->ns_per_call[i], r->calls_per_s[i], r->calls[i]);
+        calls += r->calls[i];
+    }
+    printf("], \"calls\": %" PRIu64 ", \"ns_per_call\": ", calls);
+    print_stats(r->ns_per_call, r->nruns);
+    printf(", \"calls_per_s\": ");
+    print_stats(r->calls_per_s, r->nruns);
+    if (r->has_latency)
+        printf(", \"latency_ns\": {\"p50\": %.1f, \"p99\": %.1f, \"max\": %.1f, \"samples\": %zu}", r->p50_ns,
+               r->p99_ns, r->lat_max_ns, r->lat_samples);
+    printf("}");
+}
+
+static uint64_t answers_total(void) {
+    uint64_t n = 0;
+    unsigned max_threads = 1;
+    for (unsigned i = 0; i < g.nthread_list; i++)
+        if (g.thread_list[i] > max_threads)
+            max_threads = g.thread_list[i];
+    for (unsigned i = 0; i < max_threads; i++)
+        for (uint64_t j = 0; j <= g.workers[i].mask; j++)
+            n += atomic_load(&g.workers[i].cells[j].answers);
+    return n;
+}
+
+static void print_result(const CaseResult *cases, unsigned ncases) {
+    const NrPluginInfo *info = g.info;
+    printf("{\"ok\": true, \"harness_version\": %d, \"plugin\": ", HARNESS_VERSION);
+    json_cstr(stdout, g.plugin_path);
+    printf(", \"name\": ");
+    json_string(stdout, info->name.ptr ? (const char *)info->name.ptr : "", info->name.ptr ? info->name.len : 0);
+    printf(", \"version\": ");
+    json_string(stdout, info->version.ptr ? (const char *)info->version.ptr : "",
+                info->version.ptr ? info->version.len : 0);
+    printf(", \"entry\": ");
+    json_cstr(stdout, g.entry_text);
+    printf(", \"mode\": \"%s\", \"state_extension\": %s, \"payload_bytes\": %" PRIu64 ", ", MODE_NAMES[g.mode],
+           g.has_ext ? "true" : "false", (uint64_t)(g.mode == MODE_STREAM ? g.open_payload.len : g.payload.len));
+    printf("\"expect\": {\"status\": \"%s\", \"frames\": %u, \"bytes\": %" PRIu64 "}, ", status_name(g.want_status),
+           g.want_frames, g.want_bytes);
+    printf("\"seconds\": %.6f, \"runs\": %u, \"fixed_calls\": %" PRIu64 ", \"cases\": [", g.seconds, g.runs,
+           g.fixed_calls);
+    for (unsigned i = 0; i < ncases; i++) {
+        if (i)
+            printf(", ");
+        print_case(&cases[i]);
+    }
+    printf("], \"calls_total\": %" PRIu64 ", \"answers_total\": %" PRIu64 "}\n", g.calls_total, answers_total());
+}
+
+/* ------------------------------------------------------------------ arguments */
+
+static unsigned parse_list(const char *opt, const char *text, unsigned *out, unsigned max_value) {
+    unsigned n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p || v == 0 || v > max_value || n == MAX_CASES)
+            usage_error("%s: '%s' is not a comma-separated list of numbers 1..%u", opt, text, max_value);
+        out[n++] = (unsigned)v;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            usage_error("%s: '%s' is not a comma-separated list of numbers 1..%u", opt, text, max_value);
+    }
+    if (!n)
+        usage_error("%s: empty list", opt);
+    return n;
+}
+
+static double parse_positive(const char *opt, const char *text) {
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !(v > 0))
+        usage_error("%s: '%s' is not a positive number", opt, text);
+    return v;
+}
+
+static enum mode parse_mode(const char *text) {
+    for (unsigned i = 0; i < sizeof MODE_NAMES / sizeof MODE_NAMES[0]; i++)
+        if (strcmp(text, MODE_NAMES[i]) == 0)
+            return (enum mode)i;
+    usage_error("--mode: '%s' is not one of raw, unary, async, stream, bidi", text);
+}
+
+static void parse_args(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"entry", required_argument, 0, 'e'},   {"mode", required_argument, 0, 'm'},
+        {"threads", required_argument, 0, 't'}, {"inflight", required_argument, 0, 'k'},
+        {"seconds", required_argument, 0, 's'}, {"runs", required_argument, 0, 'r'},
+        {"calls", required_argument, 0, 'c'},   {"timeout", required_argument, 0, 'T'},
+        {"frames", required_argument, 0, 'f'},  {"payload", required_argument, 0, 'p'},
+        {"expect-bytes", required_argument, 0, 'b'}, {0, 0, 0, 0},
+    };
+    char frames_text[24];
+    static char stream_payload[24];
+    g.mode = MODE_RAW;
+    g.seconds = 1.0;
+    g.runs = 5;
+    g.timeout_s = 5.0;
+    g.frames = 5;
+    g.expect_bytes = -1;
+    g.payload_text = "nylon-ring-bench";
+    g.thread_list[0] = 1;
+    g.nthread_list = 1;
+    g.inflight_list[0] = 1;
+    g.ninflight_list = 1;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'e': g.entry_text = optarg; break;
+        case 'm': g.mode = parse_mode(optarg); break;
+        case 't': g.nthread_list = parse_list("--threads", optarg, g.thread_list, MAX_WORKERS); break;
+        case 'k': g.ninflight_list = parse_list("--inflight", optarg, g.inflight_list, MAX_INFLIGHT); break;
+        case 's': g.seconds = parse_positive("--seconds", optarg); break;
+        case 'r': g.runs = (unsigned)parse_positive("--runs", optarg); break;
+        case 'c': g.fixed_calls = (uint64_t)parse_positive("--calls", optarg); break;
+        case 'T': g.timeout_s = parse_positive("--timeout", optarg); break;
+        case 'f': g.frames = (unsigned)parse_positive("--frames", optarg); break;
+        case 'p': g.payload_text = optarg; break;
+        case 'b': g.expect_bytes = (long long)strtoll(optarg, NULL, 10); break;
+        default: usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        usage_error("expected exactly one plugin path after the options");
+    if (!g.entry_text)
+        usage_error("--entry is required");
+    if (g.nthread_list * g.ninflight_list > MAX_CASES)
+        usage_error("--threads x --inflight: at most %d combinations", MAX_CASES);
+    if (g.runs > MAX_RUNS)
+        usage_error("--runs: at most %d", MAX_RUNS);
+    if (g.mode != MODE_ASYNC && (g.ninflight_list > 1 || g.inflight_list[0] != 1))
+        usage_error("--inflight applies to mode async only");
+    g.plugin_path = argv[optind];
+    g.entry = str_of(g.entry_text);
+    g.payload = bytes_of(g.payload_text);
+    snprintf(frames_text, sizeof frames_text, "%u", g.frames);
+    memcpy(stream_payload, frames_text, sizeof frames_text);
+    g.open_payload = g.mode == MODE_STREAM ? bytes_of(stream_payload) : bytes_of("");
+    g.streaming = g.mode == MODE_STREAM || g.mode == MODE_BIDI;
+    g.stamp = g.mode == MODE_ASYNC;
+    g.want_status = g.streaming ? NR_STATUS_STREAM_END : NR_STATUS_OK;
+    g.want_frames = g.streaming ? g.frames : 0;
+    g.want_bytes = g.expect_bytes >= 0 ? (uint64_t)g.expect_bytes : 0;
+    g.req.path = str_of("/hello");
+    g.req.method = str_of("GET");
+    g.req.query = str_of("a=1&b=2");
+    g.req.headers = g_headers;
+    g.req.headers_len = 4;
+}
+
+int main(int argc, char **argv) {
+    static CaseResult cases[MAX_CASES];
+    unsigned ncases = 0;
+    parse_args(argc, argv);
+    alloc_workers();
+    load_plugin();
+    check_layout_probe();
+    init_plugin();
+    probe_call();
+    for (unsigned t = 0; t < g.nthread_list; t++)
+        for (unsigned k = 0; k < g.ninflight_list; k++)
+            run_case(&cases[ncases++], g.thread_list[t], g.inflight_list[k]);
+    if (g.shutdown)
+        g.shutdown(g.ctx);
+    atomic_store(&g.shut, 1);
+    if (failing())
+        die(EXIT_PLUGIN);
+    uint64_t answers = answers_total();
+    if (answers != g.calls_total || atomic_load(&g.stray_answers)) {
+        fail("counted %" PRIu64 " terminal answers for %" PRIu64 " calls", answers, g.calls_total);
+        die(EXIT_PLUGIN);
+    }
+    print_result(cases, ncases);
+    fflush(stdout);
+    /* No dlclose: runtimes such as Go's cannot be unloaded. */
+    _exit(0);
+}

@@ -1,0 +1,149 @@
+"""Building and loading the host's native helper (``native/nrh_shim.c``).
+
+The helper is compiled on first use with the system C compiler (or ``zig cc``) and
+cached in :func:`nylon_ring_sdk.toolchain.cache_dir`, keyed by a hash of its source,
+of the generated ABI module (so a schema change rebuilds it), of the compiler and
+of the platform. It is compiled to a temporary name and renamed into place, so two
+processes racing to build it both end up loading a complete file.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from ..errors import ShimBuildError, ToolchainMissing
+
+SOURCE = Path(__file__).parent / "native" / "nrh_shim.c"
+ABI_MODULE = Path(__file__).parent / "nylon_ring_abi.py"
+CFLAGS = ["-O2", "-shared", "-fPIC", "-pthread", "-fvisibility=hidden", "-std=c11"]
+
+#: Return codes of nrh_call / nrh_next (mirrors the NRH_* defines of the shim).
+FRAME, PENDING, REJECTED, TIMEOUT, GONE, CLOSED, NO_SLOT = range(7)
+#: Session mode bits.
+MODE_UNARY, MODE_NOTIFY = 1, 2
+#: What nrh_stream_data/nrh_stream_close return when the slot is NULL.
+NO_SLOT_STATUS = 0xFFFFFFFF
+
+NotifyFn = ctypes.CFUNCTYPE(None, ctypes.c_uint64)
+
+_lock = threading.Lock()
+_lib: ctypes.CDLL | None = None
+
+
+def _compilers() -> list[list[str]]:
+    """The system compiler first, then zig cc as a fallback."""
+    from ..toolchain import c_compiler
+
+    found: list[list[str]] = []
+    for prefer_zig in (False, True):
+        try:
+            cc = c_compiler(prefer_zig=prefer_zig)
+        except ToolchainMissing:
+            continue
+        if cc not in found:
+            found.append(cc)
+    if not found:
+        raise ToolchainMissing("the reference host needs a C compiler to build its native helper "
+                               "(expected cc/gcc/clang on PATH or the `ziglang` package)")
+    return found
+
+
+def _cache_key(cc: list[str]) -> str:
+    digest = hashlib.sha256()
+    for part in (SOURCE.read_bytes(), ABI_MODULE.read_bytes(), " ".join(cc + CFLAGS).encode(),
+                 f"{sys.platform}-{platform.machine()}".encode()):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()[:20]
+
+
+def _write_header(folder: Path) -> None:
+    """The shim includes the generated C header, written fresh from the schema."""
+    from ..gen import generate
+    from ..schema import load_default
+
+    for f in generate(load_default(), "c"):
+        (folder / f.path).write_text(f.content, encoding="utf-8")
+
+
+def _compile(cc: list[str], target: Path) -> None:
+    from ..toolchain import run
+
+    with tempfile.TemporaryDirectory(prefix="nrh-build-") as tmp:
+        _write_header(Path(tmp))
+        fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
+        os.close(fd)
+        try:
+            result = run([*cc, *CFLAGS, "-I", tmp, "-o", partial, str(SOURCE)])
+            if result.returncode != 0:
+                first = (result.stderr or result.stdout).strip().splitlines()[:1]
+                raise ShimBuildError(f"{SOURCE}: `{' '.join(cc)}` failed: {first[0] if first else 'no output'}")
+            os.replace(partial, target)
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+
+
+def shim_path() -> Path:
+    """Path of the compiled helper, building it when the cache has none."""
+    from ..toolchain import cache_dir, shared_library_suffix
+
+    errors: list[str] = []
+    for cc in _compilers():
+        target = cache_dir() / f"nrh_shim-{_cache_key(cc)}{shared_library_suffix()}"
+        if target.is_file():
+            return target
+        try:
+            _compile(cc, target)
+            return target
+        except ShimBuildError as exc:
+            errors.append(str(exc))
+    raise ShimBuildError("; ".join(errors))
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    """Prototypes of the shim's exports (pointers travel as plain integers)."""
+    p, u32, u64 = ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint64
+    table = {
+        "nrh_host_new": (p, [ctypes.c_int]),
+        "nrh_host_vtable": (p, [p]),
+        "nrh_host_ext": (p, [p]),
+        "nrh_bind": (None, [p, p, p]),
+        "nrh_set_notify": (None, [p, NotifyFn]),
+        "nrh_init": (u32, [p]),
+        "nrh_shutdown": (None, [p]),
+        "nrh_call": (u32, [p, u32, u32, ctypes.c_char_p, u32, p, ctypes.c_char_p, u64, p]),
+        "nrh_next": (u32, [p, u64, u64, p]),
+        "nrh_detach": (None, [p, u64]),
+        "nrh_stream_data": (u32, [p, u64, ctypes.c_char_p, u64]),
+        "nrh_stream_close": (u32, [p, u64]),
+        "nrh_out_release": (None, [p]),
+        "nrh_out_size": (u64, []),
+        "nrh_out_inline_offset": (u64, []),
+        "nrh_violation_size": (u64, []),
+        "nrh_host_ctx_size": (u64, []),
+        "nrh_take_violations": (u64, [p, p, u64]),
+        "nrh_stats": (None, [p, ctypes.POINTER(u64), ctypes.POINTER(u64), ctypes.POINTER(u64)]),
+    }
+    for name, (restype, argtypes) in table.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+def shim() -> ctypes.CDLL:
+    """The loaded helper library (built on first use; loaded once per process, never unloaded)."""
+    global _lib
+    with _lock:
+        if _lib is None:
+            lib = ctypes.CDLL(str(shim_path()), mode=os.RTLD_NOW | os.RTLD_LOCAL)
+            _declare(lib)
+            _lib = lib
+        return _lib

@@ -1,0 +1,156 @@
+"""Values the reference host hands out: requests, responses, frames, violations.
+
+Responses and frames are named tuples: a raw call builds one per call, and tuples
+are the cheapest Python objects to build, which keeps the host's overhead per call
+close to the cost of the foreign call itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple, Sequence, Union
+
+from .nylon_ring_abi import NrStatus
+
+#: Text fields of a request may be bytes to send exactly those bytes (e.g. invalid UTF-8).
+Text = Union[str, bytes]
+
+_STATUSES = {int(s): s for s in NrStatus}
+
+
+def as_status(value: int) -> NrStatus | int:
+    """The NrStatus for a raw value, or the plain int when the plugin sent something outside the enum."""
+    return _STATUSES.get(value, value)
+
+
+def status_name(value: int) -> str:
+    """`Ok`, `StreamEnd`, ... as the schema spells them, or `status(7)` for an unknown value."""
+    status = _STATUSES.get(value)
+    if status is None:
+        return f"status({value})"
+    return "".join(part.capitalize() for part in status.name.split("_"))
+
+
+@dataclass(frozen=True)
+class Request:
+    """Request metadata for :meth:`Host.call` and :meth:`Host.stream` (``NrRequest``).
+
+    ``headers`` is a sequence of ``(key, value)`` pairs or a mapping. Any text may be
+    given as bytes to pass those exact bytes to the plugin.
+    """
+
+    method: Text = "GET"
+    path: Text = "/"
+    query: Text = ""
+    headers: Sequence[tuple[Text, Text]] = field(default_factory=tuple)
+
+
+class _NullRequest:
+    """Sentinel type of :data:`NULL_REQUEST`."""
+
+    _instance: "_NullRequest | None" = None
+
+    def __new__(cls) -> "_NullRequest":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NULL_REQUEST"
+
+
+#: Pass as ``request=`` to hand ``handle`` a NULL ``req`` pointer (a bad-input probe).
+NULL_REQUEST = _NullRequest()
+
+
+class Frame(NamedTuple):
+    """One ``send_result`` the host accepted for a sid.
+
+    ``thread_id`` is the OS thread id of the caller (``threading.get_native_id()``
+    spelling), ``time_ns`` the ``time.monotonic_ns()`` clock when it arrived, ``seq``
+    a per-host counter ordering every callback. ``terminal`` is True for the frame
+    that ended the sid. A stream whose ``handle`` rejected the request yields one
+    synthetic terminal frame with the returned status and ``seq == 0``.
+    """
+
+    status: NrStatus | int
+    data: bytes
+    thread_id: int = 0
+    time_ns: int = 0
+    seq: int = 0
+    terminal: bool = True
+
+
+class Response(NamedTuple):
+    """The answer to a unary call.
+
+    ``status``/``data`` come from the plugin's one ``send_result``; when ``handle``
+    returned non-Ok (``rejected``), ``status`` is that returned status and ``data`` is
+    empty. ``handle_ns`` is how long ``handle`` took to return; ``frames`` holds the
+    accepted frame (empty when rejected).
+    """
+
+    status: NrStatus | int
+    data: bytes
+    sid: int = 0
+    handle_status: NrStatus | int = NrStatus.OK
+    handle_ns: int = 0
+    frames: tuple[Frame, ...] = ()
+
+    @property
+    def rejected(self) -> bool:
+        return self.handle_status != NrStatus.OK
+
+    @property
+    def text(self) -> str:
+        """The payload decoded as UTF-8 (undecodable bytes replaced)."""
+        return self.data.decode("utf-8", "replace")
+
+
+#: Violation kinds recorded by the native helper, by code.
+VIOLATION_KINDS = {
+    1: "unknown_sid",      # send_result for a sid this host never issued
+    2: "after_terminal",   # send_result after the sid's terminal frame (double unary answer)
+    3: "rejected_sid",     # send_result for a sid whose handle returned non-Ok
+    4: "finished_sid",     # send_result for a sid that finished long ago
+    5: "after_shutdown",   # send_result after shutdown returned
+    6: "invalid_status",   # a status outside NrStatus (delivered as a terminal frame)
+    7: "null_payload",     # NULL payload pointer with a non-zero length (delivered empty)
+    8: "state_no_sid",     # set_state/get_state for a sid that is not running
+    9: "state_bad_arg",    # set_state/get_state with a NULL pointer and a non-zero length
+    10: "out_of_memory",   # the host could not copy a frame
+}
+
+
+class Violation(NamedTuple):
+    """A callback the protocol forbids, recorded instead of delivered.
+
+    ``kind`` is one of :data:`VIOLATION_KINDS`' values; ``size`` is the payload (or
+    key) length the plugin passed.
+    """
+
+    sid: int
+    kind: str
+    status: NrStatus | int
+    size: int
+    thread_id: int
+    time_ns: int
+    seq: int
+
+    def describe(self) -> str:
+        return f"sid {self.sid}: {self.kind} ({status_name(int(self.status))}, {self.size} bytes, thread {self.thread_id})"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What the plugin's ``NrPluginInfo`` said, as validated at load.
+
+    ``slots`` maps each vtable slot name to its address (0 when NULL).
+    """
+
+    name: str
+    version: str
+    abi_version: int
+    struct_size: int
+    plugin_ctx: int
+    slots: dict[str, int]
