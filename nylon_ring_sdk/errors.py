@@ -147,3 +147,15 @@ class HostClosed(HostError):
 
 class ShimBuildError(HostError):
     """Raised when the reference host's native helper cannot be compiled."""
+
+
+class BenchError(NylonRingError):
+    """Raised by ``nylon-ring bench`` when the harness cannot be built or run, or when the
+    plugin misbehaved under load (wrong sid, a second or missing answer, a wrong status or
+    payload length): the run then yields an error, never a number."""
+
+
+class ConformanceError(NylonRingError):
+    """Raised when ``nylon-ring conformance`` is asked for something it cannot do: a plugin
+    file that does not exist, a ``-k`` pattern that selects no check, a bad ``--timeout``
+    or ``--jobs``. The CLI reports it (and ManifestError) with exit code 2."""

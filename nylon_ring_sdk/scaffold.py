@@ -392,3 +392,31 @@ def _find_library(project: Path, lang: str, since: float, target: str | None) ->
     stem = project.name.replace("-", "_")
     candidates.sort(key=lambda p: (stem not in p.name.replace("-", "_"), -p.stat().st_mtime))
     return candidates[0]
+
+
+def refresh_template_bindings() -> list[Path]:
+    """Rewrite the bindings copies inside `templates/<lang>/` (what plain cookiecutter renders)."""
+    from .gen import generate, write_atomic
+    from .schema import load_default
+
+    schema = load_default()
+    written: list[Path] = []
+    for lang in available_languages():
+        spec = load_template(lang)
+        root = next(p for p in spec.path.iterdir() if p.name.startswith("{{"))
+        for gen_lang, rel in spec.bindings.items():
+            for f in generate(schema, gen_lang):
+                dest = root / rel
+                dest = dest if dest.suffix and dest.name == f.path else dest / f.path
+                if not dest.is_file() or dest.read_text() != f.content:
+                    write_atomic(dest, f.content)
+                    written.append(dest)
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--refresh-bindings"]:
+        for path in refresh_template_bindings():
+            print(f"wrote {path}")

@@ -26,13 +26,17 @@ import re
 
 from ..errors import GenerationError
 from ..naming import escape, pascal, snake
-from ..schema.model import Array, Enum, FnPointer, Function, Named, Pointer, Scalar, Schema, Struct, TypeRef, Void
+from ..schema.model import INT_RANGES, Array, Enum, FnPointer, Function, Named, Pointer, Scalar, Schema, Struct, TypeRef, Void
 from . import GeneratedFile, banner_lines, render
 from .common import LayoutGroup, doc_lines, export_named, layout_groups, probe_entries
 
 MODULE = "nylon_ring.zig"
 PRIVATE = "nr__"
-_PRIMITIVE = re.compile(r"^(?:[iu]\d+|f(?:16|32|64|80|128)|c_\w+)$")
+# Names of primitive types and values: Zig lets them name a field or an enum member
+# (`zig fmt` even strips the quotes there) but not a declaration or a parameter.
+_PRIMITIVE = re.compile(r"^(?:[iu]\d+|f(?:16|32|64|80|128)|c_\w+|comptime_\w+)$")
+_PRIMITIVE_NAMES = frozenset({"type", "void", "bool", "anyerror", "anyopaque", "noreturn", "usize",
+                              "isize", "null", "undefined", "true", "false"})
 
 # How each data model is recognised at comptime; a group ORs its models.
 _MODEL_TEST = {
@@ -48,12 +52,21 @@ _MODEL_SHORTCUTS = (
 )
 
 
+def _is_primitive(name: str) -> bool:
+    return name in _PRIMITIVE_NAMES or bool(_PRIMITIVE.match(name))
+
+
 def ident(name: str) -> str:
-    """A Zig identifier: keywords and primitive type names are quoted as `@"name"`."""
+    """A declaration or parameter name: keywords and primitive names are quoted as `@"name"`."""
     escaped = escape("zig", name)
-    if escaped == name and _PRIMITIVE.match(name):
+    if escaped == name and _is_primitive(name):
         return f'@"{name}"'
     return escaped
+
+
+def member(name: str) -> str:
+    """A field or enum member name: only real keywords need quoting there."""
+    return name if _is_primitive(name) else escape("zig", name)
 
 
 def _pointer_target(schema: Schema, t: Pointer, many: bool) -> str:
@@ -113,7 +126,14 @@ def _view_len(struct: Struct) -> str | None:
 
 
 def enum_member(name: str) -> str:
-    return ident(snake(name))
+    return member(snake(name))
+
+
+def _unknown_value(item: Enum) -> int | None:
+    """The smallest value of the repr that names no member (for the out-of-range test)."""
+    low, high = INT_RANGES.get(item.repr.name, (0, 2**32 - 1))
+    used = {v.value for v in item.values}
+    return next((v for v in range(max(low, 0), high + 1) if v not in used), None)
 
 
 def _enum_view(item: Enum) -> dict:
@@ -122,16 +142,15 @@ def _enum_view(item: Enum) -> dict:
     clash = next((n for n in names if names.count(n) > 1), None)
     if clash:
         raise GenerationError(f"enums.{item.name}: two values become the Zig name '{clash}' (expected distinct snake_case names)")
-    out_of_range = max(v.value for v in item.values) + 1
     return {"kind": "enum", "name": ident(item.name), "doc": doc_lines(item.doc, 88), "repr": item.repr.name,
-            "members": members, "unknown": out_of_range}
+            "members": members, "unknown": _unknown_value(item)}
 
 
 def _struct_view(schema: Schema, item: Struct) -> dict:
     fields = []
     for f in item.fields:
         many = isinstance(f.type, Pointer) and _is_many(item, f.name)
-        fields.append({"name": ident(f.name), "type": zig_type(schema, f.type, many),
+        fields.append({"name": member(f.name), "type": zig_type(schema, f.type, many),
                        "default": _default(schema, f), "doc": doc_lines(f.doc, 84)})
     length = _view_len(item)
     view = None
@@ -192,7 +211,7 @@ def _probe_view(schema: Schema) -> dict:
         else:
             values.append(f'@offsetOf({name}, "{e.field}")')
     if export is None:
-        return {"export": "", "values": values}
+        return {"export": "", "table": values}
     fn = schema.function(export.function)
     returns = fn.returns
     if not (isinstance(returns, Pointer) and isinstance(returns.target, Named) and not fn.params):
@@ -205,8 +224,8 @@ def _probe_view(schema: Schema) -> dict:
     return {
         "export": export.name, "exporter": export_fn_name(export.name), "struct": ident(struct.name),
         "fn_type": ident(fn.name), "return_type": zig_type(schema, returns),
-        "version_field": ident(names[0]), "count_field": ident(names[1]), "values_field": ident(names[2]),
-        "version": version, "values": values,
+        "version_field": member(names[0]), "count_field": member(names[1]), "values_field": member(names[2]),
+        "version": version, "table": values,
     }
 
 

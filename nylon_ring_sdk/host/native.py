@@ -116,6 +116,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "nrh_host_vtable": (p, [p]),
         "nrh_host_ext": (p, [p]),
         "nrh_bind": (None, [p, p, p]),
+        "nrh_set_next_sid": (None, [p, u64]),
         "nrh_set_notify": (None, [p, NotifyFn]),
         "nrh_init": (u32, [p]),
         "nrh_shutdown": (None, [p]),
@@ -125,6 +126,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "nrh_stream_data": (u32, [p, u64, ctypes.c_char_p, u64]),
         "nrh_stream_close": (u32, [p, u64]),
         "nrh_out_release": (None, [p]),
+        "nrh_out_bind": (None, [p, p]),
         "nrh_out_size": (u64, []),
         "nrh_out_inline_offset": (u64, []),
         "nrh_violation_size": (u64, []),
@@ -136,6 +138,10 @@ def _declare(lib: ctypes.CDLL) -> None:
         fn = getattr(lib, name)
         fn.restype = restype
         fn.argtypes = argtypes
+    # Deliberately without argtypes: ctypes' per-argument conversion would double the
+    # cost of a raw call. Callers pass an OutBuffer's ctypes array, bytes (or None) and
+    # Python ints below 2**31, which ctypes passes as pointers and C ints.
+    lib.nrh_call_raw_fast.restype = u32
 
 
 def shim() -> ctypes.CDLL:

@@ -86,8 +86,9 @@ class Response(NamedTuple):
 
     ``status``/``data`` come from the plugin's one ``send_result``; when ``handle``
     returned non-Ok (``rejected``), ``status`` is that returned status and ``data`` is
-    empty. ``handle_ns`` is how long ``handle`` took to return; ``frames`` holds the
-    accepted frame (empty when rejected).
+    empty. ``handle_ns`` is how long ``handle`` took to return. ``thread_id``,
+    ``time_ns`` and ``seq`` describe the accepted frame as in :class:`Frame` (0 when
+    rejected); ``frames`` gives it as a Frame.
     """
 
     status: NrStatus | int
@@ -95,11 +96,20 @@ class Response(NamedTuple):
     sid: int = 0
     handle_status: NrStatus | int = NrStatus.OK
     handle_ns: int = 0
-    frames: tuple[Frame, ...] = ()
+    thread_id: int = 0
+    time_ns: int = 0
+    seq: int = 0
 
     @property
     def rejected(self) -> bool:
         return self.handle_status != NrStatus.OK
+
+    @property
+    def frames(self) -> tuple[Frame, ...]:
+        """The frames the host accepted for this sid: one, or none when rejected."""
+        if self.rejected:
+            return ()
+        return (Frame(self.status, self.data, self.thread_id, self.time_ns, self.seq, True),)
 
     @property
     def text(self) -> str:

@@ -26,6 +26,9 @@
 
 #include "nylon_ring.h"
 
+/* Some faults leave a function or table unused; that is the point, not a warning. */
+#define NRC_MAYBE_UNUSED __attribute__((unused))
+
 /* ------------------------------------------------------------------ host side */
 
 static void *nrc_host_ctx;
@@ -112,7 +115,7 @@ static NrStatus nrc_answer_later(uint64_t sid, NrStatus status, const void *data
     return NR_STATUS_OK;
 }
 
-static void nrc_wait_for_jobs(void) {
+NRC_MAYBE_UNUSED static void nrc_wait_for_jobs(void) {
     pthread_mutex_lock(&nrc_jobs_lock);
     while (nrc_jobs_in_flight > 0) pthread_cond_wait(&nrc_jobs_done, &nrc_jobs_lock);
     pthread_mutex_unlock(&nrc_jobs_lock);
@@ -284,7 +287,7 @@ static NrStatus nrc_route(NrStr entry, uint64_t sid, const NrRequest *req, NrByt
 
 /* ------------------------------------------------------------------ vtable */
 
-static NrStatus nrc_init(void *plugin_ctx, void *host_ctx, const NrHostVTable *host_vtable) {
+NRC_MAYBE_UNUSED static NrStatus nrc_init(void *plugin_ctx, void *host_ctx, const NrHostVTable *host_vtable) {
     (void)plugin_ctx;
     if (host_vtable == NULL || host_vtable->send_result == NULL) return NR_STATUS_INVALID;
     nrc_host_ctx = host_ctx;
@@ -335,6 +338,20 @@ static NrStatus nrc_stream_close(void *plugin_ctx, uint64_t sid) {
     return NR_STATUS_OK;
 }
 
+/* Not static: the faults below that replace it must not leave it unused. */
+const NrPluginVTable nrc_vtable = {
+#ifdef NRC_FAULT_NO_INIT
+    .init = NULL, /* fault: the required init slot is empty */
+#else
+    .init = nrc_init,
+#endif
+    .handle = nrc_handle,
+    .handle_raw = nrc_handle_raw,
+    .shutdown = nrc_shutdown,
+    .stream_data = nrc_stream_data,
+    .stream_close = nrc_stream_close,
+};
+
 #if defined(NRC_FAULT_SHORT_VTABLE)
 /*
  * fault: built against an older three-slot vtable (init, handle, shutdown). A host
@@ -355,18 +372,6 @@ static const struct {
 #elif defined(NRC_FAULT_NULL_VTABLE)
 #define NRC_VTABLE NULL /* fault: no vtable */
 #else
-static const NrPluginVTable nrc_vtable = {
-#ifdef NRC_FAULT_NO_INIT
-    .init = NULL, /* fault: the required init slot is empty */
-#else
-    .init = nrc_init,
-#endif
-    .handle = nrc_handle,
-    .handle_raw = nrc_handle_raw,
-    .shutdown = nrc_shutdown,
-    .stream_data = nrc_stream_data,
-    .stream_close = nrc_stream_close,
-};
 #define NRC_VTABLE (&nrc_vtable)
 #endif
 
@@ -390,7 +395,7 @@ static const NrPluginVTable nrc_vtable = {
 #define NRC_STRUCT_SIZE ((uint32_t)sizeof(NrPluginInfo))
 #endif
 
-static const NrPluginInfo nrc_info = {
+NRC_MAYBE_UNUSED static const NrPluginInfo nrc_info = {
     .abi_version = NRC_ABI_VERSION,
     .struct_size = NRC_STRUCT_SIZE,
     .name = {(const uint8_t *)NRC_NAME, sizeof(NRC_NAME) - 1},
@@ -415,22 +420,21 @@ NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin_v1(void) {
 NR_EXPORT void nylon_ring_set_host_ext_v1(const NrHostExt *ext) { nrc_ext = ext; }
 
 #ifdef NRC_FAULT_LAYOUT_DRIFT
-/* fault: built against bindings that still said NrRequest is 48 bytes */
-static const uint32_t *nrc_drifted_values(void);
+/* fault: built against drifted bindings that said NrRequest is 48 bytes (the guide's old test) */
+#define nylon_ring_layout_probe_v1 nrc_true_layout_probe
+NR_DEFINE_LAYOUT_PROBE()
+#undef nylon_ring_layout_probe_v1
 NR_EXPORT const NrLayoutProbe *nylon_ring_layout_probe_v1(void) {
+    static uint32_t values[256];
     static NrLayoutProbe probe;
-    probe.probe_version = NR_LAYOUT_PROBE_VERSION;
-    probe.count = 49;
-    probe.values = nrc_drifted_values();
+    const NrLayoutProbe *real = nrc_true_layout_probe();
+    uint32_t count = real->count < 256 ? real->count : 256;
+    memcpy(values, real->values, count * sizeof(uint32_t));
+    values[12] = 48; /* NrStr, NrBytes and NrHeader take 4 values each; then NrRequest.size */
+    probe.probe_version = real->probe_version;
+    probe.count = count;
+    probe.values = values;
     return &probe;
-}
-static const uint32_t *nrc_drifted_values(void) {
-    static uint32_t values[49] = {
-        16, 8, 0, 8, 16, 8, 0, 8, 32, 8, 0, 16,
-        48, 8, 0, 16, 32, 48, 56, 60, 64, /* NrRequest: size 48 instead of 72 */
-        8, 8, 0, 16, 8, 0, 8, 48, 8, 0, 8, 16, 24, 32, 40,
-        56, 8, 0, 4, 8, 24, 40, 48, 16, 8, 0, 4, 8};
-    return values;
 }
 #else
 NR_DEFINE_LAYOUT_PROBE()

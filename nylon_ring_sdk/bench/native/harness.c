@@ -46,11 +46,14 @@
 #define MAX_RUNS 100
 #define MAX_LATENCY_SAMPLES (1u << 21)
 #define BATCH 64
+#define MAX_INFO_TEXT 4096
+#define SPIN_NS 50000 /* spin this long for an asynchronous answer before yielding */
 #define EXIT_PLUGIN 2
 #define EXIT_USAGE 64
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HOT static inline __attribute__((always_inline))
 #define RELAXED memory_order_relaxed
 #define ACQUIRE memory_order_acquire
 #define RELEASE memory_order_release
@@ -88,6 +91,7 @@ typedef struct {
     uint64_t next_seq;  /* sequence numbers are never reused within a process */
     uint64_t calls;     /* completed, verified calls in the current run */
     uint64_t t0, t1;    /* run start and end, ns */
+    uint64_t cpu0, cpu1; /* the thread's CPU time at run start and end, ns */
     uint64_t *lat;      /* latency samples of the current case (async mode) */
     size_t nlat;
     unsigned index;
@@ -103,12 +107,20 @@ typedef struct {
     unsigned char tail[8];
 } HostCtx;
 
+/* One timed run. cpus is the CPU time the worker threads got over the run's wall-clock
+ * span: 2 threads that got only 1.3 CPUs show that the machine, not the plugin, limited
+ * the scaling. */
+typedef struct {
+    double ns_per_call;
+    double calls_per_s;
+    double cpus;
+    uint64_t calls;
+} RunStats;
+
 typedef struct {
     unsigned threads, inflight;
     unsigned nruns;
-    double ns_per_call[MAX_RUNS];
-    double calls_per_s[MAX_RUNS];
-    uint64_t calls[MAX_RUNS];
+    RunStats run[MAX_RUNS];
     int has_latency;
     double p50_ns, p99_ns, lat_max_ns;
     size_t lat_samples;
@@ -147,12 +159,13 @@ static struct {
     uint32_t want_status;
     uint32_t want_frames;
     uint64_t want_bytes;
-    int learning;
     int streaming;
     int stamp;
     /* run state */
     Worker *workers;
     unsigned nworkers;
+    _Atomic uint64_t live_workers; /* nworkers while calls may be answered, 0 after shutdown */
+    _Atomic int hooks;             /* non-zero: answers take answer_slow (streams, state, stamps) */
     _Atomic int go;
     _Atomic int stop;
     _Atomic int ready;
@@ -172,6 +185,12 @@ static HostCtx g_host_ctx;
 NR_DEFINE_LAYOUT_PROBE()
 
 /* ------------------------------------------------------------------ small helpers */
+
+static uint64_t thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static inline uint64_t now_ns(void) {
     struct timespec ts;
@@ -303,6 +322,7 @@ static NrBytes host_set_state(void *host_ctx, uint64_t sid, NrStr key, NrBytes v
         e->sid = sid;
         g_state_len++;
         atomic_store_explicit(&g_state_live, g_state_len, RELAXED);
+        atomic_store(&g.hooks, 1);
     }
     uint8_t *copy = malloc(value.len ? value.len : 1);
     if (!copy)
@@ -334,7 +354,7 @@ static NrBytes host_get_state(void *host_ctx, uint64_t sid, NrStr key) {
     return out;
 }
 
-static void state_drop(uint64_t sid) {
+static __attribute__((noinline, cold)) void state_drop(uint64_t sid) {
     pthread_mutex_lock(&g_state_lock);
     for (size_t i = 0; i < g_state_len;) {
         if (g_state[i].sid == sid) {
@@ -353,55 +373,113 @@ static const NrHostExt g_host_ext = {host_set_state, host_get_state};
 
 /* ------------------------------------------------------------------ send_result */
 
-static inline Cell *cell_of(Worker *w, uint64_t sid) { return &w->cells[sid & w->mask]; }
+HOT Cell *cell_of(Worker *w, uint64_t sid) { return &w->cells[sid & w->mask]; }
 
-static void host_send_result(void *host_ctx, uint64_t sid, NrStatus status, NrBytes payload) {
-    (void)host_ctx;
+/* Everything send_result rejects, kept off the hot path. */
+static __attribute__((noinline, cold)) void reject_answer(uint64_t sid, NrStatus status, NrBytes payload) {
     uint64_t wi = sid >> SEQ_BITS;
-    if (UNLIKELY(atomic_load_explicit(&g.shut, RELAXED))) {
+    atomic_fetch_add(&g.stray_answers, 1);
+    if (atomic_load(&g.shut)) {
         fail("send_result after shutdown returned (sid %" PRIu64 ", %s)", sid, status_name(status));
         return;
     }
-    if (UNLIKELY(wi == 0 || wi > g.nworkers)) {
-        atomic_fetch_add(&g.stray_answers, 1);
+    if (wi == 0 || wi > g.nworkers) {
         fail("answer for sid %" PRIu64 ", which the harness never issued", sid);
         return;
     }
     Cell *c = cell_of(&g.workers[wi - 1], sid);
-    if (UNLIKELY(atomic_load_explicit(&c->expect, ACQUIRE) != sid)) {
-        atomic_fetch_add(&g.stray_answers, 1);
+    if (atomic_load_explicit(&c->expect, ACQUIRE) != sid)
         fail("answer for sid %" PRIu64 ", which is not in flight (already answered, or never issued)", sid);
-        return;
-    }
-    if (UNLIKELY(atomic_load_explicit(&c->done, RELAXED) == sid)) {
-        atomic_fetch_add(&g.stray_answers, 1);
+    else if (atomic_load_explicit(&c->done, RELAXED) == sid)
         fail("second terminal answer for sid %" PRIu64 " (%s after %s)", sid, status_name(status),
              status_name(atomic_load_explicit(&c->status, RELAXED)));
-        return;
-    }
-    if (UNLIKELY(payload.len && !payload.ptr)) {
-        fail("answer for sid %" PRIu64 " has a NULL payload pointer with length %" PRIu64, sid,
-             (uint64_t)payload.len);
-        return;
-    }
-    uint64_t bytes = atomic_load_explicit(&c->bytes, RELAXED) + payload.len;
+    else
+        fail("answer for sid %" PRIu64 " has a NULL payload pointer with length %" PRIu64, sid, (uint64_t)payload.len);
+}
+
+/* Record a terminal answer: the payload length, the status, one more answer, then the
+ * release store of done that hands the cell back to the waiting worker. */
+HOT void finish(Cell *c, uint64_t sid, NrStatus status, uint64_t bytes) {
     atomic_store_explicit(&c->bytes, bytes, RELAXED);
-    if (g.streaming && status == NR_STATUS_OK) {
-        atomic_store_explicit(&c->frames, atomic_load_explicit(&c->frames, RELAXED) + 1, RELAXED);
-        return;
-    }
-    if (UNLIKELY(atomic_load_explicit(&g_state_live, RELAXED)))
-        state_drop(sid);
     atomic_store_explicit(&c->status, status, RELAXED);
     atomic_store_explicit(&c->answers, atomic_load_explicit(&c->answers, RELAXED) + 1, RELAXED);
+    atomic_store_explicit(&c->done, sid, RELEASE);
+}
+
+/* Answers in the modes that need more than the fast path: stream frames accumulate,
+ * per-sid state is dropped at the terminal answer, async answers are time-stamped. */
+static __attribute__((noinline)) void answer_slow(Cell *c, uint64_t sid, NrStatus status, NrBytes payload) {
+    uint64_t bytes = payload.len;
+    if (g.streaming) {
+        bytes += atomic_load_explicit(&c->bytes, RELAXED);
+        if (status == NR_STATUS_OK) {
+            atomic_store_explicit(&c->bytes, bytes, RELAXED);
+            atomic_store_explicit(&c->frames, atomic_load_explicit(&c->frames, RELAXED) + 1, RELAXED);
+            return;
+        }
+    }
+    if (atomic_load_explicit(&g_state_live, RELAXED))
+        state_drop(sid);
     if (g.stamp)
         atomic_store_explicit(&c->t_done, now_ns(), RELAXED);
-    atomic_store_explicit(&c->done, sid, RELEASE);
+    finish(c, sid, status, bytes);
+}
+
+/* The host callback. The fast path is a shift, a mask, three compares and four stores
+ * into the calling worker's own cell. After shutdown live_workers is 0, so any late
+ * answer lands in reject_answer. */
+static void host_send_result(void *host_ctx, uint64_t sid, NrStatus status, NrBytes payload) {
+    (void)host_ctx;
+    uint64_t wi = (sid >> SEQ_BITS) - 1;
+    if (UNLIKELY(wi >= atomic_load_explicit(&g.live_workers, RELAXED))) {
+        reject_answer(sid, status, payload);
+        return;
+    }
+    Cell *c = cell_of(&g.workers[wi], sid);
+    if (UNLIKELY(atomic_load_explicit(&c->expect, ACQUIRE) != sid || atomic_load_explicit(&c->done, RELAXED) == sid ||
+                 (payload.len && !payload.ptr))) {
+        reject_answer(sid, status, payload);
+        return;
+    }
+    if (UNLIKELY(atomic_load_explicit(&g.hooks, RELAXED))) {
+        answer_slow(c, sid, status, payload);
+        return;
+    }
+    finish(c, sid, status, payload.len);
 }
 
 static const NrHostVTable g_host_vtable = {host_send_result};
 
 /* ------------------------------------------------------------------ loading */
+
+/* name and version are read (and printed); a NULL pointer or a garbage length is refused. */
+static void check_info_text(NrStr text, const char *what) {
+    if (text.len && !text.ptr)
+        fail("%s: NrPluginInfo.%s is NULL with length %u", g.plugin_path, what, text.len);
+    else if (text.len > MAX_INFO_TEXT)
+        fail("%s: NrPluginInfo.%s has an implausible length %u (at most %d)", g.plugin_path, what, text.len,
+             MAX_INFO_TEXT);
+    if (failing())
+        die(EXIT_PLUGIN);
+}
+
+/* Every non-NULL slot must point into the plugin's own image: a plugin built against a
+ * shorter vtable leaves whatever follows its table in the slots past its end. */
+static void check_slots(const void *entry_fn, const NrPluginVTable *vt) {
+    static const char *const names[] = {"init", "handle", "handle_raw", "shutdown", "stream_data", "stream_close"};
+    const void *slots[] = {(const void *)vt->init, (const void *)vt->handle, (const void *)vt->handle_raw,
+                           (const void *)vt->shutdown, (const void *)vt->stream_data, (const void *)vt->stream_close};
+    Dl_info mine, theirs;
+    if (!dladdr(entry_fn, &mine))
+        return;
+    for (unsigned i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        if (slots[i] && (!dladdr(slots[i], &theirs) || theirs.dli_fbase != mine.dli_fbase)) {
+            fail("%s: vtable slot %s = %p does not point into the plugin's own code", g.plugin_path, names[i],
+                 slots[i]);
+            die(EXIT_PLUGIN);
+        }
+    }
+}
 
 static void load_plugin(void) {
     g.dl = dlopen(g.plugin_path, RTLD_NOW | RTLD_LOCAL);
@@ -430,6 +508,9 @@ static void load_plugin(void) {
         fail("%s: vtable has neither handle nor handle_raw", g.plugin_path);
     if (failing())
         die(EXIT_PLUGIN);
+    check_info_text(info->name, "name");
+    check_info_text(info->version, "version");
+    check_slots((const void *)get, info->vtable);
     g.info = info;
 }
 
@@ -501,8 +582,8 @@ static const NrHeader g_headers[4] = {
     {{(const uint8_t *)"x-request-id", 12}, {(const uint8_t *)"0123456789abcdef", 16}},
 };
 
-static int rejected(const char *fn, uint64_t sid, NrStatus st) {
-    fail("%s returned %s for sid %" PRIu64 " (expected Ok)", fn, status_name(st), sid);
+static __attribute__((noinline, cold)) int rejected(const char *fn, uint64_t sid, NrStatus st) {
+    fail("%s returned %s for entry '%s', sid %" PRIu64 " (expected Ok)", fn, status_name(st), g.entry_text, sid);
     return -1;
 }
 
@@ -521,16 +602,19 @@ static int bidi_exchange(uint64_t sid) {
     return 0;
 }
 
-/* Arm the sid's cell and make the call; 0 when the plugin accepted it. */
-static inline int issue(Worker *w, uint64_t sid) {
+/* Arm the sid's cell and make the call; 0 when the plugin accepted it. `mode` and
+ * `stamp` are constants at every call site, so each loop compiles to straight code. */
+HOT int issue(Worker *w, uint64_t sid, enum mode mode, int stamp) {
     Cell *c = cell_of(w, sid);
-    atomic_store_explicit(&c->bytes, 0, RELAXED);
-    atomic_store_explicit(&c->frames, 0, RELAXED);
+    if (mode == MODE_STREAM || mode == MODE_BIDI) {
+        atomic_store_explicit(&c->bytes, 0, RELAXED);
+        atomic_store_explicit(&c->frames, 0, RELAXED);
+    }
     atomic_store_explicit(&c->expect, sid, RELEASE);
-    if (g.stamp)
+    if (stamp)
         c->t_start = now_ns();
     NrStatus st;
-    switch (g.mode) {
+    switch (mode) {
     case MODE_UNARY:
         st = g.handle(g.ctx, g.entry, sid, &g.req, g.payload);
         return LIKELY(st == NR_STATUS_OK) ? 0 : rejected("handle", sid, st);
@@ -545,13 +629,17 @@ static inline int issue(Worker *w, uint64_t sid) {
     }
 }
 
-/* Wait for an answer that did not come synchronously: spin briefly, then yield, and give
- * up after the timeout (or as soon as another thread recorded a failure). */
-static int wait_slow(Cell *c, uint64_t sid) {
-    for (int i = 0; i < 2000; i++) {
+/* Wait for an answer that did not come synchronously: spin a little (a yield can cost a
+ * whole scheduler slice on a busy machine), then yield, and give up after the timeout
+ * (or as soon as another thread recorded a failure). */
+static __attribute__((noinline)) int wait_slow(Cell *c, uint64_t sid) {
+    uint64_t spin_until = now_ns() + SPIN_NS;
+    for (unsigned i = 1;; i++) {
         if (atomic_load_explicit(&c->done, ACQUIRE) == sid)
             return 0;
         CPU_RELAX();
+        if ((i & 63) == 0 && now_ns() > spin_until)
+            break;
     }
     uint64_t deadline = now_ns() + (uint64_t)(g.timeout_s * 1e9);
     for (unsigned i = 1;; i++) {
@@ -568,86 +656,93 @@ static int wait_slow(Cell *c, uint64_t sid) {
     }
 }
 
-static int check_answer(Cell *c, uint64_t sid) {
+/* Name what is wrong with an answer that did not match the expectation. */
+static __attribute__((noinline, cold)) int wrong_answer(Cell *c, uint64_t sid) {
     uint32_t status = atomic_load_explicit(&c->status, RELAXED);
     uint32_t frames = atomic_load_explicit(&c->frames, RELAXED);
     uint64_t bytes = atomic_load_explicit(&c->bytes, RELAXED);
-    if (g.learning) {
-        g.learning = 0;
-        if (g.expect_bytes < 0)
-            g.want_bytes = bytes;
-    }
-    if (status != g.want_status) {
+    if (status != g.want_status)
         fail("sid %" PRIu64 " ended with %s (expected %s)", sid, status_name(status), status_name(g.want_status));
-        return -1;
-    }
-    if (frames != g.want_frames) {
+    else if (frames != g.want_frames)
         fail("sid %" PRIu64 " sent %u Ok frames (expected %u)", sid, frames, g.want_frames);
-        return -1;
-    }
-    if (bytes != g.want_bytes) {
+    else
         fail("sid %" PRIu64 " answered %" PRIu64 " payload bytes (expected %" PRIu64 ")", sid, bytes, g.want_bytes);
-        return -1;
-    }
-    return 0;
+    return -1;
 }
 
 /* Wait for sid's terminal answer and verify it; 0 on success. */
-static inline int await(Worker *w, uint64_t sid) {
+HOT int await(Worker *w, uint64_t sid, int stamp) {
     Cell *c = cell_of(w, sid);
     if (UNLIKELY(atomic_load_explicit(&c->done, ACQUIRE) != sid) && wait_slow(c, sid))
         return -1;
-    uint32_t status = atomic_load_explicit(&c->status, RELAXED);
-    if (UNLIKELY(status != g.want_status || atomic_load_explicit(&c->bytes, RELAXED) != g.want_bytes ||
-                 atomic_load_explicit(&c->frames, RELAXED) != g.want_frames || g.learning)) {
-        if (check_answer(c, sid))
-            return -1;
-    }
-    if (g.stamp && w->lat && w->nlat < MAX_LATENCY_SAMPLES)
+    if (UNLIKELY(atomic_load_explicit(&c->status, RELAXED) != g.want_status ||
+                 atomic_load_explicit(&c->bytes, RELAXED) != g.want_bytes ||
+                 atomic_load_explicit(&c->frames, RELAXED) != g.want_frames))
+        return wrong_answer(c, sid);
+    if (stamp && w->nlat < MAX_LATENCY_SAMPLES)
         w->lat[w->nlat++] = atomic_load_explicit(&c->t_done, RELAXED) - c->t_start;
-    w->calls++;
     return 0;
 }
 
-static inline uint64_t next_sid(Worker *w) {
-    uint64_t seq = ++w->next_seq;
+HOT uint64_t sid_of(const Worker *w, uint64_t seq) {
     return ((uint64_t)(w->index + 1) << SEQ_BITS) | (seq & SEQ_MASK);
 }
 
+HOT uint64_t next_sid(Worker *w) { return sid_of(w, ++w->next_seq); }
+
 /* ------------------------------------------------------------------ worker loops */
 
-static inline int keep_going(Worker *w) {
+HOT int keep_going(const Worker *w) {
     if (g.fixed_calls)
         return w->calls < g.fixed_calls;
     return !atomic_load_explicit(&g.stop, RELAXED);
 }
 
-/* One sid at a time: the synchronous modes and async with one call in flight. */
-static void loop_serial(Worker *w) {
+/* One sid at a time, checking the stop flag every BATCH calls. The sequence number and
+ * the call count live in registers; the plugin cannot see them. */
+HOT void loop_serial_mode(Worker *w, enum mode mode, int stamp) {
+    uint64_t seq = w->next_seq, calls = 0;
     while (keep_going(w) && !failing()) {
-        unsigned n = g.fixed_calls && g.fixed_calls - w->calls < BATCH ? (unsigned)(g.fixed_calls - w->calls) : BATCH;
+        uint64_t left = g.fixed_calls ? g.fixed_calls - calls : BATCH;
+        unsigned n = left < BATCH ? (unsigned)left : BATCH;
         for (unsigned i = 0; i < n; i++) {
-            uint64_t sid = next_sid(w);
-            if (UNLIKELY(issue(w, sid) || await(w, sid)))
-                return;
+            uint64_t sid = sid_of(w, ++seq);
+            if (UNLIKELY(issue(w, sid, mode, stamp) || await(w, sid, stamp)))
+                goto out;
+            calls++;
         }
+        w->calls = calls;
+    }
+out:
+    w->next_seq = seq;
+    w->calls = calls;
+}
+
+static void loop_serial(Worker *w) {
+    switch (g.mode) {
+    case MODE_RAW: loop_serial_mode(w, MODE_RAW, 0); break;
+    case MODE_UNARY: loop_serial_mode(w, MODE_UNARY, 0); break;
+    case MODE_ASYNC: loop_serial_mode(w, MODE_ASYNC, 1); break;
+    case MODE_STREAM: loop_serial_mode(w, MODE_STREAM, 0); break;
+    case MODE_BIDI: loop_serial_mode(w, MODE_BIDI, 0); break;
     }
 }
 
-/* K sids in flight: issue K, then each time the oldest completes issue one more. */
+/* K sids in flight (async mode): issue K, then each time the oldest completes issue one
+ * more. Answers may arrive in any order; each waits in its own cell. */
 static void loop_pipelined(Worker *w, unsigned k) {
     uint64_t first = w->next_seq + 1, issued = 0, completed = 0;
     uint64_t limit = g.fixed_calls ? g.fixed_calls : UINT64_MAX;
     for (; issued < k && issued < limit; issued++)
-        if (issue(w, next_sid(w)))
+        if (issue(w, next_sid(w), MODE_ASYNC, 1))
             return;
     while (completed < issued) {
-        uint64_t sid = ((uint64_t)(w->index + 1) << SEQ_BITS) | ((first + completed) & SEQ_MASK);
-        if (await(w, sid))
+        if (await(w, sid_of(w, first + completed), 1))
             return;
         completed++;
+        w->calls++;
         if (issued < limit && keep_going(w) && !failing()) {
-            if (issue(w, next_sid(w)))
+            if (issue(w, next_sid(w), MODE_ASYNC, 1))
                 return;
             issued++;
         }
@@ -665,12 +760,14 @@ static void *worker_main(void *arg) {
     atomic_fetch_add(&g.ready, 1);
     while (!atomic_load_explicit(&g.go, ACQUIRE))
         sched_yield();
+    w->cpu0 = thread_cpu_ns();
     w->t0 = now_ns();
     if (a->inflight <= 1)
         loop_serial(w);
     else
         loop_pipelined(w, a->inflight);
     w->t1 = now_ns();
+    w->cpu1 = thread_cpu_ns();
     atomic_store_explicit(&w->finished, 1, RELEASE);
     return NULL;
 }
@@ -683,11 +780,11 @@ static void sleep_s(double s) {
     }
 }
 
-/* One timed run on n threads; fills *ns_per_call, *calls_per_s, *calls. */
-static void run_once(unsigned n, unsigned inflight, double seconds, double *ns_per_call, double *calls_per_s,
-                     uint64_t *calls) {
+/* One timed run on n threads. */
+static void run_once(unsigned n, unsigned inflight, double seconds, RunStats *out) {
     WorkerArg args[MAX_WORKERS];
     g.nworkers = n;
+    atomic_store(&g.live_workers, n);
     atomic_store(&g.go, 0);
     atomic_store(&g.stop, 0);
     atomic_store(&g.ready, 0);
@@ -724,20 +821,24 @@ static void run_once(unsigned n, unsigned inflight, double seconds, double *ns_p
     }
     if (failing())
         die(EXIT_PLUGIN);
-    double ns = 0, rate = 0;
-    uint64_t total = 0;
+    /* ns/call is thread time per call; calls/s is all calls over the wall-clock span from
+     * the first thread's start to the last thread's end, so threads that did not overlap
+     * are not counted as parallel. */
+    double ns = 0, cpu = 0;
+    uint64_t total = 0, first = UINT64_MAX, last = 0;
     for (unsigned i = 0; i < n; i++) {
         Worker *w = &g.workers[i];
-        double span = (double)(w->t1 - w->t0);
         total += w->calls;
-        ns += span;
-        if (span > 0)
-            rate += (double)w->calls * 1e9 / span;
+        ns += (double)(w->t1 - w->t0);
+        cpu += (double)(w->cpu1 - w->cpu0);
+        first = w->t0 < first ? w->t0 : first;
+        last = w->t1 > last ? w->t1 : last;
     }
     g.calls_total += total;
-    *calls = total;
-    *ns_per_call = total ? ns / (double)total : 0.0;
-    *calls_per_s = rate;
+    out->calls = total;
+    out->ns_per_call = total ? ns / (double)total : 0.0;
+    out->calls_per_s = last > first ? (double)total * 1e9 / (double)(last - first) : 0.0;
+    out->cpus = last > first ? cpu / (double)(last - first) : 0.0;
 }
 
 static int cmp_u64(const void *a, const void *b) {
@@ -769,16 +870,16 @@ static void collect_latency(CaseResult *r, unsigned n) {
 }
 
 static void run_case(CaseResult *r, unsigned n, unsigned inflight) {
-    double run_s = g.seconds / g.runs, ns, rate;
-    uint64_t calls;
+    double run_s = g.seconds / g.runs;
+    RunStats warm;
     r->threads = n;
     r->inflight = inflight;
     /* warm-up: one run, discarded */
-    run_once(n, inflight, run_s, &ns, &rate, &calls);
+    run_once(n, inflight, run_s, &warm);
     for (unsigned i = 0; i < n; i++)
         g.workers[i].nlat = 0;
     for (unsigned i = 0; i < g.runs; i++) {
-        run_once(n, inflight, run_s, &r->ns_per_call[i], &r->calls_per_s[i], &r->calls[i]);
+        run_once(n, inflight, run_s, &r->run[i]);
         r->nruns++;
     }
     if (g.stamp)
@@ -822,17 +923,26 @@ static void alloc_workers(void) {
  * --expect-bytes gave one, and fails fast on a plugin that answers wrongly. */
 static void probe_call(void) {
     g.nworkers = 1;
-    g.learning = 1;
+    atomic_store(&g.live_workers, 1);
     Worker *w = &g.workers[0];
     uint64_t sid = next_sid(w);
-    if (issue(w, sid) || await(w, sid))
+    Cell *c = cell_of(w, sid);
+    if (issue(w, sid, g.mode, 0))
+        die(EXIT_PLUGIN);
+    if (atomic_load_explicit(&c->done, ACQUIRE) != sid && wait_slow(c, sid))
+        die(EXIT_PLUGIN);
+    if (g.expect_bytes < 0)
+        g.want_bytes = atomic_load_explicit(&c->bytes, RELAXED);
+    if (await(w, sid, 0))
         die(EXIT_PLUGIN);
     g.calls_total += 1;
 }
 
-static void print_stats(const double *v, unsigned n) {
+/* {"median", "min", "max"} of one field of the runs (offset of a double in RunStats). */
+static void print_stats(const RunStats *runs, unsigned n, size_t offset) {
     double sorted[MAX_RUNS];
-    memcpy(sorted, v, n * sizeof *v);
+    for (unsigned i = 0; i < n; i++)
+        memcpy(&sorted[i], (const char *)&runs[i] + offset, sizeof(double));
     for (unsigned i = 1; i < n; i++)
         for (unsigned j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
             double t = sorted[j];
@@ -847,14 +957,17 @@ static void print_case(const CaseResult *r) {
     uint64_t calls = 0;
     printf("{\"threads\": %u, \"inflight\": %u, \"runs\": [", r->threads, r->inflight);
     for (unsigned i = 0; i < r->nruns; i++) {
-        printf("%s{\"ns_per_call\": %.3f, \"calls_per_s\": %.1f, \"calls\": %" PRIu64 "}", i ? ", " : "",
-               r->ns_per_call[i], r->calls_per_s[i], r->calls[i]);
-        calls += r->calls[i];
+        const RunStats *run = &r->run[i];
+        printf("%s{\"ns_per_call\": %.3f, \"calls_per_s\": %.1f, \"cpus\": %.3f, \"calls\": %" PRIu64 "}",
+               i ? ", " : "", run->ns_per_call, run->calls_per_s, run->cpus, run->calls);
+        calls += run->calls;
     }
     printf("], \"calls\": %" PRIu64 ", \"ns_per_call\": ", calls);
-    print_stats(r->ns_per_call, r->nruns);
+    print_stats(r->run, r->nruns, offsetof(RunStats, ns_per_call));
     printf(", \"calls_per_s\": ");
-    print_stats(r->calls_per_s, r->nruns);
+    print_stats(r->run, r->nruns, offsetof(RunStats, calls_per_s));
+    printf(", \"cpus\": ");
+    print_stats(r->run, r->nruns, offsetof(RunStats, cpus));
     if (r->has_latency)
         printf(", \"latency_ns\": {\"p50\": %.1f, \"p99\": %.1f, \"max\": %.1f, \"samples\": %zu}", r->p50_ns,
                r->p99_ns, r->lat_max_ns, r->lat_samples);
@@ -991,6 +1104,7 @@ static void parse_args(int argc, char **argv) {
     g.open_payload = g.mode == MODE_STREAM ? bytes_of(stream_payload) : bytes_of("");
     g.streaming = g.mode == MODE_STREAM || g.mode == MODE_BIDI;
     g.stamp = g.mode == MODE_ASYNC;
+    atomic_store(&g.hooks, g.streaming || g.stamp);
     g.want_status = g.streaming ? NR_STATUS_STREAM_END : NR_STATUS_OK;
     g.want_frames = g.streaming ? g.frames : 0;
     g.want_bytes = g.expect_bytes >= 0 ? (uint64_t)g.expect_bytes : 0;
@@ -1016,6 +1130,7 @@ int main(int argc, char **argv) {
     if (g.shutdown)
         g.shutdown(g.ctx);
     atomic_store(&g.shut, 1);
+    atomic_store(&g.live_workers, 0);
     if (failing())
         die(EXIT_PLUGIN);
     uint64_t answers = answers_total();

@@ -104,18 +104,21 @@ typedef struct {
     uint32_t kind, status;
 } nrh_violation;
 
+typedef struct nrh_host nrh_host;
+
 /* What nrh_call/nrh_next hand back; Python reads it with struct.unpack_from. */
 typedef struct {
-    uint64_t sid, handle_ns, len, tid, t_ns, seq;
+    uint64_t len, sid, handle_ns, tid, t_ns, seq;
+    uint32_t status, terminal, handle_status, code;
     const uint8_t *data;
     void *held; /* frame whose payload `data` points into; freed by the next fill */
-    uint32_t handle_status, status, terminal, code;
+    nrh_host *host; /* set once by nrh_out_bind, for nrh_call_raw_fast */
     uint8_t inline_buf[NRH_INLINE];
 } nrh_out;
 
 typedef void (*nrh_notify_fn)(uint64_t sid);
 
-typedef struct nrh_host {
+struct nrh_host {
     /* host_ctx compatibility: seed-era Rust plugins read a `const NrHostExt *` at byte 48. */
     uint8_t reserved_prefix[48];
     const NrHostExt *seed_ext;
@@ -126,13 +129,13 @@ typedef struct nrh_host {
     void *plugin_ctx;
     NrPluginVTable plugin;
     nrh_notify_fn notify;
-    uint64_t last_sid, seq, live_sessions, state_entries, violations_dropped;
+    uint64_t first_sid, last_sid, seq, live_sessions, state_entries, violations_dropped;
     uint32_t shut, shutdown_called;
     nrh_session *buckets[NRH_BUCKETS];
     nrh_tomb tombs[NRH_TOMBS];
     nrh_violation *violations;
     uint64_t violation_count;
-} nrh_host;
+};
 
 _Static_assert(offsetof(nrh_host, seed_ext) == 48, "host_ctx offset 48 must hold the NrHostExt pointer");
 
@@ -142,7 +145,10 @@ static uint64_t nrh_now(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t nrh_tid(void) {
+/* The OS thread id, cached per thread: a gettid system call costs more than the rest of a call. */
+static _Thread_local uint64_t nrh_cached_tid;
+
+static uint64_t nrh_os_tid(void) {
 #if defined(__linux__)
     return (uint64_t)syscall(SYS_gettid);
 #elif defined(__APPLE__)
@@ -152,6 +158,11 @@ static uint64_t nrh_tid(void) {
 #else
     return (uint64_t)(uintptr_t)pthread_self();
 #endif
+}
+
+static uint64_t nrh_tid(void) {
+    if (!nrh_cached_tid) nrh_cached_tid = nrh_os_tid();
+    return nrh_cached_tid;
 }
 
 /* ------------------------------------------------------------------ sessions */
@@ -222,7 +233,7 @@ static void nrh_violate(nrh_host *h, uint64_t sid, uint32_t kind, uint32_t statu
 
 /* Why a frame for a sid with no live session is wrong. Lock held. */
 static uint32_t nrh_classify_missing(nrh_host *h, uint64_t sid) {
-    if (sid == 0 || sid > h->last_sid) return NRH_V_UNKNOWN_SID;
+    if (sid < h->first_sid || sid > h->last_sid) return NRH_V_UNKNOWN_SID;
     nrh_tomb *t = &h->tombs[sid & (NRH_TOMBS - 1)];
     if (t->sid == sid) return t->kind == NRH_TOMB_REJECTED ? NRH_V_REJECTED_SID : NRH_V_AFTER_TERMINAL;
     return NRH_V_FINISHED_SID;
@@ -390,7 +401,22 @@ NRH_API nrh_host *nrh_host_new(int offer_state) {
     h->ext.set_state = nrh_set_state;
     h->ext.get_state = nrh_get_state;
     h->seed_ext = offer_state ? &h->ext : NULL;
+    h->first_sid = 1;
     return h;
+}
+
+/*
+ * Make the next request's sid `next` (e.g. above 2**32 to catch plugins that
+ * truncate sids). Sids are never reused, so it only moves forward; before the first
+ * request it also moves where "never issued" starts.
+ */
+NRH_API void nrh_set_next_sid(nrh_host *h, uint64_t next) {
+    pthread_mutex_lock(&h->lock);
+    if (next > h->last_sid + 1) {
+        if (h->last_sid + 1 == h->first_sid) h->first_sid = next;
+        h->last_sid = next - 1;
+    }
+    pthread_mutex_unlock(&h->lock);
 }
 
 NRH_API const NrHostVTable *nrh_host_vtable(nrh_host *h) { return &h->vtable; }
@@ -532,6 +558,7 @@ NRH_API uint32_t nrh_next(nrh_host *h, uint64_t sid, uint64_t timeout_ns, nrh_ou
     struct timespec deadline;
     int deadline_set = 0;
     uint32_t code = NRH_TIMEOUT;
+    out->sid = sid;
     pthread_mutex_lock(&h->lock);
     nrh_session *s = nrh_find(h, sid);
     while (s && !s->head && !h->shut && timeout_ns) {
@@ -577,6 +604,19 @@ NRH_API uint32_t nrh_stream_close(nrh_host *h, uint64_t sid) {
     if (!h->plugin.stream_close) return 0xFFFFFFFFu;
     return h->plugin.stream_close(h->plugin_ctx, sid);
 }
+
+/*
+ * The raw unary fast path: the same as nrh_call(out->host, raw, unary, ...), with
+ * only C ints and pointers as arguments so Python can call it without ctypes
+ * argument conversion (payloads under 2 GiB).
+ */
+NRH_API uint32_t nrh_call_raw_fast(nrh_out *out, const uint8_t *entry, int entry_len, const uint8_t *payload,
+                                   int payload_len) {
+    return nrh_call(out->host, 1, NRH_MODE_UNARY, entry, (uint32_t)entry_len, NULL, payload,
+                    (uint64_t)payload_len, out);
+}
+
+NRH_API void nrh_out_bind(nrh_out *out, nrh_host *h) { out->host = h; }
 
 /* Free the large frame an out buffer still points into. */
 NRH_API void nrh_out_release(nrh_out *out) {

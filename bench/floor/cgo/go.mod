@@ -1,0 +1,3 @@
+module cgofloor
+
+go 1.21

@@ -1,0 +1,240 @@
+"""Writing BENCHMARKS.md from one run's measurements. Every number comes from the run."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from measure import INFLIGHT, Figure, Measurement
+from subjects import PLAN, Subject
+from targets import Verdict
+
+MODE_TITLES = {
+    "raw": "Raw unary, synchronous answer (`echo` through handle_raw)",
+    "unary": "Unary with an NrRequest (`hello`: method, path, query, 4 headers, 16-byte body)",
+    "async": "Asynchronous unary (`echo_async`: answered from the plugin's own thread)",
+    "stream": "Server stream of 5 frames (`count`, payload \"5\")",
+    "bidi": "Bidirectional: open, 5 stream_data, stream_close (`chat`)",
+}
+
+
+@dataclass
+class RunInfo:
+    """What the report's header needs about the run itself."""
+
+    command: str
+    started: datetime
+    finished: datetime
+    load_before: tuple[float, float, float] | None
+    load_after: tuple[float, float, float] | None
+    seconds: float
+    runs: int
+    rounds: int
+
+
+def _first_line(cmd: list[str]) -> str:
+    if not shutil.which(cmd[0]) and not Path(cmd[0]).is_file():
+        return "not installed"
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unavailable ({exc.__class__.__name__})"
+    lines = (proc.stdout or proc.stderr).strip().splitlines()
+    return lines[0] if lines else "unknown"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def machine_details() -> list[tuple[str, str]]:
+    """CPU, cores, memory, OS and every toolchain that built something in the run."""
+    from nylon_ring_sdk import toolchain
+
+    zig = toolchain.zig_command()
+    return [
+        ("CPU", _cpu_model()),
+        ("logical CPUs", str(os.cpu_count())),
+        ("memory", _memory()),
+        ("OS", platform.platform()),
+        ("Python", sys.version.split()[0]),
+        ("C compiler", _first_line([*toolchain.c_compiler(), "--version"])),
+        ("cargo / rustc", f"{_first_line(['cargo', '--version'])} / {_first_line(['rustc', '--version'])}"),
+        ("go", _first_line(["go", "version"])),
+        ("zig", _first_line([*zig, "version"]) if zig else "not installed"),
+    ]
+
+
+def _load(load: tuple[float, float, float] | None) -> str:
+    return " / ".join(f"{x:.2f}" for x in load) if load else "unknown"
+
+
+def _ns(fig: Figure | None) -> str:
+    return f"{fig.ns:.1f}" if fig else "-"
+
+
+def _spread(fig: Figure | None) -> str:
+    return f"{min(fig.ns_runs):.1f} – {max(fig.ns_runs):.1f}" if fig else "-"
+
+
+def _rate(value: float | None) -> str:
+    if value is None:
+        return "-"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.2f}{unit}"
+    return f"{value:.0f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a and b else "-"
+
+
+def _sync_table(mode: str, subjects: list[Subject], results: dict) -> list[str]:
+    floor = results.get(("floor", mode))
+    floor_fig = floor.figure(1) if floor else None
+    lines = ["| plugin | ns/call (median) | min – max | calls/s | vs C floor | calls/s, 2 threads | 2 threads / 1 | CPUs the 2 threads got |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for s in subjects:
+        m: Measurement | None = results.get((s.key, mode))
+        if m is None:
+            continue
+        if m.error:
+            lines.append(f"| {s.label} | error: {m.error} | | | | | | |")
+            continue
+        one, two = m.figure(1), m.figure(2)
+        lines.append(f"| {s.label} | {_ns(one)} | {_spread(one)} | {_rate(one.rate if one else None)} | "
+                     f"{_ratio(one.ns if one else None, floor_fig.ns if floor_fig else None)} | "
+                     f"{_rate(two.rate if two else None)} | {_ratio(two.rate if two else None, one.rate if one else None)} | "
+                     f"{f'{two.cpus:.2f}' if two else '-'} |")
+    return lines
+
+
+def _async_table(subjects: list[Subject], results: dict) -> list[str]:
+    k = INFLIGHT[-1]
+    floor = results.get(("floor", "async"))
+    f1 = floor.figure(1, 1) if floor else None
+    fk = floor.figure(1, k) if floor else None
+    lines = [f"| plugin | ns/call, 1 in flight | p50 latency ns | p99 latency ns | vs C floor | calls/s, {k} in flight | vs C floor | calls/s, 2 threads x {k} |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for s in subjects:
+        m: Measurement | None = results.get((s.key, "async"))
+        if m is None:
+            continue
+        if m.error:
+            lines.append(f"| {s.label} | error: {m.error} | | | | | | |")
+            continue
+        one, many, two = m.figure(1, 1), m.figure(1, k), m.figure(2, k)
+        p50 = f"{one.p50:.0f}" if one and one.p50 is not None else "-"
+        p99 = f"{one.p99:.0f}" if one and one.p99 is not None else "-"
+        lines.append(f"| {s.label} | {_ns(one)} | {p50} | {p99} | {_ratio(one.ns if one else None, f1.ns if f1 else None)} | "
+                     f"{_rate(many.rate if many else None)} | {_ratio(many.rate if many else None, fk.rate if fk else None)} | "
+                     f"{_rate(two.rate if two else None)} |")
+    return lines
+
+
+def _targets(verdicts: list[Verdict]) -> list[str]:
+    lines = ["| target | measured | verdict |", "| --- | --- | --- |"]
+    for v in verdicts:
+        text = v.verdict.replace("missed", "**missed**", 1) if v.met is False else v.verdict
+        lines.append(f"| {v.target} | {v.measured} | {text} |")
+    return lines
+
+
+def _host_section(host: dict | str | None) -> list[str]:
+    lines = ["## Reference host (Python, ctypes)", ""]
+    if not isinstance(host, dict):
+        return lines + [f"Not measured: {host or 'bench/host_bench.py is not available'}.", ""]
+    lines += ["`nylon_ring_sdk.host.Host.call_raw` against the bare ctypes floor (a ctypes call into the plugin "
+              "plus a ctypes callback, nothing else), both against the same plugin in this run.", "",
+              "| path | ns/call | calls/s |", "| --- | ---: | ---: |"]
+    for label, ns in (("bare ctypes floor", host["floor_ns"]), ("Host.call_raw", host["host_ns"])):
+        lines.append(f"| {label} | {ns:.0f} | {_rate(1e9 / ns)} |")
+    for extra in host.get("notes", []):
+        lines += ["", extra]
+    return lines + [""]
+
+
+def _profiles(profiles: dict[str, list[str] | str]) -> list[str]:
+    if not profiles:
+        return []
+    lines = ["## Profiles of the missed targets", "",
+             "Flat `perf` profiles (share of samples, library, symbol) of the harness calling the plugin, "
+             "recorded in this run.", ""]
+    for title, rows in profiles.items():
+        lines += [f"### {title}", ""]
+        lines += ["```", *rows, "```"] if isinstance(rows, list) else [rows]
+        lines.append("")
+    return lines
+
+
+def render(info: RunInfo, subjects: list[Subject], results: dict, verdicts: list[Verdict],
+           host: dict | str | None, profiles: dict[str, list[str] | str]) -> str:
+    """The whole of BENCHMARKS.md."""
+    lines = [
+        "# nylon-ring benchmarks",
+        "",
+        f"Produced by `{info.command}` from {info.started:%Y-%m-%d %H:%M} to {info.finished:%H:%M} UTC. "
+        "Every figure in this file was measured by that run; none is typed in.",
+        "",
+        "Method: the native harness (`nylon-ring bench`, C, dlopen) calls each plugin in a timed loop and checks "
+        "every answer (sid, status, frame count, payload length; each mode's expected answer length is fixed "
+        "for all plugins, so every plugin does the same work). *ns/call* is thread time per call; *calls/s* is "
+        "the rate of all threads together over the run's wall-clock span; *CPUs* is the CPU time the harness "
+        "threads actually got over that span (below 2.00 for 2 threads, the machine was busy elsewhere). "
+        f"Each figure is the median over {info.runs} timed runs of "
+        f"{info.seconds / info.runs:.2f} s each per round, after a warm-up run, pooled over {info.rounds} round(s) that "
+        "visit every plugin in turn (so drifting load hits all plugins alike). Ratios compare figures of this run.",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "| --- | --- |",
+        *(f"| {k} | {v} |" for k, v in machine_details()),
+        f"| load average (1/5/15 min) before | {_load(info.load_before)} |",
+        f"| load average (1/5/15 min) after | {_load(info.load_after)} |",
+        "",
+        "## Targets",
+        "",
+        *_targets(verdicts),
+        "",
+    ]
+    for mode, _, _ in PLAN:
+        lines += [f"## {MODE_TITLES[mode]}", ""]
+        lines += _async_table(subjects, results) if mode == "async" else _sync_table(mode, subjects, results)
+        lines.append("")
+    lines += _host_section(host)
+    lines += _profiles(profiles)
+    missing = [s for s in subjects if s.library is None]
+    if missing:
+        lines += ["## Not measured", ""] + [f"- {s.label}: {s.problem}" for s in missing] + [""]
+    lines += ["## Build commands", ""]
+    lines += [f"- {s.label}: `{' && '.join(s.build_command)}`" for s in subjects if s.build_command]
+    lines += ["", "## Reproduce", "", "```", info.command, "```", ""]
+    return "\n".join(lines)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)

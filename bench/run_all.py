@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Build every plugin, benchmark everything in one run, and write BENCHMARKS.md.
+
+    python bench/run_all.py [--seconds 0.5] [--runs 5] [--rounds 3] [--langs c,cpp,rust,go,zig]
+                            [--out BENCHMARKS.md] [--work DIR] [--no-profile] [--no-host]
+
+Builds the minimal hand-written C plugin (the floor), `nylon-ring new --lang L` for
+every language with a template, in release mode, and for Go the bare cgo floor; then
+measures every plugin in every mode with the native harness in interleaved rounds,
+measures the reference host against the bare ctypes floor (bench/host_bench.py),
+checks the issue's targets, profiles each missed one with perf, and writes the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from measure import measure_all  # noqa: E402
+from perf_profile import profile  # noqa: E402
+from report import RunInfo, now, render  # noqa: E402
+from subjects import PLAN, SDK_LANGS, build_all  # noqa: E402
+from targets import evaluate  # noqa: E402
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=0.5, help="measured seconds per case and round")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per case and round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds over all plugins")
+    parser.add_argument("--langs", default=",".join(SDK_LANGS), help="SDK languages to build and measure")
+    parser.add_argument("--out", type=Path, default=HERE.parent / "BENCHMARKS.md", help="report path")
+    parser.add_argument("--work", type=Path, default=None, help="build folder (default: a folder in the nylon-ring cache)")
+    parser.add_argument("--no-profile", action="store_true", help="do not profile missed targets")
+    parser.add_argument("--no-host", action="store_true", help="skip the reference host measurement")
+    args = parser.parse_args(argv)
+    args.langs = [lang for lang in (x.strip() for x in args.langs.split(",")) if lang]
+    unknown = [lang for lang in args.langs if lang not in SDK_LANGS]
+    if unknown:
+        parser.error(f"--langs: unknown language(s) {', '.join(unknown)} (expected some of {', '.join(SDK_LANGS)})")
+    if args.work is None:
+        from nylon_ring_sdk.toolchain import cache_dir
+
+        args.work = cache_dir() / "bench-work"
+    if args.seconds <= 0 or args.runs < 1 or args.rounds < 1:
+        parser.error("--seconds, --runs and --rounds must be positive")
+    return args
+
+
+def host_figures(subjects, skip: bool) -> dict | str | None:
+    """Reference host call_raw against the bare ctypes floor, from bench/host_bench.py."""
+    if skip:
+        return "skipped (--no-host)"
+    script = HERE / "host_bench.py"
+    if not script.is_file():
+        return "bench/host_bench.py is not available"
+    floor = next((s for s in subjects if s.key == "floor" and s.library), None)
+    if floor is None:
+        return "the C floor plugin did not build"
+    proc = subprocess.run([sys.executable, str(script), str(floor.library), "--entry", "echo", "--json"],
+                          capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        return f"bench/host_bench.py failed: {(proc.stderr.strip().splitlines() or ['no output'])[-1]}"
+    try:
+        data = json.loads(proc.stdout)
+        return {"host_ns": float(data["host_ns"]), "floor_ns": float(data["floor_ns"]),
+                "notes": list(data.get("notes", []))}
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"bench/host_bench.py printed no usable JSON ({exc})"
+
+
+def profiles_of_misses(verdicts, subjects, enabled: bool) -> dict[str, list[str] | str]:
+    """A perf profile for every missed target that names a plugin and mode."""
+    if not enabled:
+        return {}
+    entries = {mode: entry for mode, entry, _ in PLAN}
+    libraries = {s.key: s.library for s in subjects if s.library}
+    found: dict[str, list[str] | str] = {}
+    for v in verdicts:
+        if v.met is not False or not v.profile_of:
+            continue
+        key, mode, threads = v.profile_of
+        if key in libraries:
+            log(f"profiling {key} {mode} on {threads} thread(s)")
+            found[f"{v.target} ({key}, {mode}, {threads} thread(s))"] = profile(libraries[key], entries[mode], mode,
+                                                                              threads=threads)
+    return found
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    command = shlex.join(["python", "bench/run_all.py", *argv])
+    started, load_before = now(), os.getloadavg()
+    subjects = build_all(args.work, args.langs, log)
+    if subjects[0].library is None:
+        log(f"error: the C floor did not build ({subjects[0].problem}); nothing to compare against")
+        return 1
+    results = measure_all(subjects, args.rounds, args.seconds, args.runs, log)
+    log("measuring the reference host")
+    host = host_figures(subjects, args.no_host)
+    verdicts = evaluate(results, [s.key for s in subjects if s.key in SDK_LANGS], host)
+    profiles = profiles_of_misses(verdicts, subjects, not args.no_profile)
+    info = RunInfo(command=command, started=started, finished=now(), load_before=load_before,
+                   load_after=os.getloadavg(), seconds=args.seconds, runs=args.runs, rounds=args.rounds)
+    args.out.write_text(render(info, subjects, results, verdicts, host, profiles), encoding="utf-8")
+    log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

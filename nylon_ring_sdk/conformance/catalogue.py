@@ -1,0 +1,166 @@
+"""The check catalogue: every check's stable id, level, one-line rule and group.
+
+Ids never change meaning once published: a CI configuration opts out of
+`stream.empty` by id, and a rerun command selects `unary.exactly_once` by id. A
+check function takes the worker's :class:`~.context.Context` and returns an
+:class:`Outcome`; it judges its own rule only, so a plugin that breaks one rule
+is flagged by the checks of that rule and not by every check that happens to
+call the same entry.
+
+Groups are the unit of isolation: the checks of a group run one after the other
+in one child process with one loaded plugin, and a group starts once the groups
+it comes `after` have finished (their results gate it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+if TYPE_CHECKING:
+    from .context import Context
+
+#: Bumped whenever a check is added, removed or changes what it judges.
+SUITE_VERSION = "1.0"
+
+MUST = "MUST"
+SHOULD = "SHOULD"
+LEVELS = (MUST, SHOULD)
+
+PASS, FAIL, WARN, SKIP = "pass", "fail", "warn", "skip"
+STATUSES = (PASS, FAIL, WARN, SKIP)
+
+#: The first sid of the `sids` group: above 2^63 and with bit 32 set, so a sid kept
+#: in 32 bits, in a signed 64-bit integer or in a double comes back different.
+HIGH_SID = (1 << 63) | (1 << 32) | 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check function returns: a status, the reason in one line, and details."""
+
+    status: str
+    reason: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def passed(reason: str = "", **details: Any) -> Outcome:
+    return Outcome(PASS, reason, details)
+
+
+def failed(reason: str, **details: Any) -> Outcome:
+    return Outcome(FAIL, reason, details)
+
+
+def warned(reason: str, **details: Any) -> Outcome:
+    return Outcome(WARN, reason, details)
+
+
+def skipped(reason: str, **details: Any) -> Outcome:
+    return Outcome(SKIP, reason, details)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Checks that share one child process; `after` lists the groups that gate it."""
+
+    name: str
+    after: tuple[str, ...]
+    doc: str
+    host_options: dict[str, Any] = field(default_factory=dict)
+
+
+GROUPS: dict[str, Group] = {g.name: g for g in (
+    Group("load", (), "the library as a host finds it, then init and shutdown"),
+    Group("gates", ("load",), "each declared entry once: handle returns, streams end"),
+    Group("routing", ("load",), "entry names a plugin does not know"),
+    Group("unary", ("gates",), "unary answers: once, declared, any payload size"),
+    Group("input", ("gates",), "malformed input through handle and handle_raw"),
+    Group("streams", ("gates",), "declared streams and sessions, panic probes, shutdown with work in flight"),
+    Group("concurrency", ("gates",), "many threads at once"),
+    Group("sids", ("gates",), "sids above 2^32", {"first_sid": HIGH_SID}),
+)}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule of the ABI as a check.
+
+    `gate`: when it fails, no later group runs (a host must refuse the plugin).
+    `requires`: earlier checks of the same group that must pass (or warn) first;
+    otherwise this one is skipped, naming them (reading a vtable makes no sense
+    after the struct that holds it failed its size check).
+    """
+
+    id: str
+    level: str
+    rule: str
+    group: str
+    fn: Callable[["Context"], Outcome]
+    gate: bool = False
+    requires: tuple[str, ...] = ()
+    #: Definition order: the order checks run in within their group (a check that
+    #: shuts the plugin down is defined last).
+    seq: int = 0
+
+    @property
+    def area(self) -> str:
+        return self.id.split(".", 1)[0]
+
+
+CATALOGUE: dict[str, Check] = {}
+
+#: Which gate confirms the entries of each mode.
+ENTRY_GATES = {"unary": "unary.prompt_return", "raw": "unary.prompt_return", "stream": "stream.terminal",
+               "stream_raw": "stream.terminal", "bidi": "bidi.terminal"}
+
+
+def check(check_id: str, level: str, rule: str, *, group: str, gate: bool = False,
+          requires: Iterable[str] = ()) -> Callable[[Callable[["Context"], Outcome]], Callable[["Context"], Outcome]]:
+    """Register a check function under a stable id (in definition order)."""
+    if level not in LEVELS:
+        raise ValueError(f"{check_id}: level {level!r}")
+    if group not in GROUPS:
+        raise ValueError(f"{check_id}: group {group!r}")
+
+    def register(fn: Callable[["Context"], Outcome]) -> Callable[["Context"], Outcome]:
+        if check_id in CATALOGUE:
+            raise ValueError(f"check id {check_id} registered twice")
+        CATALOGUE[check_id] = Check(check_id, level, rule, group, fn, gate, tuple(requires), len(CATALOGUE))
+        return fn
+
+    return register
+
+
+#: Report order of the areas (the part of an id before the dot).
+AREAS = ("load", "abi", "lifecycle", "routing", "unary", "stream", "bidi", "input", "panic", "concurrency")
+
+
+def catalogue() -> dict[str, Check]:
+    """Every check, in report order: by area, then as defined (importing the check modules registers them)."""
+    from . import checks  # noqa: F401
+
+    if list(CATALOGUE) != _ORDERED:
+        ordered = sorted(CATALOGUE.values(), key=lambda c: (AREAS.index(c.area), c.seq))
+        items = [(c.id, c) for c in ordered]
+        CATALOGUE.clear()
+        CATALOGUE.update(items)
+        _ORDERED[:] = list(CATALOGUE)
+    return CATALOGUE
+
+
+_ORDERED: list[str] = []
+
+
+def matches(check_id: str, patterns: Iterable[str]) -> bool:
+    """-k semantics: a pattern selects ids it equals, contains, or matches as a glob."""
+    return any(p == check_id or (p in check_id) or fnmatchcase(check_id, p) for p in patterns)
+
+
+def parse_patterns(spec: str | Iterable[str] | None) -> list[str]:
+    """`-k "unary.*,stream.terminal"` -> ["unary.*", "stream.terminal"]."""
+    if spec is None:
+        return []
+    parts = spec.split(",") if isinstance(spec, str) else [p for s in spec for p in s.split(",")]
+    return [p.strip() for p in parts if p.strip()]

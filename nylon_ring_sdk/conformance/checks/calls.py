@@ -1,0 +1,386 @@
+"""Gate, routing, unary and bad-input checks: one request at a time.
+
+The gate checks call every declared entry once and confirm the entries that
+behaved; the later checks use only confirmed entries, so an entry whose `handle`
+hangs is reported once (by `unary.prompt_return`), not by every check after it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalogue import MUST, check, failed, passed, skipped, warned
+from ..context import Context, Exchange, exchange, start, status_text, unknown_entry
+from ..manifest import Entry
+
+#: handle taking longer than this for a sample payload is reported as a warning.
+SLOW_HANDLE_SECONDS = 0.25
+#: Calls per declared entry in `unary.exactly_once`.
+REPEATS = 8
+OK, ERR, INVALID, UNSUPPORTED = 0, 1, 2, 3
+#: Violation kinds that mean "one more result for a sid that already had its answer".
+EXTRA_ANSWER = ("after_terminal", "finished_sid")
+#: A sid no host issues in these checks (the reference host counts up from 1).
+UNISSUED_SID = (1 << 62) + 12345
+
+
+def _no_manifest_entries(ctx: Context, what: str, excluded: dict[str, str]) -> Any:
+    if not ctx.manifest.present:
+        return skipped(f"no manifest: no {what} is known to call (add nylon-ring.toml)")
+    if excluded:
+        return skipped(f"every declared {what} failed a gate: " + ", ".join(f"{k} ({v})" for k, v in excluded.items()),
+                       excluded=excluded)
+    return skipped(f"the manifest declares no {what}")
+
+
+def _answer_status(ex: Exchange) -> int | None:
+    """What the plugin said: the status handle returned when it rejected, else the terminal frame's."""
+    if ex.rejected:
+        return ex.handle_status
+    return int(ex.terminal.status) if ex.terminal is not None else None
+
+
+def _slot_for(ctx: Context, entry: Entry) -> str | None:
+    """The problem when the slot an entry needs is NULL."""
+    slot = "handle" if entry.uses_handle else "handle_raw"
+    if entry.mode == "bidi" and (ctx.slot("handle") or ctx.slot("handle_raw")):
+        return None
+    return None if ctx.slot(slot) else f"{entry.name}: declared {entry.mode} but the `{slot}` slot is NULL"
+
+
+# ---------------------------------------------------------------- gates
+
+@check("unary.prompt_return", MUST,
+       "`handle`/`handle_raw` returns promptly for every declared unary and raw entry (times in the report).",
+       group="gates")
+def prompt_return(ctx: Context) -> Any:
+    entries = ctx.manifest.entries_of("unary", "raw")
+    if not entries:
+        return _no_manifest_entries(ctx, "unary or raw entry", {})
+    times: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    for entry in entries:
+        problem = _slot_for(ctx, entry)
+        if problem:
+            problems.append(problem)
+            continue
+        stream = start(ctx, entry)
+        stream.abandon()
+        seconds = stream.handle_ns / 1e9
+        times[entry.name] = {"seconds": round(seconds, 6), "status": status_text(stream.handle_status)}
+        ctx.confirm(entry.name)
+    slowest = max(times.items(), key=lambda kv: kv[1]["seconds"], default=None)
+    summary = f"slowest: {slowest[0]} {slowest[1]['seconds'] * 1000:.2f} ms" if slowest else ""
+    if problems:
+        return failed("; ".join(problems), handle=times)
+    slow = [f"{name} took {t['seconds'] * 1000:.0f} ms" for name, t in times.items() if t["seconds"] > SLOW_HANDLE_SECONDS]
+    if slow:
+        return warned(f"handle is slow: {', '.join(slow)} (over {SLOW_HANDLE_SECONDS * 1000:.0f} ms; "
+                      "answer from a thread instead)", handle=times)
+    return passed(f"{len(times)} entr{'y' if len(times) == 1 else 'ies'} returned; {summary}", handle=times)
+
+
+# ---------------------------------------------------------------- routing
+
+def _route_target(ctx: Context) -> Entry:
+    return unknown_entry("raw" if ctx.slot("handle_raw") else "unary")
+
+
+@check("routing.unknown_entry", MUST,
+       "An unknown entry is answered Unsupported (Invalid passes with a warning: seed-era Rust plugins do that).",
+       group="routing")
+def routing_unknown(ctx: Context) -> Any:
+    ex = exchange(ctx, _route_target(ctx))
+    status = _answer_status(ex)
+    if status is None:
+        return failed(f"{ex.describe()} (expected Unsupported)")
+    if status == UNSUPPORTED:
+        return passed(ex.describe())
+    if status == INVALID:
+        if ctx.manifest.unknown_entry == "invalid":
+            return passed(f"{ex.describe()}, as the manifest declares (unknown_entry = \"invalid\")")
+        return warned(f"{ex.describe()}; the ABI says Unsupported (seed-era Rust plugins answer Invalid; "
+                      "declare unknown_entry = \"invalid\" in the manifest to accept it)")
+    return failed(f"{ex.describe()} (expected Unsupported)")
+
+
+def _survives(ctx: Context, name: Any, label: str) -> Any:
+    """The plugin handles an odd entry name: it returns, and answers if it accepted."""
+    ex = exchange(ctx, _route_target(ctx), name=name)
+    if ex.timed_out:
+        return failed(f"{label}: accepted (Ok) but never answered")
+    return passed(f"{label}: {ex.describe().split(': ', 1)[-1]}")
+
+
+@check("routing.empty_entry", MUST, "An empty entry name is handled without crashing.", group="routing")
+def routing_empty(ctx: Context) -> Any:
+    return _survives(ctx, "", "empty entry name")
+
+
+@check("routing.non_utf8_entry", MUST, "An entry name that is not UTF-8 is handled without crashing.",
+       group="routing")
+def routing_non_utf8(ctx: Context) -> Any:
+    return _survives(ctx, b"\xff\xfe\xc3(", "entry name b'\\xff\\xfe\\xc3('")
+
+
+@check("routing.long_entry", MUST, "A 64 KiB entry name is handled without crashing.", group="routing")
+def routing_long(ctx: Context) -> Any:
+    return _survives(ctx, "e" * 65536, "64 KiB entry name")
+
+
+@check("unary.reject_silent", MUST, "Nothing is sent for a sid whose `handle` returned non-Ok.", group="routing")
+def reject_silent(ctx: Context) -> Any:
+    mark = len(ctx.violations())
+    rejected: dict[int, str] = {}
+    for mode, slot in (("raw", "handle_raw"), ("unary", "handle")):
+        if ctx.slot(slot):
+            ex = exchange(ctx, unknown_entry(mode))
+            if ex.rejected and ex.sid is not None:
+                rejected[ex.sid] = ex.describe()
+    if not rejected:
+        return skipped("the plugin rejected nothing here (it accepted the unknown entry; see routing.unknown_entry)")
+    ctx.settle()
+    sent = [v for v in ctx.violations()[mark:] if v.sid in rejected]
+    if sent:
+        return failed(f"{len(sent)} frame(s) after a rejection: " + "; ".join(
+            f"{rejected[v.sid]}, then sent {status_text(int(v.status))} ({v.size} bytes)" for v in sent[:3]))
+    return passed("; ".join(rejected.values()) + "; nothing followed")
+
+
+@check("bidi.unknown_sid", MUST, "`stream_data` and `stream_close` on a sid that was never opened return Invalid.",
+       group="routing")
+def bidi_unknown_sid(ctx: Context) -> Any:
+    slots = [s for s in ("stream_data", "stream_close") if ctx.slot(s)]
+    if not slots:
+        return skipped("the plugin has no stream_data or stream_close slot (no bidirectional streams)")
+    return _judge_stray(ctx, UNISSUED_SID, slots, "a sid never opened")
+
+
+def _judge_stray(ctx: Context, sid: int, slots: list[str], what: str) -> Any:
+    """stream_data/stream_close on `sid` must return Invalid and send nothing."""
+    mark = len(ctx.violations())
+    results: dict[str, str] = {}
+    for slot in slots:
+        ctx.step(f"{slot}(sid {sid}: {what})")
+        status = ctx.host.stream_data(sid, b"x") if slot == "stream_data" else ctx.host.stream_close(sid)
+        results[slot] = status_text(status)
+    ctx.settle()
+    sent = [v for v in ctx.violations()[mark:] if v.sid == sid]
+    wrong = [f"{slot} returned {st}" for slot, st in results.items() if st != "Invalid"]
+    if sent:
+        wrong.append(f"{len(sent)} frame(s) sent for it")
+    if wrong:
+        return failed(f"{what}: " + "; ".join(wrong) + " (expected Invalid)", returned=results)
+    return passed(f"{what}: " + ", ".join(f"{k} -> {v}" for k, v in results.items()), returned=results)
+
+
+# ---------------------------------------------------------------- unary
+
+@check("unary.answers", MUST, "Every declared unary and raw entry answers the declared status and payload.",
+       group="unary")
+def answers(ctx: Context) -> Any:
+    entries, excluded = ctx.entries("unary", "raw")
+    if not entries:
+        return _no_manifest_entries(ctx, "unary or raw entry", excluded)
+    problems, good = [], []
+    for entry in entries:
+        ex = exchange(ctx, entry)
+        problem = _compare_answer(entry, ex)
+        (problems if problem else good).append(problem or entry.name)
+    details = {"excluded": excluded} if excluded else {}
+    if problems:
+        return failed("; ".join(problems), **details)
+    return passed(f"{', '.join(good)} answered as declared", **details)
+
+
+def _compare_answer(entry: Entry, ex: Exchange) -> str | None:
+    status = _answer_status(ex)
+    if status is None:
+        return f"{entry.name}: no answer within the wait"
+    if entry.expect_status is not None and status_text(status) != entry.expect_status:
+        return f"{entry.name}: answered {status_text(status)} (expected {entry.expect_status})"
+    data = ex.terminal.data if ex.terminal is not None else b""
+    if entry.expect is not None and data != entry.expect:
+        return f"{entry.name}: answered {_show(data)} (expected {_show(entry.expect)})"
+    return None
+
+
+def _show(data: bytes, limit: int = 60) -> str:
+    text = repr(data[:limit])
+    return text + (f"... ({len(data)} bytes)" if len(data) > limit else "")
+
+
+@check("unary.exactly_once", MUST, "Every accepted unary call gets exactly one result.", group="unary")
+def exactly_once(ctx: Context) -> Any:
+    entries, excluded = ctx.entries("unary", "raw")
+    if not entries:
+        return _no_manifest_entries(ctx, "unary or raw entry", excluded)
+    mark = len(ctx.violations())
+    sids: dict[int, str] = {}
+    never: list[str] = []
+    for entry in entries:
+        for _ in range(REPEATS):
+            ex = exchange(ctx, entry)
+            if ex.timed_out:
+                never.append(ex.call)
+            elif not ex.rejected and ex.sid is not None:
+                sids[ex.sid] = entry.name
+    ctx.settle()
+    extra = [v for v in ctx.violations()[mark:] if v.sid in sids and v.kind in EXTRA_ANSWER]
+    problems = [f"{sids[v.sid]}: sid {v.sid} got another result ({status_text(int(v.status))}, {v.size} bytes) "
+                f"after its answer" for v in extra[:3]]
+    problems += [f"{call}: never answered" for call in never[:3]]
+    if problems:
+        return failed("; ".join(problems), extra_results=len(extra), unanswered=len(never))
+    return passed(f"{len(sids)} accepted calls, one result each", calls=len(sids))
+
+
+def _payload_target(ctx: Context) -> tuple[Entry | None, dict[str, str]]:
+    """The entry the payload-size checks use: a raw one if declared, else a unary one."""
+    entries, excluded = ctx.entries("raw")
+    if not entries:
+        entries, more = ctx.entries("unary")
+        excluded.update(more)
+    return (entries[0] if entries else None), excluded
+
+
+def _payload_check(ctx: Context, payload: bytes, label: str) -> Any:
+    target, excluded = _payload_target(ctx)
+    if target is None:
+        return _no_manifest_entries(ctx, "unary or raw entry", excluded)
+    ex = exchange(ctx, target, payload=payload)
+    if ex.timed_out:
+        return failed(f"{label} to {target.name}: accepted (Ok) but never answered")
+    return passed(f"{label}: {ex.describe().split(': ', 1)[-1]}", entry=target.name)
+
+
+@check("unary.payload_empty", MUST, "An empty payload (non-NULL pointer, length 0) is answered or rejected.",
+       group="unary")
+def payload_empty(ctx: Context) -> Any:
+    return _payload_check(ctx, b"", "empty payload")
+
+
+@check("unary.payload_1byte", MUST, "A 1-byte payload is answered or rejected.", group="unary")
+def payload_one(ctx: Context) -> Any:
+    return _payload_check(ctx, b"\x00", "1-byte payload")
+
+
+@check("unary.payload_odd", MUST, "An odd-sized payload (65,537 bytes) is answered or rejected.", group="unary")
+def payload_odd(ctx: Context) -> Any:
+    return _payload_check(ctx, bytes(range(256)) * 256 + b"!", "65,537-byte payload")
+
+
+@check("unary.payload_16mib", MUST, "A 16 MiB payload is answered or rejected, without crashing.", group="unary")
+def payload_large(ctx: Context) -> Any:
+    return _payload_check(ctx, b"\xab" * (16 << 20), "16 MiB payload")
+
+
+@check("unary.right_sid", MUST, "Results arrive on the sid that was asked, also for sids above 2^32.",
+       group="sids")
+def right_sid(ctx: Context) -> Any:
+    from ..catalogue import HIGH_SID
+
+    entries, excluded = ctx.entries("unary", "raw")
+    if not entries:
+        return _no_manifest_entries(ctx, "unary or raw entry", excluded)
+    ctx.host  # noqa: B018  (loads the plugin, with the high first sid when the host supports it)
+    if not ctx.first_sid_applied:
+        return skipped("the reference host cannot start sids above 2^32 (needs Host.load(first_sid=...))")
+    mark = len(ctx.violations())
+    asked = []
+    for entry in entries:
+        for _ in range(3):
+            stream = start(ctx, entry)
+            asked.append(stream.sid)
+            stream.abandon()
+    ctx.settle()
+    stray = [v for v in ctx.violations()[mark:] if v.kind == "unknown_sid"]
+    if stray:
+        return failed(f"answers arrived on sids nobody asked: " + ", ".join(
+            f"sid {v.sid} ({status_text(int(v.status))})" for v in stray[:4])
+            + f"; asked sids {asked[0]}..{asked[-1]} (kept in fewer than 64 bits?)", first_sid=HIGH_SID)
+    return passed(f"{len(asked)} calls on sids {asked[0]}..{asked[-1]}; no answer went elsewhere", first_sid=HIGH_SID)
+
+
+# ---------------------------------------------------------------- bad input
+
+def _each_answered(ctx: Context, what: str, calls: list[tuple[str, Entry, dict[str, Any]]],
+                   excluded: dict[str, str]) -> Any:
+    """Every call must return, and be answered when accepted; any status is a fair answer."""
+    problems, seen = [], []
+    for label, entry, kwargs in calls:
+        ex = exchange(ctx, entry, **kwargs)
+        if ex.timed_out:
+            problems.append(f"{label}: accepted (Ok) but never answered")
+        else:
+            seen.append(f"{label}: {ex.describe().split(': ', 1)[-1]}")
+    details: dict[str, Any] = {"answers": seen}
+    if excluded:
+        details["excluded"] = excluded
+    if problems:
+        return failed(f"{what}: " + "; ".join(problems), **details)
+    return passed(f"{what}: " + "; ".join(seen[:3]) + (f"; and {len(seen) - 3} more" if len(seen) > 3 else ""),
+                  **details)
+
+
+def _handle_targets(ctx: Context) -> tuple[list[Entry], dict[str, str]]:
+    """Declared entries called through handle, and the unknown entry (whose routing may read req first)."""
+    entries, excluded = ctx.entries("unary", "stream")
+    return entries + [unknown_entry("unary")], excluded
+
+
+@check("input.null_request", MUST, "`handle` with a NULL `req` is answered (Invalid, Err or a correct answer), "
+       "never a crash.", group="input")
+def null_request(ctx: Context) -> Any:
+    if not ctx.slot("handle"):
+        return skipped("the plugin has no handle slot (handle_raw only)")
+    targets, excluded = _handle_targets(ctx)
+    calls = [(e.name, e, {"request": None}) for e in targets]
+    return _each_answered(ctx, "NULL req", calls, excluded)
+
+
+@check("input.null_payload", MUST, "A NULL payload pointer with length 0 is taken as empty or answered "
+       "Invalid/Err, never a crash.", group="input")
+def null_payload(ctx: Context) -> Any:
+    entries, excluded = ctx.entries("unary", "raw", "stream", "stream_raw", "bidi")
+    targets = [e for e in entries if not _slot_for(ctx, e)] + [_route_target(ctx)]
+    calls = [(e.name, e, {"payload": None}) for e in targets]
+    return _each_answered(ctx, "NULL payload", calls, excluded)
+
+
+_BAD_UTF8 = (
+    ("method", {"method": b"G\xffT"}),
+    ("path", {"path": b"/\xc3\x28"}),
+    ("query", {"query": b"a=\xed\xa0\x80"}),
+    ("header name", {"headers": ((b"x-\xff", "1"),)}),
+    ("header value", {"headers": (("x-test", b"\xfe\xff"),)}),
+)
+
+
+def _with(entry: Entry, **change: Any) -> Any:
+    """The entry's request (as the reference host takes it) with some fields replaced."""
+    from dataclasses import replace
+
+    from ..context import host_request
+
+    return replace(host_request(entry.request), **change)
+
+
+@check("input.bad_utf8", MUST, "Invalid UTF-8 in request method, path, query and headers is answered, "
+       "never a crash.", group="input")
+def bad_utf8(ctx: Context) -> Any:
+    if not ctx.slot("handle"):
+        return skipped("the plugin has no handle slot (handle_raw only)")
+    targets, excluded = _handle_targets(ctx)
+    calls = [(f"{e.name} (bad {field})", e, {"request": _with(e, **change)}) for e in targets for field, change in _BAD_UTF8]
+    return _each_answered(ctx, "invalid UTF-8", calls, excluded)
+
+
+@check("input.many_headers", MUST, "A request with 10,000 headers is answered, never a crash.", group="input")
+def many_headers(ctx: Context) -> Any:
+    if not ctx.slot("handle"):
+        return skipped("the plugin has no handle slot (handle_raw only)")
+    targets, excluded = _handle_targets(ctx)
+    headers = tuple((f"x-h{i}", str(i)) for i in range(10_000))
+    calls = [(e.name, e, {"request": _with(e, headers=headers)}) for e in targets]
+    return _each_answered(ctx, "10,000 headers", calls, excluded)

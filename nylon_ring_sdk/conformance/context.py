@@ -1,0 +1,289 @@
+"""What a check function works with inside the child process.
+
+A :class:`Context` holds the loaded plugin (one reference :class:`~nylon_ring_sdk.host.Host`
+per process, loaded on first use), the manifest, the time budget of the running
+check, the results of the gate checks that ran before, and a channel to the
+runner: :meth:`Context.step` says what the check is about to do, so that when
+the plugin kills the process or hangs, the runner's verdict names the call.
+
+:func:`exchange` runs one complete conversation with an entry (a unary call, a
+stream to its terminal frame, a bidirectional session to its close) and returns
+what happened as an :class:`Exchange`, never raising for anything the plugin does.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .catalogue import ENTRY_GATES, Check
+from .manifest import Entry, Manifest, RequestSpec
+
+#: In-process waits end at this fraction of the check timeout, so that a plugin that
+#: never answers gets a precise verdict from the check instead of a kill by the runner.
+WAIT_FRACTION = 0.7
+#: The name used for "an entry the plugin does not have".
+UNKNOWN_ENTRY = "nr-conformance-no-such-entry"
+_SAMPLE: Any = object()
+
+
+class Context:
+    """The worker-side state shared by the checks of one group."""
+
+    def __init__(self, plugin: str, manifest: Manifest, *, timeout: float, watch: float,
+                 upstream: dict[str, dict], host_options: dict[str, Any],
+                 emit: Callable[[dict], None]) -> None:
+        self.plugin = plugin
+        self.manifest = manifest
+        self.timeout = timeout
+        self.watch = watch
+        self.upstream = upstream
+        self.host_options = host_options
+        self.emit = emit
+        self.check: Check | None = None
+        self.deadline = 0.0
+        self.first_sid_applied = False
+        self.cache: dict[str, Any] = {}
+        self._host: Any = None
+
+    # ------------------------------------------------------------ the plugin
+
+    @property
+    def host(self) -> Any:
+        """The plugin loaded in the reference host (validated and initialised) for this process."""
+        if self._host is None:
+            self._host = self._load_host()
+        return self._host
+
+    @property
+    def host_loaded(self) -> bool:
+        return self._host is not None
+
+    def _load_host(self) -> Any:
+        from ..host import Host
+
+        options = dict(self.host_options)
+        first_sid = options.pop("first_sid", None)
+        if first_sid is not None and "first_sid" in inspect.signature(Host.load).parameters:
+            options["first_sid"] = first_sid
+            self.first_sid_applied = True
+        self.step("Host.load (validate, hand over the state extension, init)")
+        host = Host.load(self.plugin, **options)
+        if first_sid is not None and not self.first_sid_applied and hasattr(host, "set_next_sid"):
+            host.set_next_sid(first_sid)
+            self.first_sid_applied = True
+        return host
+
+    def slot(self, name: str) -> bool:
+        """Whether the plugin's vtable slot `name` is set."""
+        return bool(self.host.info.slots.get(name))
+
+    # ------------------------------------------------------------ time and progress
+
+    def begin(self, check: Check) -> None:
+        self.check = check
+        self.deadline = time.monotonic() + self.timeout * WAIT_FRACTION
+
+    def remaining(self) -> float:
+        """Seconds left for waits in the running check (at least a millisecond)."""
+        return max(0.001, self.deadline - time.monotonic())
+
+    def step(self, text: str) -> None:
+        """Tell the runner what is about to happen (shown when the process dies or hangs)."""
+        self.emit({"e": "step", "check": self.check.id if self.check else None, "text": text})
+
+    def confirm(self, entry: str) -> None:
+        """Tell the runner that `entry` passed this gate check (later checks may use it)."""
+        self.emit({"e": "confirm", "check": self.check.id if self.check else None, "entry": entry})
+
+    def settle(self) -> None:
+        """Wait one watch window, so that late or extra callbacks are seen."""
+        time.sleep(self.watch)
+
+    # ------------------------------------------------------------ entries
+
+    def entries(self, *modes: str) -> tuple[list[Entry], dict[str, str]]:
+        """Declared entries of these modes that passed their gate, and the excluded ones with why."""
+        usable: list[Entry] = []
+        excluded: dict[str, str] = {}
+        for entry in self.manifest.entries_of(*modes):
+            gate = ENTRY_GATES[entry.mode]
+            result = self.upstream.get(gate)
+            if result is None or result["status"] == "skip" or entry.name in result.get("confirmed", ()):
+                usable.append(entry)
+            else:
+                excluded[entry.name] = f"failed {gate}"
+        return usable, excluded
+
+    def violations(self) -> list[Any]:
+        return self.host.violations if self.host_loaded else []
+
+
+def host_request(spec: RequestSpec | None) -> Any:
+    """The reference host's Request for a manifest request (the default one for None)."""
+    from ..host.types import Request
+
+    if spec is None:
+        return Request()
+    return Request(method=spec.method, path=spec.path, query=spec.query, headers=tuple(spec.headers))
+
+
+@dataclass
+class Exchange:
+    """One conversation with an entry, as the plugin conducted it."""
+
+    call: str
+    sid: int | None = None
+    handle_status: int = 0
+    handle_ns: int = 0
+    frames: list[Any] = field(default_factory=list)
+    timed_out: bool = False
+    note: str = ""
+
+    @property
+    def rejected(self) -> bool:
+        return not self.timed_out and self.handle_status != 0
+
+    @property
+    def terminal(self) -> Any:
+        return self.frames[-1] if self.frames and self.frames[-1].terminal else None
+
+    @property
+    def answered(self) -> bool:
+        """Rejected (nothing may follow), or ended by a terminal frame."""
+        return self.rejected or self.terminal is not None
+
+    def describe(self) -> str:
+        from ..host.types import status_name
+
+        if self.rejected:
+            return f"{self.call}: rejected with {status_name(self.handle_status)}"
+        if self.terminal is not None:
+            ok = len(self.frames) - 1
+            more = f"{ok} Ok frame(s), then " if ok else ""
+            return f"{self.call}: {more}{status_name(int(self.terminal.status))} ({len(self.terminal.data)} bytes)"
+        return f"{self.call}: accepted, {len(self.frames)} frame(s), no terminal frame within the wait{self.note}"
+
+
+def describe_call(entry: Entry, name: Any, payload: bytes | None, request: Any) -> str:
+    slot = "handle" if entry.uses_handle else "handle_raw"
+    size = "NULL payload" if payload is None else f"{len(payload)} bytes"
+    req = ", req=NULL" if entry.uses_handle and request is None else ""
+    return f"{slot}({name!r}, {size}{req})"
+
+
+def exchange(ctx: Context, entry: Entry, *, name: Any = None, payload: Any = _SAMPLE, request: Any = _SAMPLE,
+             send: tuple[bytes, ...] | None = None) -> Exchange:
+    """Run one conversation with `entry` (sample payload and request unless given).
+
+    `request=None` passes a NULL `req`; `payload=None` a NULL pointer of length 0;
+    `name` overrides the entry name (bytes for names that are not UTF-8).
+    """
+    from ..host.types import NULL_REQUEST
+
+    name = entry.name if name is None else name
+    payload = entry.payload if payload is _SAMPLE else payload
+    if request is _SAMPLE:
+        request = host_request(entry.request)
+    text = describe_call(entry, name, payload, request)
+    ctx.step(text)
+    req = NULL_REQUEST if request is None else request
+    if entry.is_unary:
+        return _unary(ctx, entry, name, payload, req, text)
+    return _stream(ctx, entry, name, payload, req, text, entry.send if send is None else send)
+
+
+def _unary(ctx: Context, entry: Entry, name: Any, payload: Any, req: Any, text: str) -> Exchange:
+    from ..errors import CallTimeout
+
+    try:
+        if entry.uses_handle:
+            r = ctx.host.call(name, payload, req, timeout=ctx.remaining())
+        else:
+            r = ctx.host.call_raw(name, payload, timeout=ctx.remaining())
+    except CallTimeout:
+        return Exchange(text, timed_out=True)
+    return Exchange(text, r.sid, int(r.handle_status), r.handle_ns, list(r.frames))
+
+
+def _stream(ctx: Context, entry: Entry, name: Any, payload: Any, req: Any, text: str,
+            send: tuple[bytes, ...]) -> Exchange:
+    host = ctx.host
+    if entry.mode == "bidi":
+        raw = ctx.slot("handle_raw")
+        s = host.bidi(name, payload, raw=raw, **({} if raw else {"request": req}), timeout=ctx.remaining())
+    elif entry.uses_handle:
+        s = host.stream(name, payload, req, timeout=ctx.remaining())
+    else:
+        s = host.stream_raw(name, payload, timeout=ctx.remaining())
+    ex = Exchange(text, s.sid, int(s.handle_status), s.handle_ns)
+    if s.rejected:
+        s.abandon()
+        return ex
+    if entry.mode == "bidi":
+        for data in send:
+            ctx.step(f"{text}: stream_data({len(data)} bytes)")
+            status = int(s.send(data))
+            if status != 0:
+                ex.note += f"; stream_data returned {status_text(status)}"
+                continue
+            if not _collect(ctx, s, ex, stop_after_ok=True):
+                return ex
+        ctx.step(f"{text}: stream_close")
+        s.close()
+    _collect(ctx, s, ex, stop_after_ok=False)
+    return ex
+
+
+def _collect(ctx: Context, stream: Any, ex: Exchange, stop_after_ok: bool) -> bool:
+    """Gather frames into `ex` until the terminal one (or one Ok frame); False when it ended or timed out."""
+    from ..errors import CallTimeout
+
+    while True:
+        try:
+            frame = stream.next_frame(timeout=ctx.remaining())
+        except CallTimeout:
+            ex.timed_out = True
+            stream.abandon()
+            return False
+        if frame is None:
+            return False
+        ex.frames.append(frame)
+        if frame.terminal:
+            return False
+        if stop_after_ok:
+            return True
+
+
+def start(ctx: Context, entry: Entry, *, payload: Any = _SAMPLE) -> Any:
+    """Call `entry` without waiting for its answer: the started stream (its handle status and time).
+
+    Unary entries are started like streams, so nothing waits for their one result;
+    the caller abandons the stream when done with it.
+    """
+    payload = entry.payload if payload is _SAMPLE else payload
+    request = host_request(entry.request)
+    ctx.step(describe_call(entry, entry.name, payload, request))
+    if entry.uses_handle:
+        return ctx.host.stream(entry.name, payload, request, timeout=ctx.remaining())
+    if entry.mode == "bidi" and not ctx.slot("handle_raw"):
+        return ctx.host.bidi(entry.name, payload, request=request, timeout=ctx.remaining())
+    return ctx.host.stream_raw(entry.name, payload, timeout=ctx.remaining())
+
+
+def status_text(value: int) -> str:
+    from ..host.types import status_name
+
+    return status_name(int(value))
+
+
+def unknown_entry(mode: str = "raw") -> Entry:
+    """An entry the plugin does not have, called through handle_raw ("raw") or handle ("unary")."""
+    return Entry(name=UNKNOWN_ENTRY, mode=mode, payload=b"x")
+
+
+def violations_since(ctx: Context, mark: int) -> list[Any]:
+    """Violations the host recorded after `mark` (an index into the host's list)."""
+    return ctx.violations()[mark:]

@@ -1,0 +1,175 @@
+"""The conformance report: results, verdict, and its JSON, JUnit and terminal forms.
+
+The runner builds a :class:`Report` and returns it; nothing here prints. The JSON
+form follows ``report.schema.json`` (shipped beside this module), which tests
+validate every report against.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .catalogue import FAIL, MUST, PASS, SKIP, STATUSES, WARN
+
+SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+#: Exit codes of `nylon-ring conformance`.
+EXIT_OK, EXIT_MUST_FAILED, EXIT_USAGE = 0, 1, 2
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@dataclass
+class CheckResult:
+    """The verdict of one check. `crashed` is set when the plugin killed or hung its process."""
+
+    id: str
+    group: str
+    level: str
+    rule: str
+    status: str
+    reason: str = ""
+    duration: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+    crashed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "group": self.group, "level": self.level, "rule": self.rule, "status": self.status,
+                "reason": self.reason, "duration": round(self.duration, 6), "crashed": self.crashed,
+                "details": self.details}
+
+
+@dataclass
+class Report:
+    """Everything one run found out about one plugin."""
+
+    plugin: str
+    plugin_sha256: str
+    plugin_size: int
+    suite_version: str
+    sdk_version: str
+    started_at: str
+    manifest: str | None
+    manifest_note: str
+    timeout: float
+    jobs: int
+    select: list[str]
+    results: list[CheckResult] = field(default_factory=list)
+    duration: float = 0.0
+    processes: int = 0
+    plugin_name: str | None = None
+    plugin_version: str | None = None
+    load_error: str | None = None
+
+    # ------------------------------------------------------------ verdict
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for r in self.results if r.status == s) for s in STATUSES}
+
+    @property
+    def must_failures(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == FAIL and r.level == MUST]
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == FAIL]
+
+    @property
+    def unchecked(self) -> list[CheckResult]:
+        """What could not be checked, each with why (skips)."""
+        return [r for r in self.results if r.status == SKIP]
+
+    @property
+    def exit_code(self) -> int:
+        """2: the library could not be loaded; 1: a MUST check failed; 0: otherwise."""
+        if self.load_error:
+            return EXIT_USAGE
+        return EXIT_MUST_FAILED if self.must_failures else EXIT_OK
+
+    def result(self, check_id: str) -> CheckResult:
+        return next(r for r in self.results if r.id == check_id)
+
+    def rerun_command(self, check_id: str) -> str:
+        """A shell command that runs this check again (with what it depends on)."""
+        argv = ["nylon-ring", "conformance", self.plugin]
+        if self.manifest:
+            argv += ["--manifest", self.manifest]
+        argv += ["-k", check_id, "--timeout", f"{self.timeout:g}"]
+        return shlex.join(argv)
+
+    # ------------------------------------------------------------ forms
+
+    def to_json(self) -> dict[str, Any]:
+        counts = self.counts()
+        return {
+            "suite": {"name": "nylon-ring conformance", "version": self.suite_version, "sdk_version": self.sdk_version},
+            "plugin": {"path": self.plugin, "sha256": self.plugin_sha256, "size": self.plugin_size,
+                       "name": self.plugin_name, "version": self.plugin_version},
+            "manifest": {"path": self.manifest, "note": self.manifest_note},
+            "started_at": self.started_at,
+            "duration": round(self.duration, 6),
+            "options": {"timeout": self.timeout, "jobs": self.jobs, "select": list(self.select)},
+            "processes": self.processes,
+            "load_error": self.load_error,
+            "summary": {**counts, "total": len(self.results), "must_failures": len(self.must_failures),
+                        "exit_code": self.exit_code},
+            "unchecked": [{"id": r.id, "reason": r.reason} for r in self.unchecked],
+            "checks": [dict(r.to_json(), **({"rerun": self.rerun_command(r.id)} if r.status == FAIL else {}))
+                       for r in self.results],
+        }
+
+    def to_junit(self) -> str:
+        """JUnit XML: one testcase per check; warnings pass with the warning in system-out."""
+        counts = self.counts()
+        attrs = {"name": "nylon-ring conformance", "tests": str(len(self.results)), "failures": str(counts[FAIL]),
+                 "errors": "0", "skipped": str(counts[SKIP]), "time": f"{self.duration:.3f}"}
+        root = ET.Element("testsuites", attrs)
+        suite = ET.SubElement(root, "testsuite", dict(attrs, name=f"nylon-ring conformance: {Path(self.plugin).name}",
+                                                      timestamp=self.started_at))
+        props = ET.SubElement(suite, "properties")
+        for name, value in (("plugin", self.plugin), ("plugin_sha256", self.plugin_sha256),
+                            ("suite_version", self.suite_version), ("manifest", self.manifest or ""),
+                            ("load_error", self.load_error or "")):
+            ET.SubElement(props, "property", name=name, value=_xml_text(value))
+        for r in self.results:
+            case = ET.SubElement(suite, "testcase", classname=f"nylon_ring.conformance.{r.group}", name=r.id,
+                                 time=f"{r.duration:.6f}")
+            if r.status == FAIL:
+                node = ET.SubElement(case, "failure", message=_xml_text(r.reason), type=r.level)
+                node.text = _xml_text(f"{r.level}: {r.rule}\n{r.reason}\nrerun: {self.rerun_command(r.id)}")
+            elif r.status == SKIP:
+                ET.SubElement(case, "skipped", message=_xml_text(r.reason))
+            elif r.status == WARN:
+                ET.SubElement(case, "system-out").text = _xml_text(f"WARNING ({r.level}: {r.rule}): {r.reason}")
+        ET.indent(root)
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+    def render(self, *, verbose: bool = False) -> str:
+        """The terminal report: a line per check with its reason, a summary, rerun commands."""
+        lines = [f"nylon-ring conformance {self.suite_version}: {self.plugin}",
+                 f"  sha256 {self.plugin_sha256}" + (f"; plugin {self.plugin_name!r} {self.plugin_version!r}"
+                                                     if self.plugin_name is not None else ""),
+                 f"  manifest: {self.manifest or 'none'} ({self.manifest_note})"]
+        if self.load_error:
+            lines.append(f"  load error: {self.load_error}")
+        width = max((len(r.id) for r in self.results), default=10)
+        for r in self.results:
+            if r.status == PASS and not verbose:
+                lines.append(f"  PASS  {r.id}")
+                continue
+            lines.append(f"  {r.status.upper():<4}  {r.id:<{width}}  {r.reason}")
+        counts = self.counts()
+        lines.append(f"{len(self.results)} checks: {counts[PASS]} passed, {counts[FAIL]} failed, {counts[WARN]} warned, "
+                     f"{counts[SKIP]} skipped in {self.duration:.2f} s ({self.processes} processes)")
+        if self.failures:
+            lines.append("rerun a failed check:")
+            lines += [f"  {self.rerun_command(r.id)}" for r in self.failures]
+        return "\n".join(lines)
+
+
+def _xml_text(value: str) -> str:
+    """XML 1.0 cannot carry control characters; a plugin's bytes can contain them."""
+    return _XML_UNSAFE.sub("\ufffd", value)

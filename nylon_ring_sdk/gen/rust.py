@@ -1,0 +1,206 @@
+"""Rust: `nylon_ring_abi.rs`, a module of `#[repr(C)]` types for plugins and hosts.
+
+Two choices shape the module:
+
+- Every schema enum becomes a `#[repr(<int>)]` Rust enum *and* a `<Enum>Raw` integer
+  alias. Struct fields and function-pointer signatures use the alias, never the enum:
+  each function type is implemented on one side of the ABI and called on the other,
+  so whichever side is Rust receives values from foreign code somewhere (a Rust host
+  gets `handle`'s return, a Rust host's `send_result` gets the plugin's status). A
+  foreign `7` typed as a Rust enum is undefined behaviour; as an integer it is just a
+  value, turned into the enum by the checked `from_raw`/`TryFrom`.
+- Layout asserts are `const` blocks per data model, selected by `cfg`, with numbers
+  from the layout engine; the optional layout probe is a pair of statics computed by
+  the compiler (`size_of`/`offset_of!`) plus a macro that exports the probe symbol.
+
+Helper methods for the view types (`NrStr`, `NrBytes`, `NrHeader`, `NrRequest`) are
+static Rust in `templates/rust/helpers/`, emitted only when the schema's struct has the
+shape the helper was written for.
+"""
+
+from __future__ import annotations
+
+from ..naming import escape, pascal
+from ..schema.model import (Array, Enum, FnPointer, Function, Named, Pointer, Scalar, Schema, Struct, TypeRef, Void,
+                            format_type)
+from . import GeneratedFile, banner_lines, render
+from .common import LayoutGroup, doc_lines, export_named, layout_groups, probe_entries
+
+MODULE = "nylon_ring_abi.rs"
+RUST_SCALARS = {
+    "u8": "u8", "u16": "u16", "u32": "u32", "u64": "u64",
+    "i8": "i8", "i16": "i16", "i32": "i32", "i64": "i64",
+    "usize": "usize", "isize": "isize", "f32": "f32", "f64": "f64", "bool": "bool",
+}
+# Helper impls and the exact fields (name, schema type) they were written against.
+HELPERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "NrStr": (("ptr", "ptr<const u8>"), ("len", "u32")),
+    "NrBytes": (("ptr", "ptr<const u8>"), ("len", "u64")),
+    "NrHeader": (("key", "NrStr"), ("value", "NrStr")),
+    "NrRequest": (("path", "NrStr"), ("method", "NrStr"), ("query", "NrStr"),
+                  ("headers", "ptr<const NrHeader>"), ("headers_len", "u32"),
+                  ("_reserved0", "u32"), ("_reserved1", "u64")),
+}
+# Helpers that call other helpers need those present too.
+HELPER_NEEDS = {"NrHeader": ("NrStr",), "NrRequest": ("NrStr", "NrHeader")}
+
+
+def raw_alias(enum: Enum) -> str:
+    """`NrStatus` -> `NrStatusRaw`: the integer form used wherever values cross the ABI."""
+    return f"{enum.name}Raw"
+
+
+def rust_type(schema: Schema, t: TypeRef) -> str:
+    """The Rust spelling of a schema type as it crosses the ABI."""
+    if isinstance(t, Scalar):
+        return RUST_SCALARS[t.name]
+    if isinstance(t, Void):
+        return "c_void"
+    if isinstance(t, Named):
+        item = schema.item(t.name)
+        return raw_alias(item) if isinstance(item, Enum) else t.name
+    if isinstance(t, Pointer):
+        return f"*{'mut' if t.mutable else 'const'} {rust_type(schema, t.target)}"
+    if isinstance(t, FnPointer):
+        return f"::core::option::Option<{t.function}>" if t.nullable else t.function
+    if isinstance(t, Array):
+        return f"[{rust_type(schema, t.element)}; {t.length}]"
+    raise TypeError(t)
+
+
+def _helper_applies(struct: Struct) -> bool:
+    """Whether the struct has exactly the fields its helper impl was written against."""
+    expected = HELPERS.get(struct.name)
+    return expected is not None and tuple((f.name, format_type(f.type)) for f in struct.fields) == expected
+
+
+def helpers(schema: Schema) -> list[str]:
+    """Helper template names to include, in schema order."""
+    applicable = {s.name for s in schema.structs if _helper_applies(s)}
+    chosen = [name for name in applicable if all(dep in applicable for dep in HELPER_NEEDS.get(name, ()))]
+    order = [s.name for s in schema.structs]
+    return [f"rust/helpers/{name}.rs.j2" for name in sorted(chosen, key=order.index)]
+
+
+def _statics(schema: Schema) -> set[str]:
+    """Structs a plugin hands out from a `static` (an export returns a pointer to them).
+
+    They hold raw pointers, so Rust does not make them `Sync` by itself; the plugin
+    fills them with pointers to immutable static data, which is what makes the
+    `unsafe impl Send/Sync` sound.
+    """
+    names: set[str] = set()
+    for export in schema.exports:
+        returns = schema.function(export.function).returns
+        if isinstance(returns, Pointer) and isinstance(returns.target, Named):
+            if isinstance(schema.item(returns.target.name), Struct):
+                names.add(returns.target.name)
+    return names
+
+
+def _enum_view(enum: Enum) -> dict:
+    return {
+        "kind": "enum", "name": enum.name, "doc": doc_lines(enum.doc), "repr": RUST_SCALARS[enum.repr.name],
+        "raw": raw_alias(enum),
+        "members": [{"name": escape("rust", pascal(v.name)), "value": v.value, "doc": doc_lines(v.doc)}
+                    for v in enum.values],
+    }
+
+
+def _struct_view(schema: Schema, struct: Struct, statics: set[str]) -> dict:
+    return {
+        "kind": "struct", "name": struct.name, "doc": doc_lines(struct.doc), "send_sync": struct.name in statics,
+        "fields": [{"name": escape("rust", f.name), "type": rust_type(schema, f.type), "doc": doc_lines(f.doc)}
+                   for f in struct.fields],
+    }
+
+
+def _function_view(schema: Schema, fn: Function) -> dict:
+    returns = "" if isinstance(fn.returns, Void) else f" -> {rust_type(schema, fn.returns)}"
+    params = ", ".join(f"{escape('rust', p.name)}: {rust_type(schema, p.type)}" for p in fn.params)
+    return {"kind": "function", "name": fn.name, "doc": doc_lines(fn.doc), "params": params, "returns": returns}
+
+
+def _items(schema: Schema) -> list[dict]:
+    statics = _statics(schema)
+    views = []
+    for item in [*schema.enums, *schema.structs, *schema.functions]:
+        if isinstance(item, Enum):
+            views.append(_enum_view(item))
+        elif isinstance(item, Struct):
+            views.append(_struct_view(schema, item, statics))
+        else:
+            views.append(_function_view(schema, item))
+    return views
+
+
+def group_cfg(group: LayoutGroup) -> str:
+    """The `cfg` predicate selecting a data-model group (mirrors the C header's `#if`)."""
+    if group.is_64bit:
+        return 'target_pointer_width = "64"'
+    if group.is_i386:
+        return 'all(target_pointer_width = "32", target_arch = "x86", not(windows))'
+    return 'all(target_pointer_width = "32", not(all(target_arch = "x86", not(windows))))'
+
+
+def _layout_view(schema: Schema) -> list[dict]:
+    groups = []
+    for group in layout_groups(schema):
+        asserts = []
+        for sl in group.table.structs:
+            struct = schema.struct(sl.name)
+            asserts.append({"expr": f"size_of::<{sl.name}>() == {sl.size}", "msg": f"{sl.name} size"})
+            asserts.append({"expr": f"align_of::<{sl.name}>() == {sl.align}", "msg": f"{sl.name} align"})
+            for f, fl in zip(struct.fields, sl.fields):
+                asserts.append({"expr": f"offset_of!({sl.name}, {escape('rust', f.name)}) == {fl.offset}",
+                                "msg": f"{sl.name}.{f.name} offset"})
+        groups.append({"label": group.label, "cfg": group_cfg(group), "asserts": asserts})
+    return groups
+
+
+def _probe_view(schema: Schema) -> dict | None:
+    """The probe statics and export macro, when the schema defines the probe export."""
+    export = export_named(schema, "layout_probe_v1")
+    if export is None:
+        return None
+    returns = schema.function(export.function).returns
+    if not (isinstance(returns, Pointer) and isinstance(returns.target, Named)):
+        return None
+    struct = schema.struct(returns.target.name)
+    if len(struct.fields) != 3:
+        return None
+    values = []
+    for e in probe_entries(schema):
+        if e.kind == "size":
+            values.append(f"size_of::<{e.struct}>() as u32")
+        elif e.kind == "align":
+            values.append(f"align_of::<{e.struct}>() as u32")
+        else:
+            values.append(f"offset_of!({e.struct}, {escape('rust', e.field)}) as u32")
+    version = next((c.name for c in schema.constants if c.name.endswith("LAYOUT_PROBE_VERSION")), "1")
+    return {
+        "symbol": export.name, "struct": struct.name, "values": values, "version": version,
+        "fields": [escape("rust", f.name) for f in struct.fields],
+        "doc": doc_lines(export.doc),
+    }
+
+
+def view(schema: Schema) -> dict:
+    return {
+        "banner": banner_lines(schema),
+        "abi_doc": doc_lines(schema.doc),
+        "abi_name": schema.name.replace("_", "-"),
+        "abi_version": schema.version,
+        "constants": [{"name": c.name, "type": RUST_SCALARS[c.type.name], "value": c.value, "doc": doc_lines(c.doc)}
+                      for c in schema.constants],
+        "items": _items(schema),
+        "helpers": helpers(schema),
+        "exports": [{"const": f"{e.name.upper()}_SYMBOL", "name": e.name, "function": e.function,
+                     "doc": doc_lines(e.doc)} for e in schema.exports],
+        "groups": _layout_view(schema),
+        "probe": _probe_view(schema),
+    }
+
+
+def generate(schema: Schema) -> list[GeneratedFile]:
+    return [GeneratedFile(MODULE, render("rust/nylon_ring_abi.rs.j2", **view(schema)))]

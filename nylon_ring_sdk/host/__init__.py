@@ -1,0 +1,40 @@
+"""The nylon-ring reference host: load a plugin from Python and talk to it.
+
+```python
+from nylon_ring_sdk.host import Host, Request
+with Host.load("/path/plugin.so") as h:              # validates, hands NrHostExt, calls init
+    h.info.name, h.info.version
+    r = h.call("entry", body=b"..", request=Request(method="GET", path="/x", query="a=1",
+               headers=[("k", "v")]), timeout=5.0)   # Response(status, data, ...)
+    r = h.call_raw("echo", b"hi", timeout=5.0)
+    frames = list(h.stream("count", body=b"3"))      # Frame(status, data, ...) ..., last terminal
+    frames = list(h.stream_raw("count", b"3"))
+    with h.bidi("chat", body=b"", raw=False) as s:   # bidirectional session
+        s.send(b"ping"); f = s.next_frame(timeout=5); s.close(); rest = list(s)
+    h.violations                                     # forbidden callbacks, never raised
+```
+
+asyncio: ``await h.acall(...)``, ``await h.acall_raw(...)``, ``async for f in h.astream(...)``,
+``h.astream_raw(...)``. Load failures raise one
+:class:`~nylon_ring_sdk.errors.PluginLoadError` subclass per broken rule; calls raise
+:class:`~nylon_ring_sdk.errors.CallTimeout`, :class:`~nylon_ring_sdk.errors.MissingSlot`
+or :class:`~nylon_ring_sdk.errors.HostClosed`. The native helper this needs is compiled
+on first use with the system C compiler or ``zig cc``.
+"""
+
+from ..errors import (AbiVersionMismatch, CallTimeout, HostClosed, HostError, InitFailed, InvalidPluginName,
+                      InvalidPluginVersion, InvalidSlot, MissingSlot, MissingSymbol, NullPluginInfo, NullVTable,
+                      PluginLoadError, PluginNotFound, PluginOpenFailed, ShimBuildError, StructSizeMismatch)
+from .host import DEFAULT_TIMEOUT, Host
+from .nylon_ring_abi import NrStatus
+from .streams import BidiSession, Stream
+from .types import (NULL_REQUEST, VIOLATION_KINDS, Frame, PluginInfo, Request, Response, Violation, as_status,
+                    status_name)
+
+__all__ = [
+    "Host", "Request", "Response", "Frame", "Stream", "BidiSession", "Violation", "PluginInfo", "NrStatus",
+    "NULL_REQUEST", "DEFAULT_TIMEOUT", "VIOLATION_KINDS", "as_status", "status_name",
+    "HostError", "PluginLoadError", "PluginNotFound", "PluginOpenFailed", "MissingSymbol", "NullPluginInfo",
+    "AbiVersionMismatch", "StructSizeMismatch", "NullVTable", "MissingSlot", "InvalidSlot", "InvalidPluginName",
+    "InvalidPluginVersion", "InitFailed", "CallTimeout", "HostClosed", "ShimBuildError",
+]

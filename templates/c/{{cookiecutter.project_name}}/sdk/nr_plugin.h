@@ -1,0 +1,202 @@
+/*
+ * nr_plugin.h: a small SDK for nylon-ring plugins written in C11.
+ *
+ * A plugin defines one `const NrpPlugin nrp_plugin` (its name, version and entry
+ * table); nr_plugin.c exports the ABI symbols for it and keeps the rules of the
+ * ABI so that handlers cannot break them:
+ *
+ *  - routing by entry name; an unknown name is answered Unsupported (Invalid when
+ *    the name is not valid UTF-8), NULL pointers with a length are Invalid;
+ *  - a unary call is answered exactly once: a second answer is dropped, and a
+ *    handler that returns Ok without answering is answered Err for it;
+ *  - a stream sends Ok frames, then exactly one terminal frame; nothing after it;
+ *  - nrp_panic() unwinds a failing handler to the SDK boundary, which answers Err;
+ *  - background entries run on tracked threads; shutdown waits for them, ends
+ *    open bidirectional streams, and after it returns nothing calls the host
+ *    (later sends are dropped);
+ *  - the state extension a host hands over through nylon_ring_set_host_ext_v1 is
+ *    reached with nrp_state_set()/nrp_state_get();
+ *  - the optional layout probe export is defined.
+ *
+ * The synchronous path allocates nothing and takes no lock: the call lives on the
+ * host thread's stack for the duration of the handler.
+ */
+#ifndef NR_PLUGIN_H
+#define NR_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nylon_ring.h"
+
+#ifdef __cplusplus
+extern "C" {
+#define NRP_NORETURN [[noreturn]]
+#else
+#define NRP_NORETURN _Noreturn
+#endif
+
+/** Number of elements of an array (for NrpPlugin.entry_count). */
+#define NRP_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/** What an entry sends back. */
+typedef enum NrpKind {
+    /** Exactly one answer (any status). */
+    NRP_UNARY = 0,
+    /** Ok frames, then exactly one terminal frame (StreamEnd, Err, Invalid or Unsupported). */
+    NRP_STREAM = 1,
+    /** A stream that also receives the host's stream_data frames and stream_close. */
+    NRP_BIDI = 2,
+} NrpKind;
+
+/** Where an entry's handler runs. */
+typedef enum NrpRun {
+    /** On the host's thread, inside handle: the fast path; keep it short. */
+    NRP_SYNC = 0,
+    /** On a background thread the SDK starts, tracks and joins at shutdown (not for NRP_BIDI). */
+    NRP_BACKGROUND = 1,
+} NrpRun;
+
+/** What happened to a send. */
+typedef enum NrpSend {
+    /** Handed to the host. */
+    NRP_SENT = 0,
+    /** Dropped: this call already had its answer or terminal frame. */
+    NRP_ENDED = 1,
+    /** Dropped: the plugin has been shut down. */
+    NRP_SHUT_DOWN = 2,
+    /** Not sent: frames belong to streams (use nrp_reply for a unary call). */
+    NRP_WRONG_KIND = 3,
+    /** Not sent: a NULL call, or NULL data with a length. */
+    NRP_BAD_ARGUMENT = 4,
+} NrpSend;
+
+/**
+ * One request in progress. Valid until its handler returns; for a bidirectional
+ * stream, until the stream has ended and its last callback has returned; for a
+ * background entry, until its thread's handler returns.
+ */
+typedef struct NrpCall NrpCall;
+
+/**
+ * Starts (or, for bidirectional streams, closes) a call. Return Ok once the call is
+ * accepted, whether or not it has been answered yet; return Err, Invalid or
+ * Unsupported without sending anything to reject it. Once something was sent, the
+ * return value no longer matters.
+ */
+typedef NrStatus (*NrpHandler)(NrpCall *call);
+
+/** Receives one frame the host sent into a bidirectional stream (borrowed for the call). */
+typedef NrStatus (*NrpDataHandler)(NrpCall *call, NrBytes data);
+
+/** One entry of the routing table. */
+typedef struct NrpEntry {
+    /** Name the host calls it by (UTF-8, NUL-terminated). */
+    const char *name;
+    NrpKind kind;
+    NrpRun run;
+    /** Starts the call. */
+    NrpHandler start;
+    /** NRP_BIDI only: each inbound frame (NULL: frames are refused with Unsupported). */
+    NrpDataHandler on_data;
+    /** NRP_BIDI only: inbound close; the stream is then ended with StreamEnd unless it returns another status. */
+    NrpHandler on_close;
+} NrpEntry;
+
+/** The plugin: what nylon_ring_get_plugin_v1 reports and routes to. */
+typedef struct NrpPlugin {
+    const char *name;
+    const char *version;
+    const NrpEntry *entries;
+    size_t entry_count;
+    /** Optional: runs at the end of init; anything but Ok fails the load. */
+    NrStatus (*on_init)(void);
+    /** Optional: runs in shutdown after background work is joined, before sends stop. */
+    void (*on_shutdown)(void);
+} NrpPlugin;
+
+/** Defined by the plugin, read by nr_plugin.c. */
+extern const NrpPlugin nrp_plugin;
+
+/* ---- NULL-safe views ---- */
+
+/** A view of NUL-terminated text; NULL gives an empty view. */
+NrStr nrp_str(const char *text);
+/** A view of `len` bytes of text at `data`; NULL gives an empty view. */
+NrStr nrp_str_n(const void *data, size_t len);
+/** A view of `len` bytes at `data`; NULL gives an empty view. */
+NrBytes nrp_bytes(const void *data, size_t len);
+/** `s` with a pointer that is never NULL (a NULL one reads as empty), safe to memcpy from. */
+NrStr nrp_str_view(NrStr s);
+/** `b` with a pointer that is never NULL (a NULL one reads as empty), safe to memcpy from. */
+NrBytes nrp_bytes_view(NrBytes b);
+/** Whether `s` holds exactly the NUL-terminated `text`. */
+bool nrp_str_eq(NrStr s, const char *text);
+/** Whether `len` bytes at `data` are well-formed UTF-8. */
+bool nrp_utf8_valid(const void *data, size_t len);
+
+/* ---- the call ---- */
+
+uint64_t nrp_sid(const NrpCall *call);
+/** The entry name the host used. */
+NrStr nrp_entry_name(const NrpCall *call);
+/** The request body (never a NULL pointer). */
+NrBytes nrp_payload(const NrpCall *call);
+/** Whether the call came through handle (with request metadata) rather than handle_raw. */
+bool nrp_has_request(const NrpCall *call);
+/** Request method, path and query; empty without a request. */
+NrStr nrp_method(const NrpCall *call);
+NrStr nrp_path(const NrpCall *call);
+NrStr nrp_query(const NrpCall *call);
+size_t nrp_header_count(const NrpCall *call);
+/** Header `index` with never-NULL views; an empty header when out of range. */
+NrHeader nrp_header_at(const NrpCall *call, size_t index);
+/** The first header named `name` (ASCII case-insensitive) into *value; false when absent. */
+bool nrp_header(const NrpCall *call, const char *name, NrStr *value);
+/** A pointer the plugin keeps with the call (per bidirectional stream, for example). */
+void *nrp_user(const NrpCall *call);
+void nrp_set_user(NrpCall *call, void *user);
+/** Whether the call has had its answer or terminal frame. */
+bool nrp_done(const NrpCall *call);
+
+/* ---- answering ---- */
+
+/**
+ * The final answer. Unary: the one answer, with any status. Streams: the terminal
+ * frame (an Ok status is sent as StreamEnd). Only the first final answer is sent.
+ */
+NrpSend nrp_reply(NrpCall *call, NrStatus status, const void *data, size_t len);
+/** nrp_reply with NUL-terminated text. */
+NrpSend nrp_reply_str(NrpCall *call, NrStatus status, const char *text);
+/** One Ok frame of a stream; dropped after the terminal frame. */
+NrpSend nrp_frame(NrpCall *call, const void *data, size_t len);
+/** Ends a stream normally (StreamEnd). */
+NrpSend nrp_end(NrpCall *call);
+/** Ends any call with an error status and message (Ok or StreamEnd become Err). */
+NrpSend nrp_fail(NrpCall *call, NrStatus status, const char *message);
+/**
+ * The handler failed beyond repair: unwinds (siglongjmp) to the SDK boundary of the
+ * handler running on this thread, which answers Err with `message` unless the call
+ * has already ended. Memory the handler allocated is not freed. Called on a thread
+ * that is not running a handler, it fails `call` and ends that thread.
+ */
+NRP_NORETURN void nrp_panic(NrpCall *call, const char *message);
+
+/** Whether shutdown has begun: long-running background handlers should finish. */
+bool nrp_shutting_down(void);
+
+/* ---- state extension (per sid, kept by the host until the sid completes) ---- */
+
+/** Whether the host handed over a state extension. */
+bool nrp_state_available(void);
+/** Stores `len` bytes under `key` for the call's sid; *stored (optional) views the host's copy. */
+bool nrp_state_set(const NrpCall *call, const char *key, const void *data, size_t len, NrBytes *stored);
+/** Reads `key` for the call's sid into *value (empty when absent; never a NULL pointer). */
+bool nrp_state_get(const NrpCall *call, const char *key, NrBytes *value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NR_PLUGIN_H */

@@ -1,0 +1,129 @@
+/*
+ * {{ cookiecutter.project_name }}: a nylon-ring plugin in C.
+ *
+ * Each entry below is one handler in the table at the end of this file. Write your
+ * own the same way: answer with nrp_reply (unary) or nrp_frame + nrp_end (streams),
+ * or return Err/Invalid/Unsupported without answering to reject the call. The SDK
+ * in sdk/ keeps the ABI's rules (see sdk/nr_plugin.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nr_plugin.h"
+
+/* hello (unary, needs the request): "<method> <path> " + payload. */
+static NrStatus hello(NrpCall *call) {
+    if (!nrp_has_request(call)) return NR_STATUS_INVALID;
+    NrStr method = nrp_method(call), path = nrp_path(call);
+    NrBytes body = nrp_payload(call);
+    size_t len = (size_t)method.len + 1 + path.len + 1 + (size_t)body.len;
+    char small[256];
+    char *out = len <= sizeof(small) ? small : malloc(len);
+    if (out == NULL) return NR_STATUS_ERR;
+    char *p = out;
+    memcpy(p, method.ptr, method.len);
+    p += method.len;
+    *p++ = ' ';
+    memcpy(p, path.ptr, path.len);
+    p += path.len;
+    *p++ = ' ';
+    memcpy(p, body.ptr, (size_t)body.len);
+    nrp_reply(call, NR_STATUS_OK, out, len);
+    if (out != small) free(out);
+    return NR_STATUS_OK;
+}
+
+/* echo (raw; echo_async runs the same handler on a background thread): the payload back. */
+static NrStatus echo(NrpCall *call) {
+    NrBytes body = nrp_payload(call);
+    nrp_reply(call, NR_STATUS_OK, body.ptr, (size_t)body.len);
+    return NR_STATUS_OK;
+}
+
+/* A decimal count of at most 1,000,000; -1 when the payload is not one. */
+static long parse_count(NrBytes payload) {
+    if (payload.len == 0 || payload.len > 7) return -1;
+    long n = 0;
+    for (size_t i = 0; i < payload.len; i++) {
+        if (payload.ptr[i] < '0' || payload.ptr[i] > '9') return -1;
+        n = n * 10 + (payload.ptr[i] - '0');
+    }
+    return n <= 1000000 ? n : -1;
+}
+
+/* count (stream): payload N gives frames "0".."N-1", then StreamEnd; no number: Invalid. */
+static NrStatus count(NrpCall *call) {
+    long n = parse_count(nrp_payload(call));
+    if (n < 0) return NR_STATUS_INVALID; /* rejected: nothing is sent */
+    for (long i = 0; i < n; i++) {
+        char digits[24];
+        int len = snprintf(digits, sizeof(digits), "%ld", i);
+        nrp_frame(call, digits, (size_t)len);
+    }
+    nrp_end(call);
+    return NR_STATUS_OK;
+}
+
+/* chat (bidirectional): accepting the stream is all the start does... */
+static NrStatus chat_open(NrpCall *call) {
+    (void)call;
+    return NR_STATUS_OK;
+}
+
+/* ...each frame the host sends is echoed; stream_close ends it with StreamEnd. */
+static NrStatus chat_data(NrpCall *call, NrBytes data) {
+    nrp_frame(call, data.ptr, (size_t)data.len);
+    return NR_STATUS_OK;
+}
+
+/* state (raw): stores the payload under "k" for this sid and answers what reads back. */
+static NrStatus state(NrpCall *call) {
+    if (!nrp_state_available()) {
+        nrp_reply_str(call, NR_STATUS_UNSUPPORTED, "the host offers no state extension");
+        return NR_STATUS_OK;
+    }
+    NrBytes body = nrp_payload(call), got;
+    if (!nrp_state_set(call, "k", body.ptr, (size_t)body.len, NULL) || !nrp_state_get(call, "k", &got)) {
+        return NR_STATUS_ERR;
+    }
+    nrp_reply(call, NR_STATUS_OK, got.ptr, (size_t)got.len);
+    return NR_STATUS_OK;
+}
+
+/*
+ * panic (raw; panic_async on a background thread): the panic-safety probe. C has no
+ * exceptions; nrp_panic unwinds to the SDK boundary, which answers Err.
+ */
+static NrStatus panic_probe(NrpCall *call) {
+    nrp_panic(call, "panic probe: the handler failed on purpose");
+}
+{% for name in cookiecutter.extra_entries.split(",") if name.strip() %}
+
+/* {{ name.strip() }} (raw): a stub; answers Ok with its own name. */
+static NrStatus entry_{{ name.strip() }}(NrpCall *call) {
+    nrp_reply_str(call, NR_STATUS_OK, "{{ name.strip() }}");
+    return NR_STATUS_OK;
+}
+{% endfor %}
+
+static const NrpEntry entries[] = {
+    {.name = "hello", .kind = NRP_UNARY, .start = hello},
+    {.name = "echo", .kind = NRP_UNARY, .start = echo},
+    {.name = "echo_async", .kind = NRP_UNARY, .run = NRP_BACKGROUND, .start = echo},
+    {.name = "count", .kind = NRP_STREAM, .start = count},
+    {.name = "chat", .kind = NRP_BIDI, .start = chat_open, .on_data = chat_data},
+    {.name = "state", .kind = NRP_UNARY, .start = state},
+    {.name = "panic", .kind = NRP_UNARY, .start = panic_probe},
+    {.name = "panic_async", .kind = NRP_UNARY, .run = NRP_BACKGROUND, .start = panic_probe},
+{% for name in cookiecutter.extra_entries.split(",") if name.strip() %}
+    {.name = "{{ name.strip() }}", .kind = NRP_UNARY, .start = entry_{{ name.strip() }}},
+{% endfor %}
+};
+
+const NrpPlugin nrp_plugin = {
+    .name = "{{ cookiecutter.project_name }}",
+    .version = "{{ cookiecutter.version }}",
+    .entries = entries,
+    .entry_count = NRP_COUNT(entries),
+};

@@ -1,0 +1,3 @@
+module {{ cookiecutter.module_path }}
+
+go 1.21

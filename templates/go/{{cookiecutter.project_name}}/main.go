@@ -1,0 +1,91 @@
+// Package main is the plugin. Register entries in init and build the shared library
+// with `make build` (go build -buildmode=c-shared -o lib{{ cookiecutter.lib_name }}.so .).
+// The SDK in ./sdk enforces the ABI's rules; the bindings in ./nylonring are generated
+// (`nylon-ring gen-bindings --lang go --out nylonring`), never edited.
+package main
+
+import (
+	"errors"
+	"strconv"
+
+	"{{ cookiecutter.module_path }}/sdk"
+)
+
+func init() {
+	plugin := sdk.NewPlugin("{{ cookiecutter.project_name }}", "{{ cookiecutter.plugin_version }}")
+
+	// hello (unary, with request metadata; runs in a goroutine): "<method> <path> <payload>".
+	plugin.Handle("hello", func(req sdk.Request, payload []byte, callback func(sdk.Response)) {
+		callback(sdk.Response{Status: sdk.StatusOk, Data: []byte(req.Method + " " + req.Path + " " + string(payload))})
+	})
+
+	// echo (raw, on the host thread): the payload unchanged. This is the fast path:
+	// no goroutine and no copy; the payload is valid until the handler returns.
+	plugin.HandleRaw("echo", func(payload []byte, callback func(sdk.Response)) {
+		callback(sdk.Response{Status: sdk.StatusOk, Data: payload})
+	})
+
+	// echo_async (raw, answered from a goroutine with its own copy of the payload).
+	plugin.HandleRawAsync("echo_async", func(payload []byte, callback func(sdk.Response)) {
+		callback(sdk.Response{Status: sdk.StatusOk, Data: payload})
+	})
+
+	// count (raw stream): payload N gives frames "0" .. "N-1" then StreamEnd; a payload
+	// that is not a number is rejected with Invalid (nothing is sent).
+	plugin.HandleRawStream("count", func(payload []byte, callback func(sdk.Response)) {
+		n, err := strconv.Atoi(string(payload))
+		if err != nil || n < 0 {
+			callback(sdk.Reject(sdk.StatusInvalid))
+			return
+		}
+		for i := 0; i < n; i++ {
+			callback(sdk.Response{Status: sdk.StatusOk, Data: []byte(strconv.Itoa(i))})
+		}
+		callback(sdk.Response{Status: sdk.StatusStreamEnd})
+	})
+
+	// chat (bidirectional): every inbound frame is echoed back; the host's close ends
+	// the stream with StreamEnd.
+	plugin.HandleStream("chat",
+		func(data []byte, callback func(sdk.Response)) {
+			callback(sdk.Response{Status: sdk.StatusOk, Data: data})
+		},
+		func(callback func(sdk.Response)) {
+			callback(sdk.Response{Status: sdk.StatusStreamEnd})
+		})
+
+	// state (raw): stores the payload under "k" in the host's per-sid state and answers
+	// what reading it back gives; Unsupported when the host offers no state.
+	plugin.HandleCall("state", sdk.Unary, func(c *sdk.Call) {
+		if _, err := c.SetState("k", c.Payload()); err != nil {
+			c.Respond(stateFailure(err))
+			return
+		}
+		value, err := c.GetState("k")
+		if err != nil {
+			c.Respond(stateFailure(err))
+			return
+		}
+		c.Respond(sdk.Response{Status: sdk.StatusOk, Data: value})
+	})
+{%- for entry in cookiecutter.extra_entries.split(",") if entry %}
+
+	// {{ entry }} (raw): answers its payload; replace with your own handler.
+	plugin.HandleRaw("{{ entry }}", func(payload []byte, callback func(sdk.Response)) {
+		callback(sdk.Response{Status: sdk.StatusOk, Data: payload})
+	})
+{%- endfor %}
+
+	registerProbes(plugin)
+	sdk.BuildPlugin(plugin)
+}
+
+func stateFailure(err error) sdk.Response {
+	if errors.Is(err, sdk.ErrNoState) {
+		return sdk.Reject(sdk.StatusUnsupported)
+	}
+	return sdk.Response{Status: sdk.StatusErr, Data: []byte(err.Error())}
+}
+
+// main is required by -buildmode=c-shared; it never runs.
+func main() {}

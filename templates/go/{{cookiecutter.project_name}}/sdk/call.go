@@ -1,0 +1,119 @@
+package sdk
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Call is one request: its stream id, metadata and payload, and the guarded way to
+// answer it. Its methods are safe to use from any goroutine.
+type Call struct {
+	sid     uint64
+	request *Request
+	payload []byte
+	rt      *runtime
+
+	mu           sync.Mutex // serialises answers: no frame can pass the terminal one
+	stream       bool       // frames then one terminal frame, instead of one answer
+	onHost       bool       // the handler runs inside handle, on the host's thread
+	sent         bool       // at least one frame went to the host
+	done         bool       // the terminal answer went out (or the call was rejected)
+	rejected     bool       // Reject was given in time: handle returns rejectStatus
+	rejectStatus Status
+}
+
+// SID is the stream id the host gave this call.
+func (c *Call) SID() uint64 { return c.sid }
+
+// Request is the request metadata, or nil for a call that came without it (handle_raw).
+func (c *Call) Request() *Request { return c.request }
+
+// Payload is the request body. On the host thread it is a view of the host's buffer,
+// valid until the handler returns.
+func (c *Call) Payload() []byte { return c.payload }
+
+// Done is closed when the plugin starts shutting down; long handlers should stop then.
+func (c *Call) Done() <-chan struct{} { return c.rt.done }
+
+// SetState stores value under key in this call's per-sid host state and returns the
+// stored copy; ErrNoState when the host offers no state extension.
+func (c *Call) SetState(key string, value []byte) ([]byte, error) {
+	return c.rt.setState(c.sid, key, value)
+}
+
+// GetState reads the value stored under key for this call (nil when absent).
+func (c *Call) GetState(key string) ([]byte, error) { return c.rt.getState(c.sid, key) }
+
+// Respond sends one answer or frame. For a unary call the first answer is the only one;
+// in a stream, Ok is a frame and any other status ends it. Anything after the end is
+// dropped, and so is anything after shutdown.
+func (c *Call) Respond(resp Response) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return
+	}
+	if resp.reject && c.onHost && !c.sent {
+		c.done, c.rejected, c.rejectStatus = true, true, resp.Status
+		return
+	}
+	status := resp.Status
+	if status > StatusStreamEnd {
+		status = StatusErr // a value outside the enum must not reach the host
+	}
+	c.sent = true
+	c.done = !c.stream || status != StatusOk
+	c.rt.deliver(c.sid, status, resp.Data, c.onHost)
+}
+
+// finishOnHost closes a call whose handler ran on the host thread and says what handle
+// returns: a rejection, or Ok with the answer already sent (an Err one if the handler
+// panicked or forgot to finish).
+func (c *Call) finishOnHost(panicked any) Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer func() { c.onHost = false }()
+	if c.rejected {
+		return c.rejectStatus
+	}
+	if c.done {
+		return StatusOk
+	}
+	if !c.sent {
+		c.done = true // nothing went out: reject instead of answering
+		return StatusErr
+	}
+	c.done = true
+	c.rt.deliver(c.sid, StatusErr, unfinished(panicked, c.stream), true)
+	return StatusOk
+}
+
+// finishAsync ends a call whose goroutine handler returned or panicked without a terminal answer.
+func (c *Call) finishAsync(panicked any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return
+	}
+	c.done = true
+	c.rt.deliver(c.sid, StatusErr, unfinished(panicked, c.stream), false)
+}
+
+// unfinished is the Err payload for a handler that panicked or did not finish its answer.
+func unfinished(panicked any, stream bool) []byte {
+	switch {
+	case panicked != nil:
+		return []byte(fmt.Sprintf("plugin panic: %v", panicked))
+	case stream:
+		return []byte("handler returned without ending the stream")
+	default:
+		return []byte("handler returned without an answer")
+	}
+}
+
+// isDone reports whether the terminal answer went out.
+func (c *Call) isDone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done
+}

@@ -1,0 +1,233 @@
+// Package sdk turns plain Go functions into a nylon-ring plugin.
+//
+// A plugin registers its entries in an init function and calls BuildPlugin; the
+// package exports the C symbols a host looks for (nylon_ring_get_plugin_v1,
+// nylon_ring_set_host_ext_v1, nylon_ring_layout_probe_v1) and enforces the ABI's
+// rules so plugin code cannot break them:
+//
+//   - a unary answer goes out exactly once; a stream sends frames then exactly one
+//     terminal frame; anything after that is dropped;
+//   - a panic in a handler becomes an Err answer, never a crash of the host;
+//   - a handler that returns without answering gets an Err answer;
+//   - an unknown entry is answered Unsupported, bad input from the host Invalid;
+//   - shutdown waits for every background handler, and after it returns nothing
+//     calls the host any more (late sends are dropped).
+//
+// Where a handler runs:
+//
+//	Handle(entry, Handler)            goroutine     one answer      with request metadata
+//	HandleSync(entry, Handler)        host thread   one answer      with request metadata
+//	HandleRaw(entry, RawHandler)      host thread   one answer      the fast path
+//	HandleRawAsync(entry, RawHandler) goroutine     one answer
+//	HandleRawStream(entry, RawHandler) host thread  frames + end
+//	HandleStream(entry, data, close)  host thread   bidirectional: inbound frames and close
+//	HandleCall(entry, mode, func(*Call))  any of the above, with the sid and state access
+//
+// A handler that runs on the host thread must answer before it returns; the payload
+// it gets is a view of the host's buffer, valid only until it returns (copy it to
+// keep it). Goroutine handlers get their own copy.
+package sdk
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+
+	"{{ cookiecutter.module_path }}/nylonring"
+)
+
+// Status is the outcome of a call or of one result frame.
+type Status = nylonring.Status
+
+// The statuses of the ABI.
+const (
+	StatusOk          = nylonring.StatusOk
+	StatusErr         = nylonring.StatusErr
+	StatusInvalid     = nylonring.StatusInvalid
+	StatusUnsupported = nylonring.StatusUnsupported
+	StatusStreamEnd   = nylonring.StatusStreamEnd
+)
+
+// Request is the request metadata the host passed to handle, copied into Go strings.
+type Request struct {
+	Method  string
+	Path    string
+	Query   string
+	Headers map[string]string
+	Body    []byte
+}
+
+// Response is one answer or one stream frame.
+type Response struct {
+	Status Status
+	Data   []byte
+	reject bool
+}
+
+// Reject answers with status and nothing else. Given by a handler running on the host
+// thread before it sent anything, it makes handle return status, so the host sees a
+// rejected request and no result follows; anywhere else it is a terminal frame with
+// that status. Ok and StreamEnd are not rejections and become Err.
+func Reject(status Status) Response {
+	if status == StatusOk || status == StatusStreamEnd {
+		status = StatusErr
+	}
+	return Response{Status: status, reject: true}
+}
+
+// Handler handles a request with metadata; it answers through callback.
+type Handler func(req Request, payload []byte, callback func(Response))
+
+// RawHandler handles a request without metadata; it answers through callback.
+type RawHandler func(payload []byte, callback func(Response))
+
+// StreamHandler handles one inbound frame of a bidirectional stream.
+type StreamHandler func(data []byte, callback func(Response))
+
+// StreamCloseHandler handles the end of the inbound half of a bidirectional stream.
+// If it returns without a terminal frame, the SDK ends the stream with StreamEnd.
+type StreamCloseHandler func(callback func(Response))
+
+// Mode says how a HandleCall handler runs and how many answers it gives.
+type Mode uint8
+
+const (
+	// Unary: on the host thread, exactly one answer.
+	Unary Mode = iota
+	// UnaryAsync: in a goroutine, exactly one answer.
+	UnaryAsync
+	// Stream: on the host thread, Ok frames then exactly one terminal frame.
+	Stream
+	// StreamAsync: in a goroutine, Ok frames then exactly one terminal frame.
+	StreamAsync
+)
+
+// Plugin collects entries until BuildPlugin freezes them into a routing table.
+type Plugin struct {
+	name       string
+	version    string
+	entries    map[string]*route
+	initFn     func() error
+	shutdownFn func()
+	err        error
+	built      bool
+}
+
+// NewPlugin starts a plugin with the name and version the host will see.
+func NewPlugin(name, version string) *Plugin {
+	return &Plugin{name: name, version: version, entries: map[string]*route{}}
+}
+
+// OnInit sets a function run when the host initialises the plugin; an error fails the load.
+func (p *Plugin) OnInit(fn func() error) { p.initFn = fn }
+
+// OnShutdown sets a function run at shutdown, after every background handler finished.
+func (p *Plugin) OnShutdown(fn func()) { p.shutdownFn = fn }
+
+// Handle registers a handler with request metadata that runs in a goroutine and answers once.
+func (p *Plugin) Handle(entry string, h Handler) {
+	p.add(entry, h != nil, &route{async: true, request: true, invoke: requestInvoker(h)})
+}
+
+// HandleSync registers a handler with request metadata that runs on the host thread and answers once.
+func (p *Plugin) HandleSync(entry string, h Handler) {
+	p.add(entry, h != nil, &route{request: true, invoke: requestInvoker(h)})
+}
+
+// HandleRaw registers a handler that runs on the host thread and answers once: the fast path.
+func (p *Plugin) HandleRaw(entry string, h RawHandler) {
+	p.add(entry, h != nil, &route{invoke: rawInvoker(h)})
+}
+
+// HandleRawAsync registers a handler that runs in a goroutine and answers once.
+func (p *Plugin) HandleRawAsync(entry string, h RawHandler) {
+	p.add(entry, h != nil, &route{async: true, invoke: rawInvoker(h)})
+}
+
+// HandleRawStream registers a handler that runs on the host thread and sends Ok frames
+// then one terminal frame (StreamEnd, or an error status).
+func (p *Plugin) HandleRawStream(entry string, h RawHandler) {
+	p.add(entry, h != nil, &route{stream: true, invoke: rawInvoker(h)})
+}
+
+// HandleStream registers a bidirectional stream: opening entry accepts the stream;
+// each inbound frame goes to data, the inbound close to closeFn (which may be nil).
+func (p *Plugin) HandleStream(entry string, data StreamHandler, closeFn StreamCloseHandler) {
+	p.add(entry, data != nil, &route{stream: true, bidi: &bidiHandlers{data: data, close: closeFn}})
+}
+
+// HandleCall registers a handler that sees the whole call (sid, request, payload,
+// state) and runs as mode says.
+func (p *Plugin) HandleCall(entry string, mode Mode, h func(*Call)) {
+	r := &route{async: mode == UnaryAsync || mode == StreamAsync, stream: mode == Stream || mode == StreamAsync,
+		request: true, invoke: h}
+	p.add(entry, h != nil && mode <= StreamAsync, r)
+}
+
+// Err reports the first registration mistake (empty or repeated entry name, nil
+// handler, registration after BuildPlugin); the host's init then fails.
+func (p *Plugin) Err() error { return p.err }
+
+func (p *Plugin) add(entry string, valid bool, r *route) {
+	switch {
+	case p.err != nil:
+		return
+	case p.built:
+		p.err = fmt.Errorf("entry %q registered after BuildPlugin", entry)
+	case entry == "":
+		p.err = fmt.Errorf("empty entry name")
+	case !valid:
+		p.err = fmt.Errorf("entry %q: nil handler or unknown mode", entry)
+	case p.entries[entry] != nil:
+		p.err = fmt.Errorf("entry %q registered twice", entry)
+	default:
+		p.entries[entry] = r
+	}
+}
+
+// registered is the plugin BuildPlugin froze; init reads it.
+var registered atomic.Pointer[Plugin]
+
+// BuildPlugin freezes p's entries and makes it the plugin this library exports.
+// Call it once, from an init function of package main.
+func BuildPlugin(p *Plugin) {
+	p.built = true
+	registered.Store(p)
+	setIdentity(p.name, p.version)
+}
+
+// RegisterPlugin is BuildPlugin under its older name.
+func RegisterPlugin(p *Plugin) { BuildPlugin(p) }
+
+// startPlugin runs OnInit and returns the routing table, or an error that fails the load.
+func startPlugin() (*Plugin, error) {
+	p := registered.Load()
+	if p == nil {
+		return nil, fmt.Errorf("no plugin: call sdk.BuildPlugin from an init function")
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	if p.initFn == nil {
+		return p, nil
+	}
+	if err := callGuarded(p.initFn); err != nil {
+		return nil, fmt.Errorf("OnInit: %w", err)
+	}
+	return p, nil
+}
+
+// callGuarded runs fn; a panic becomes an error.
+func callGuarded(fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	return fn()
+}
+
+// logf reports a problem the host has no channel for (a failed init's reason).
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "nylon-ring plugin: "+format+"\n", args...)
+}

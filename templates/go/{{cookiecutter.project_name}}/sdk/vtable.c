@@ -1,0 +1,33 @@
+// The plugin's NrPluginVTable and NrPluginInfo live in C static memory: a host keeps
+// pointers to them, which cgo's rules forbid for Go memory. The slots are the Go
+// functions exported in exports.go; _cgo_export.h declares them with the exact C
+// types of the ABI, so no cast is needed.
+#include "_cgo_export.h"
+#include "nrgo.h"
+
+static const NrPluginVTable nrgo_vtable = {
+    .init = nrgo_init,
+    .handle = nrgo_handle,
+    .handle_raw = nrgo_handle_raw,
+    .shutdown = nrgo_shutdown,
+    .stream_data = nrgo_stream_data,
+    .stream_close = nrgo_stream_close,
+};
+
+static NrPluginInfo nrgo_info = {
+    .abi_version = NR_ABI_VERSION,
+    .struct_size = (uint32_t)sizeof(NrPluginInfo),
+    .name = {NULL, 0},
+    .version = {NULL, 0},
+    .plugin_ctx = NULL,
+    .vtable = &nrgo_vtable,
+};
+
+const NrPluginInfo *nrgo_plugin_info(void) { return &nrgo_info; }
+
+void nrgo_set_identity(const char *name, uint32_t name_len, const char *version, uint32_t version_len) {
+    nrgo_info.name.ptr = (const uint8_t *)name;
+    nrgo_info.name.len = name_len;
+    nrgo_info.version.ptr = (const uint8_t *)version;
+    nrgo_info.version.len = version_len;
+}

@@ -1,0 +1,91 @@
+"""Shared fixtures of the reference-host tests: the generated header and the C test plugins.
+
+The plugins in tests/plugins_src/ are compiled once per session against a header
+generated fresh from the schema, with the system C compiler (and zig cc where a
+test asks for it).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from conftest import need_tool, need_zig
+
+SRC = Path(__file__).resolve().parent / "plugins_src"
+TEST_PLUGIN = SRC / "host_test_plugin.c"
+BROKEN_PLUGIN = SRC / "host_broken_plugin.c"
+CFLAGS = ["-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-pthread"]
+
+
+@pytest.fixture(scope="session")
+def c_header_dir(tmp_path_factory) -> Path:
+    """A folder holding nylon_ring.h generated from the bundled schema."""
+    from nylon_ring_sdk.gen import generate
+    from nylon_ring_sdk.schema import load_default
+
+    folder = tmp_path_factory.mktemp("header")
+    for f in generate(load_default(), "c"):
+        (folder / f.path).write_text(f.content, encoding="utf-8")
+    return folder
+
+
+def compile_plugin(cc: list[str], source: Path, out: Path, header_dir: Path, defines: tuple[str, ...] = ()) -> Path:
+    """Build one shared library; a compiler error fails the test with its output."""
+    from nylon_ring_sdk.toolchain import run
+
+    cmd = [*cc, *CFLAGS, "-I", str(header_dir), *(f"-D{d}" for d in defines), "-o", str(out), str(source)]
+    result = run(cmd)
+    if result.returncode != 0:
+        pytest.fail(f"compiling {source.name} failed: {' '.join(cmd)}\n{result.stderr}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def build_c(tmp_path_factory, c_header_dir) -> Callable[..., Path]:
+    """build_c(source, name, defines=(), zig=False) -> path of the compiled plugin (cached)."""
+    folder = tmp_path_factory.mktemp("plugins")
+    built: dict[tuple, Path] = {}
+
+    def build(source: Path, name: str, defines: tuple[str, ...] = (), zig: bool = False) -> Path:
+        key = (source, defines, zig)
+        if key not in built:
+            cc = [*need_zig(), "cc"] if zig else [need_tool("cc")]
+            built[key] = compile_plugin(cc, source, folder / f"lib{name}.so", c_header_dir, defines)
+        return built[key]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def host_plugin(build_c) -> Path:
+    """tests/plugins_src/host_test_plugin.c built with the system cc."""
+    return build_c(TEST_PLUGIN, "host_test_plugin")
+
+
+@pytest.fixture
+def host(host_plugin):
+    """The test plugin loaded in a reference host, closed after the test."""
+    from nylon_ring_sdk.host import Host
+
+    with Host.load(host_plugin) as h:
+        yield h
+
+
+def wait_for(predicate: Callable[[], object], what: str, limit: float = 10.0) -> object:
+    """Poll until predicate() is truthy (for answers that arrive on plugin threads)."""
+    deadline = time.monotonic() + limit
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what} after {limit} s")
+        time.sleep(0.005)
+
+
+def violations_of(host, kind: str) -> list:
+    return [v for v in host.violations if v.kind == kind]
