@@ -14,11 +14,10 @@ checks the issue's targets, profiles each missed one with perf, and writes the r
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
-import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -59,26 +58,32 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def host_figures(subjects, skip: bool) -> dict | str | None:
-    """Reference host call_raw against the bare ctypes floor, from bench/host_bench.py."""
+def host_figures(subjects, skip: bool) -> dict | str:
+    """Reference host call_raw against the bare ctypes floor, measured by bench/host_bench.py.
+
+    Uses that script's own build and measure steps (its defaults: 5 alternating rounds
+    of 200,000 calls, best round of each), against the C floor's synchronous echo.
+    """
     if skip:
         return "skipped (--no-host)"
-    script = HERE / "host_bench.py"
-    if not script.is_file():
-        return "bench/host_bench.py is not available"
     floor = next((s for s in subjects if s.key == "floor" and s.library), None)
     if floor is None:
         return "the C floor plugin did not build"
-    proc = subprocess.run([sys.executable, str(script), str(floor.library), "--entry", "echo", "--json"],
-                          capture_output=True, text=True, timeout=1800)
-    if proc.returncode != 0:
-        return f"bench/host_bench.py failed: {(proc.stderr.strip().splitlines() or ['no output'])[-1]}"
     try:
-        data = json.loads(proc.stdout)
-        return {"host_ns": float(data["host_ns"]), "floor_ns": float(data["floor_ns"]),
-                "notes": list(data.get("notes", []))}
-    except (ValueError, KeyError, TypeError) as exc:
-        return f"bench/host_bench.py printed no usable JSON ({exc})"
+        import host_bench
+    except ImportError as exc:
+        return f"bench/host_bench.py is not available ({exc})"
+    settings = argparse.Namespace(calls=200_000, rounds=5, payload=16)
+    from nylon_ring_sdk.errors import NylonRingError
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="nr-host-bench-") as scratch:
+            floor_lib, _ = host_bench.build(Path(scratch))
+            rates = host_bench.measure(settings, floor_lib, str(floor.library))
+    except (SystemExit, NylonRingError) as exc:
+        return f"bench/host_bench.py failed: {exc}"
+    return {"host_ns": 1e9 / rates["call_raw"], "floor_ns": 1e9 / rates["floor"],
+            "floor_abi_ns": 1e9 / rates["floor_abi"], "calls": settings.calls, "rounds": settings.rounds}
 
 
 def profiles_of_misses(verdicts, subjects, enabled: bool) -> dict[str, list[str] | str]:

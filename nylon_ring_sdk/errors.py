@@ -138,7 +138,12 @@ class InitFailed(PluginLoadError):
 
 class CallTimeout(HostError):
     """Raised when a call, stream frame or bidi frame does not arrive within its timeout;
-    the message names the plugin, the entry and the sid."""
+    the message names the plugin, the entry and the sid (also in ``.entry``, ``.sid``)."""
+
+    def __init__(self, message: str, entry: object = None, sid: int | None = None) -> None:
+        self.entry = entry
+        self.sid = sid
+        super().__init__(message)
 
 
 class HostClosed(HostError):

@@ -221,20 +221,22 @@ GO_TARGETS = {
 
 
 def build_project(project_dir: str | Path = ".", *, release: bool = False, target: str | None = None,
-                  timeout: float = 1800) -> Path:
+                  timeout: float = 1800, zig_cc: bool = False) -> Path:
     """Run the project's own build and return the path of the built shared library."""
-    return build(project_dir, release=release, target=target, timeout=timeout).library
+    return build(project_dir, release=release, target=target, timeout=timeout, zig_cc=zig_cc).library
 
 
 def build(project_dir: str | Path = ".", *, release: bool = False, target: str | None = None,
-          timeout: float = 1800) -> BuildResult:
+          timeout: float = 1800, zig_cc: bool = False) -> BuildResult:
+    """Build a project; `zig_cc` makes C and C++ projects (and cgo) use `zig cc` even
+    when a system compiler exists."""
     project = Path(project_dir).resolve()
     if not project.is_dir():
         raise BuildError(f"{project}: no such project folder")
     lang = detect_language(project)
     started = time.time() - 1
     steps = {"rust": _rust_steps, "go": _go_steps, "zig": _zig_steps, "c": _make_steps, "cpp": _make_steps}[lang]
-    commands = steps(project, release, target, lang)
+    commands = steps(project, release, target, lang, zig_cc)
     for cmd, env in commands:
         _run_step(cmd, env, project, timeout)
     library = _find_library(project, lang, started, target)
@@ -262,7 +264,7 @@ def _tool(name: str) -> str:
     return found
 
 
-def _rust_steps(project: Path, release: bool, target: str | None, lang: str):
+def _rust_steps(project: Path, release: bool, target: str | None, lang: str, zig_cc: bool):
     cmd = [_tool("cargo"), "build"]
     env = None
     if release:
@@ -322,7 +324,7 @@ def _zig_cc_wrapper(target: str | None, cxx: bool = False) -> Path:
     return path
 
 
-def _go_steps(project: Path, release: bool, target: str | None, lang: str):
+def _go_steps(project: Path, release: bool, target: str | None, lang: str, zig_cc: bool):
     go = _tool("go")
     env = dict(os.environ)
     env["CGO_ENABLED"] = "1"
@@ -331,7 +333,7 @@ def _go_steps(project: Path, release: bool, target: str | None, lang: str):
             raise ToolchainMissing(f"--target {target}: Go cross-compiling is set up for {', '.join(GO_TARGETS)}")
         env["GOOS"], env["GOARCH"] = GO_TARGETS[target]
         env["CC"] = str(_zig_cc_wrapper(target))
-    elif not (env.get("CC") or shutil.which("cc") or shutil.which("gcc")):
+    elif zig_cc or not (env.get("CC") or shutil.which("cc") or shutil.which("gcc")):
         env["CC"] = str(_zig_cc_wrapper(None))
     name = _project_name(project)
     suffix = ".dll" if target and "windows" in target else ".so"
@@ -343,7 +345,7 @@ def _go_steps(project: Path, release: bool, target: str | None, lang: str):
     return [(cmd, env)]
 
 
-def _zig_steps(project: Path, release: bool, target: str | None, lang: str):
+def _zig_steps(project: Path, release: bool, target: str | None, lang: str, zig_cc: bool):
     from .toolchain import require_zig
 
     cmd = [*require_zig(), "build"]
@@ -354,14 +356,14 @@ def _zig_steps(project: Path, release: bool, target: str | None, lang: str):
     return [(cmd, None)]
 
 
-def _make_steps(project: Path, release: bool, target: str | None, lang: str):
+def _make_steps(project: Path, release: bool, target: str | None, lang: str, zig_cc: bool):
     make = _tool("make")
     env = dict(os.environ)
     cxx = lang == "cpp"
     var = "CXX" if cxx else "CC"
     system = env.get(var) or shutil.which("c++" if cxx else "cc") or shutil.which("g++" if cxx else "gcc")
     cmd = [make]
-    if target or not system:
+    if target or zig_cc or not system:
         cmd.append(f"{var}={_zig_cc_wrapper(target, cxx=cxx)}")
         if cxx:
             cmd.append(f"CC={_zig_cc_wrapper(target)}")

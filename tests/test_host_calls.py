@@ -5,20 +5,21 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 
 import pytest
 
-from nylon_ring_sdk.host import NULL_REQUEST, CallTimeout, Frame, Host, NrStatus, Request
+from nylon_ring_sdk.host import NULL_REQUEST, CallTimeout, Frame, Host, HostClosed, NrStatus, Request
 from test_host_support import build_c, c_header_dir, host, host_plugin, violations_of, wait_for  # noqa: F401
-
-MAIN_TID = threading.get_native_id()
-
 
 # ---------------------------------------------------------------- unary
 
 
 def test_sync_answer_arrives_inside_handle_on_the_calling_thread(host):
+    before = time.monotonic_ns()
     r = host.call_raw("echo", b"hello")
+    after = time.monotonic_ns()
+    assert before <= r.time_ns <= after  # the same clock as time.monotonic_ns()
     assert (r.status, r.data, r.rejected) == (NrStatus.OK, b"hello", False)
     assert r.thread_id == threading.get_native_id()
     assert r.frames == (Frame(NrStatus.OK, b"hello", r.thread_id, r.time_ns, r.seq, True),)
@@ -83,9 +84,29 @@ def test_timeout_names_entry_and_sid_and_the_sid_stays_tracked(host):
     with pytest.raises(CallTimeout) as info:
         host.call_raw("never", b"", timeout=0.1)
     message = str(info.value)
-    assert "entry 'never'" in message and "sid " in message and host.path in message
+    assert f"entry 'never' sid {info.value.sid}:" in message and host.path in message
+    assert info.value.entry == "never"
     assert host.stats()["live_sessions"] == 1
     assert host.call_raw("echo", b"still fine").data == b"still fine"
+
+
+def test_close_wakes_a_waiting_call(host_plugin):
+    h = Host.load(host_plugin)
+    raised: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            h.call_raw("never", b"", timeout=60)
+        except BaseException as exc:  # inspected below
+            raised.append(exc)
+
+    t = threading.Thread(target=wait)
+    t.start()
+    wait_for(lambda: h.stats()["live_sessions"] == 1, "the call to start")
+    h.close()
+    t.join(60)
+    assert len(raised) == 1 and isinstance(raised[0], HostClosed), raised
+    assert "shut down while entry 'never'" in str(raised[0])
 
 
 def test_64_mib_payload_round_trip(host):
@@ -212,6 +233,14 @@ def test_state_round_trip_and_dropped_when_the_sid_completes(host):
         r = host.call_raw("state", value)
         assert (r.status, r.data) == (NrStatus.OK, value)
         assert host.stats()["state_entries"] == 0
+
+
+def test_state_of_an_unfinished_sid_stays_until_dropped(host):
+    with pytest.raises(CallTimeout) as info:
+        host.call_raw("state_keep", b"held", timeout=0.05)
+    assert host.stats()["state_entries"] == 1  # the plugin may still be working with it
+    host.drop_state(info.value.sid)
+    assert host.stats()["state_entries"] == 0
 
 
 def test_state_for_a_finished_sid_is_a_violation(host):

@@ -11,7 +11,7 @@ import pytest
 
 from nylon_ring_sdk import errors
 from nylon_ring_sdk.host import Host, HostClosed, MissingSlot, NrStatus, PluginLoadError
-from conftest import need_tool
+from conftest import need_tool, need_zig
 from test_host_support import BROKEN_PLUGIN, TEST_PLUGIN, build_c, c_header_dir, host, host_plugin  # noqa: F401
 
 BROKEN = [
@@ -165,3 +165,15 @@ def test_native_helper_build_is_safe_when_processes_race(tmp_path):
     assert len(paths) == 1
     cached = list((tmp_path / "cache").iterdir())
     assert [c.name for c in cached] == [Path(paths.pop()).name]  # no temporary files left behind
+
+
+@pytest.mark.parametrize("zig", [False, True], ids=["cc", "zig-cc"])
+def test_native_helper_compiles_without_warnings(c_header_dir, tmp_path, zig):
+    from nylon_ring_sdk.host import native
+    from nylon_ring_sdk.toolchain import run
+
+    cc = [*need_zig(), "cc"] if zig else [need_tool("cc")]
+    cmd = [*cc, *native.CFLAGS, "-Wall", "-Wextra", "-Werror", "-I", str(c_header_dir),
+           "-o", str(tmp_path / "shim.so"), str(native.SOURCE)]
+    done = run(cmd)
+    assert done.returncode == 0, done.stderr

@@ -48,3 +48,35 @@ def build(
 
     result = run_build(project, release=release, target=target)
     typer.echo(str(result.library))
+
+
+@app.command("quickstart")
+def quickstart(
+    lang: Annotated[str, typer.Option("--lang", "-l", help="Language of the example plugin.")] = "c",
+    dir: Annotated[Path, typer.Option("--dir", "-d", help="Folder to create the example in.")] = Path("nylon-ring-quickstart"),
+    name: Annotated[str, typer.Option("--name", help="Project name.")] = "hello-plugin",
+) -> None:
+    """Scaffold a plugin, build it (C and C++ with zig cc) and run the conformance suite on it.
+
+    An existing project at DIR/NAME is rebuilt and checked as it is, never overwritten.
+    """
+    from ..conformance import run
+    from ..scaffold import build as run_build
+    from ..scaffold import new_project
+
+    project = dir.resolve() / name
+    if project.is_dir() and any(project.iterdir()):
+        typer.echo(f"1/3 using the existing project {project}")
+    else:
+        new_project(lang, name, dir)
+        typer.echo(f"1/3 scaffolded a {lang} plugin in {project}")
+    result = run_build(project, zig_cc=lang in ("c", "cpp"))
+    how = " with zig cc" if lang in ("c", "cpp") else ""
+    typer.echo(f"2/3 built {result.library}{how}")
+    typer.echo(f"3/3 nylon-ring conformance {result.library}")
+    report = run(result.library)
+    typer.echo(report.render())
+    if report.exit_code == 0:
+        typer.echo(f"next: edit {project}, then `nylon-ring build {project}` and "
+                   f"`nylon-ring conformance {result.library}`")
+    raise typer.Exit(report.exit_code)

@@ -8,8 +8,8 @@ is flagged by the checks of that rule and not by every check that happens to
 call the same entry.
 
 Groups are the unit of isolation: the checks of a group run one after the other
-in one child process with one loaded plugin, and a group starts once the groups
-it comes `after` have finished (their results gate it).
+in one child process with one loaded plugin, and a group starts as soon as the
+checks it comes `after` have their verdicts (those verdicts gate it).
 """
 
 from __future__ import annotations
@@ -45,6 +45,14 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+class Verdict(Exception):
+    """Raised inside a check to end it at once with `outcome` (e.g. a skip: nothing to call)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.reason)
+        self.outcome = outcome
+
+
 def passed(reason: str = "", **details: Any) -> Outcome:
     return Outcome(PASS, reason, details)
 
@@ -63,7 +71,12 @@ def skipped(reason: str, **details: Any) -> Outcome:
 
 @dataclass(frozen=True)
 class Group:
-    """Checks that share one child process; `after` lists the groups that gate it."""
+    """Checks that share one child process; `after` lists the checks whose verdicts gate it.
+
+    `lifecycle.init` comes after every load gate (it requires them), so waiting for
+    it is waiting for all of them; the entry gates confirm which entries later
+    groups may call.
+    """
 
     name: str
     after: tuple[str, ...]
@@ -71,15 +84,19 @@ class Group:
     host_options: dict[str, Any] = field(default_factory=dict)
 
 
+_LOADED = ("lifecycle.init",)
+_UNARY = _LOADED + ("unary.prompt_return",)
+_ALL_ENTRIES = _UNARY + ("stream.terminal", "bidi.terminal")
+
 GROUPS: dict[str, Group] = {g.name: g for g in (
     Group("load", (), "the library as a host finds it, then init and shutdown"),
-    Group("gates", ("load",), "each declared entry once: handle returns, streams end"),
-    Group("routing", ("load",), "entry names a plugin does not know"),
-    Group("unary", ("gates",), "unary answers: once, declared, any payload size"),
-    Group("input", ("gates",), "malformed input through handle and handle_raw"),
-    Group("streams", ("gates",), "declared streams and sessions, panic probes, shutdown with work in flight"),
-    Group("concurrency", ("gates",), "many threads at once"),
-    Group("sids", ("gates",), "sids above 2^32", {"first_sid": HIGH_SID}),
+    Group("gates", _LOADED, "each declared entry once: handle returns, streams end"),
+    Group("routing", _LOADED, "entry names a plugin does not know"),
+    Group("unary", _UNARY, "unary answers: once, declared, any payload size"),
+    Group("concurrency", _UNARY, "many threads at once"),
+    Group("sids", _UNARY, "sids above 2^32", {"first_sid": HIGH_SID}),
+    Group("input", _ALL_ENTRIES, "malformed input through handle and handle_raw"),
+    Group("streams", _ALL_ENTRIES, "declared streams and sessions, panic probes, shutdown with work in flight"),
 )}
 
 

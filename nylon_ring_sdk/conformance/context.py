@@ -27,6 +27,7 @@ WAIT_FRACTION = 0.7
 #: The name used for "an entry the plugin does not have".
 UNKNOWN_ENTRY = "nr-conformance-no-such-entry"
 _SAMPLE: Any = object()
+_OK = 0  # NrStatus.OK, without importing the host for a constant
 
 
 class Context:
@@ -144,16 +145,11 @@ class Exchange:
 
     @property
     def rejected(self) -> bool:
-        return not self.timed_out and self.handle_status != 0
+        return not self.timed_out and self.handle_status != _OK
 
     @property
     def terminal(self) -> Any:
         return self.frames[-1] if self.frames and self.frames[-1].terminal else None
-
-    @property
-    def answered(self) -> bool:
-        """Rejected (nothing may follow), or ended by a terminal frame."""
-        return self.rejected or self.terminal is not None
 
     def describe(self) -> str:
         from ..host.types import status_name
@@ -226,7 +222,7 @@ def _stream(ctx: Context, entry: Entry, name: Any, payload: Any, req: Any, text:
         for data in send:
             ctx.step(f"{text}: stream_data({len(data)} bytes)")
             status = int(s.send(data))
-            if status != 0:
+            if status != _OK:
                 ex.note += f"; stream_data returned {status_text(status)}"
                 continue
             if not _collect(ctx, s, ex, stop_after_ok=True):
@@ -283,7 +279,3 @@ def unknown_entry(mode: str = "raw") -> Entry:
     """An entry the plugin does not have, called through handle_raw ("raw") or handle ("unary")."""
     return Entry(name=UNKNOWN_ENTRY, mode=mode, payload=b"x")
 
-
-def violations_since(ctx: Context, mark: int) -> list[Any]:
-    """Violations the host recorded after `mark` (an index into the host's list)."""
-    return ctx.violations()[mark:]

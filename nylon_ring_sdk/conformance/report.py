@@ -156,18 +156,38 @@ class Report:
         if self.load_error:
             lines.append(f"  load error: {self.load_error}")
         width = max((len(r.id) for r in self.results), default=10)
+        not_run = self._not_run() if not verbose else {}
         for r in self.results:
+            if r.id in not_run:
+                continue
             if r.status == PASS and not verbose:
                 lines.append(f"  PASS  {r.id}")
                 continue
             lines.append(f"  {r.status.upper():<4}  {r.id:<{width}}  {r.reason}")
+        for reason, ids in _by_reason(not_run).items():
+            lines.append(f"  SKIP  {len(ids)} checks ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''}): {reason}")
         counts = self.counts()
+        plural = "process" if self.processes == 1 else "processes"
         lines.append(f"{len(self.results)} checks: {counts[PASS]} passed, {counts[FAIL]} failed, {counts[WARN]} warned, "
-                     f"{counts[SKIP]} skipped in {self.duration:.2f} s ({self.processes} processes)")
+                     f"{counts[SKIP]} skipped in {self.duration:.2f} s ({self.processes} {plural})")
         if self.failures:
             lines.append("rerun a failed check:")
             lines += [f"  {self.rerun_command(r.id)}" for r in self.failures]
         return "\n".join(lines)
+
+
+    def _not_run(self) -> dict[str, str]:
+        """Skips that share one "not run" reason with at least two others: shown as one line."""
+        reasons = [r.reason for r in self.results if r.status == SKIP and r.reason.startswith("not run:")]
+        return {r.id: r.reason for r in self.results
+                if r.status == SKIP and r.reason.startswith("not run:") and reasons.count(r.reason) >= 3}
+
+
+def _by_reason(ids: dict[str, str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for cid, reason in ids.items():
+        grouped.setdefault(reason, []).append(cid)
+    return grouped
 
 
 def _xml_text(value: str) -> str:

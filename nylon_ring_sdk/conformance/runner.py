@@ -18,14 +18,14 @@ import datetime
 import hashlib
 import json
 import os
-import select
+import selectors
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -46,7 +46,9 @@ OnResult = Callable[[CheckResult, int, int], None]
 
 
 def default_jobs() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    """Groups at once: most of a group's time is spent waiting (watch windows, answers
+    from plugin threads), so two per CPU keeps the machine busy; four at most."""
+    return max(1, min(4, 2 * (os.cpu_count() or 1)))
 
 
 def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
@@ -119,6 +121,10 @@ class _Runner:
         self.results: dict[str, CheckResult] = {}
         self.confirmed: dict[str, list[str]] = {}
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.running: set[str] = set()
+        self.spares: _Spares | None = None
+        self.live: set[_Process] = set()
         self.processes = 0
         self.load_error: str | None = None
         self.plugin_info: tuple[str, str] | None = None
@@ -140,18 +146,40 @@ class _Runner:
             if reason is not None:
                 self._record(self._result(cid, SKIP, f"opted out by the manifest: {reason}"))
         pending = [g for g in GROUPS if any(self.checks[c].group == g for c in self.needed)]
-        wanted, done = set(pending), set()
-        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-            running: dict[Future, str] = {}
-            while pending or running:
-                for group in [g for g in pending if all(a in done or a not in wanted for a in GROUPS[g].after)]:
-                    pending.remove(group)
-                    running[pool.submit(self._run_group, group)] = group
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    done.add(running.pop(future))
-                    future.result()
+        self.spares = _Spares(self, wanted=len(pending))
+        futures: list[Future] = []
+        try:
+            with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+                with self.changed:
+                    while pending or self.running:
+                        ready = [g for g in pending if self._ready(g)][:self.jobs - len(self.running)]
+                        for group in ready:
+                            pending.remove(group)
+                            self.running.add(group)
+                            futures.append(pool.submit(self._group_thread, group))
+                        self.changed.wait(0.5)
+        except BaseException:
+            for process in list(self.live):  # interrupted: take the plugin processes down with the run
+                process.kill()
+            raise
+        finally:
+            self.spares.close()
+        for future in futures:
+            future.result()  # a defect of the runner itself surfaces here, not as a silent gap
         return self._report(started, time.perf_counter() - wall, note)
+
+    def _ready(self, group: str) -> bool:
+        """A group starts once the checks it comes after (those that run at all) have verdicts."""
+        needed = set(self.needed)
+        return all(c in self.results or c not in needed for c in GROUPS[group].after)
+
+    def _group_thread(self, group: str) -> None:
+        try:
+            self._run_group(group)
+        finally:
+            with self.changed:
+                self.running.discard(group)
+                self.changed.notify_all()
 
     def _report(self, started: datetime.datetime, duration: float, note: str) -> Report:
         from .. import __version__
@@ -204,6 +232,7 @@ class _Runner:
             if result.id in self.results:
                 return
             self.results[result.id] = result
+            self.changed.notify_all()
             if self.on_result is not None and result.id in self.selected:
                 shown = sum(1 for c in self.selected if c in self.results)
                 self.on_result(result, shown, len(self.selected))
@@ -216,10 +245,110 @@ class _Runner:
             if result is not None:
                 upstream[gate] = {"status": result.status, "confirmed": self.confirmed.get(gate, [])}
         earlier = {c: r.status for c, r in self.results.items() if self.checks[c].group == group}
-        blocked = [c for c, r in self.results.items() if r.status == SKIP and r.reason.startswith("not run:")]
+        blocked = {c: r.details.get("blocked_by", c) for c, r in self.results.items()
+                   if r.status == SKIP and r.reason.startswith("not run:")}
         return {"plugin": str(self.plugin), "manifest": self.manifest_path, "timeout": self.timeout,
                 "watch": self.watch, "checks": checks, "upstream": upstream, "earlier": earlier, "blocked": blocked,
                 "host_options": GROUPS[group].host_options}
+
+
+class _Process:
+    """A started worker process: Python and the suite's modules load while it waits for a job."""
+
+    def __init__(self, cwd: Path) -> None:
+        read_fd, write_fd = os.pipe()
+        self.log = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "nylon_ring_sdk.conformance.worker", "--events-fd", str(write_fd)],
+                stdin=subprocess.PIPE, stdout=self.log, stderr=self.log, pass_fds=(write_fd,),
+                start_new_session=True, cwd=str(cwd))
+        except BaseException:
+            os.close(read_fd)
+            self.log.close()
+            raise
+        finally:
+            os.close(write_fd)
+        self.events_fd = read_fd
+
+    def send(self, job: dict[str, Any]) -> None:
+        try:
+            self.proc.stdin.write(json.dumps(job).encode())
+            self.proc.stdin.close()
+        except BrokenPipeError:  # it died already; following its events says how
+            pass
+
+    def kill(self) -> None:
+        """SIGKILL the worker's process group (the worker and anything the plugin started)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def reap(self, grace: float) -> None:
+        try:
+            self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.proc.wait()
+
+    def close(self) -> None:
+        os.close(self.events_fd)
+        self.log.close()
+
+
+class _Spares:
+    """Worker processes started before they are needed, at most one per job slot.
+
+    Starting Python and importing the suite takes about a tenth of a second; a spare
+    does that while the load checks or the gates run, so a group starts at once.
+    """
+
+    def __init__(self, runner: _Runner, wanted: int) -> None:
+        self.runner = runner
+        self.left = wanted  # groups that will still ask for a process (restarts ask too)
+        self.idle: list[_Process] = []
+        self.lock = threading.Lock()
+        self.holding = True  # until the first group's worker is up: it runs the gates everything waits for
+
+    def take(self) -> _Process:
+        with self.lock:
+            self.left = max(0, self.left - 1)
+            process = self.idle.pop(0) if self.idle else None
+        if process is None:
+            process = self._start()
+        if not self.holding:
+            self.top_up()
+        return process
+
+    def release(self) -> None:
+        """The first worker is running: start the spares now (they no longer slow it down)."""
+        if self.holding:
+            self.holding = False
+            self.top_up()
+
+    def _start(self) -> _Process:
+        process = _Process(self.runner.plugin.parent)
+        with self.runner.lock:
+            self.runner.processes += 1
+        return process
+
+    def top_up(self) -> None:
+        with self.lock:
+            missing = min(self.runner.jobs, self.left) - len(self.idle)
+        for _ in range(max(0, missing)):
+            process = self._start()
+            with self.lock:
+                self.idle.append(process)
+
+    def close(self) -> None:
+        """Stop unused spares (they hold no plugin: they were still importing or waiting)."""
+        with self.lock:
+            idle, self.idle, self.left = self.idle, [], 0
+        for process in idle:
+            process.kill()
+            process.reap(EXIT_GRACE)
+            process.close()
 
 
 class _Worker:
@@ -237,64 +366,52 @@ class _Worker:
 
     def run(self) -> bool:
         """Run until the process ends; False when it died before any check started (nothing more to try)."""
-        read_fd, write_fd = os.pipe()
-        log = tempfile.TemporaryFile()
+        process = self.runner.spares.take()
+        self.runner.live.add(process)
+        process.send(self.runner.job(self.group, self.checks))
         try:
-            proc = subprocess.Popen([sys.executable, "-m", "nylon_ring_sdk.conformance.worker", "--events-fd",
-                                     str(write_fd)], stdin=subprocess.PIPE, stdout=log, stderr=log,
-                                    pass_fds=(write_fd,), start_new_session=True, cwd=str(self.runner.plugin.parent))
+            started_any = self._follow(process)
+            process.reap(EXIT_GRACE if self.done or self.current is None else STARTUP_SECONDS)
+            if self.current is not None:
+                self._fail_current(self._death(process))
+            elif not self.done and not started_any:
+                self._fail_rest(f"the worker process ended before running a check: {self._death(process)}")
+                return False
+            return True
         finally:
-            os.close(write_fd)
-        with self.runner.lock:
-            self.runner.processes += 1
-        try:
-            proc.stdin.write(json.dumps(self.runner.job(self.group, self.checks)).encode())
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            started_any = self._follow(proc, read_fd)
-        finally:
-            os.close(read_fd)
-            self._reap(proc)
-        if self.current is not None:
-            self._fail_current(self._death(proc, log))
-        elif not self.done and not started_any:
-            self._fail_rest(f"the worker process ended before running a check: {self._death(proc, log)}")
-            return False
-        log.close()
-        return True
+            self.runner.live.discard(process)
+            process.close()
 
-    def _follow(self, proc: subprocess.Popen, fd: int) -> bool:
+    def _follow(self, process: _Process) -> bool:
         """Read events until EOF, death or a timeout; True once any check started."""
         buffer, started_any = b"", False
         deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self._timed_out(proc)
-                return started_any
-            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
-            if not ready:
-                if self.done and proc.poll() is not None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.events_fd, selectors.EVENT_READ)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._timed_out(process)
                     return started_any
-                continue
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                return started_any
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                event = json.loads(line)
-                started_any |= event["e"] == "start"
-                if self._event(event):
-                    deadline = time.monotonic() + (self.runner.timeout if self.current else STARTUP_SECONDS)
+                if not selector.select(min(left, 0.5)):
+                    if self.done and process.proc.poll() is not None:
+                        return started_any
+                    continue
+                chunk = os.read(process.events_fd, 1 << 16)
+                if not chunk:
+                    return started_any
+                *lines, buffer = (buffer + chunk).split(b"\n")
+                for event in _events(lines):
+                    started_any |= event["e"] == "start"
+                    if self._event(event):
+                        deadline = time.monotonic() + (self.runner.timeout if self.current else STARTUP_SECONDS)
 
     def _event(self, event: dict[str, Any]) -> bool:
         """Apply one event; True when the deadline restarts (a check started or ended)."""
         kind = event["e"]
         if kind == "start":
             self.current, self.current_started, self.last_step, self.confirmed = event["check"], time.monotonic(), "", []
+            self.runner.spares.release()
             return True
         if kind == "step":
             self.last_step = event["text"]
@@ -316,6 +433,8 @@ class _Worker:
     def _finish(self, event: dict[str, Any]) -> None:
         cid = event["check"]
         details = dict(event.get("details") or {})
+        if event.get("blocked_by"):
+            details["blocked_by"] = event["blocked_by"]
         if cid in ENTRY_GATES.values():
             self.runner.confirmed[cid] = list(self.confirmed)
             details.setdefault("confirmed", list(self.confirmed))
@@ -326,9 +445,10 @@ class _Worker:
     def _fail_current(self, why: str) -> None:
         cid = self.current
         during = f" during {self.last_step}" if self.last_step else ""
-        details = {"confirmed": list(self.confirmed)} if cid in ENTRY_GATES.values() else {}
+        details = {}
         if cid in ENTRY_GATES.values():
             self.runner.confirmed[cid] = list(self.confirmed)
+            details["confirmed"] = list(self.confirmed)
         self.runner._record(self.runner._result(cid, FAIL, f"{why}{during}", duration=time.monotonic() - self.current_started,
                                                 details=details, crashed=True))
         self.current = None
@@ -337,14 +457,15 @@ class _Worker:
         for cid in self.checks:
             self.runner._record(self.runner._result(cid, FAIL, why, crashed=True))
 
-    def _timed_out(self, proc: subprocess.Popen) -> None:
-        self._kill(proc)
+    def _timed_out(self, process: _Process) -> None:
+        process.kill()
         if self.current is not None:
             self._fail_current(f"timed out after {self.runner.timeout:g} s (process killed: a hang or a deadlock)")
 
-    def _death(self, proc: subprocess.Popen, log: Any) -> str:
+    @staticmethod
+    def _death(process: _Process) -> str:
         """How the process ended, in words, with the plugin's last words when it left some."""
-        code = proc.returncode
+        code = process.proc.returncode
         if code is not None and code < 0:
             try:
                 name = signal.Signals(-code).name
@@ -353,22 +474,21 @@ class _Worker:
             what = f"the process was killed by {name}"
         else:
             what = f"the process exited with status {code}"
-        tail = _last_words(log)
+        tail = _last_words(process.log)
         return what + (f" ({tail})" if tail else "")
 
-    @staticmethod
-    def _kill(proc: subprocess.Popen) -> None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
-    def _reap(self, proc: subprocess.Popen) -> None:
+def _events(lines: list[bytes]) -> list[dict[str, Any]]:
+    """Decode event lines; anything else on the channel (a plugin writing to a stray fd) is ignored."""
+    events = []
+    for line in lines:
         try:
-            proc.wait(timeout=EXIT_GRACE if self.done or self.current is None else STARTUP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self._kill(proc)
-            proc.wait()
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and "e" in event:
+            events.append(event)
+    return events
 
 
 def _last_words(log: Any) -> str:

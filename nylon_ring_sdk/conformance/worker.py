@@ -28,7 +28,7 @@ import time
 import traceback
 from typing import Any, Callable
 
-from .catalogue import FAIL, PASS, SKIP, WARN, Check, Outcome, catalogue, failed, skipped
+from .catalogue import FAIL, Check, Outcome, Verdict, catalogue, failed, skipped
 from .context import Context
 from .manifest import Manifest, load_manifest
 
@@ -37,22 +37,25 @@ def _emitter(fd: int) -> Callable[[dict], None]:
     lock = threading.Lock()
 
     def emit(event: dict) -> None:
-        line = (json.dumps(event, default=str) + "\n").encode("utf-8")
+        line = memoryview((json.dumps(event, default=str) + "\n").encode("utf-8"))
         with lock:
-            os.write(fd, line)
+            while line:
+                line = line[os.write(fd, line):]
 
     return emit
 
 
-def _requirement_problem(check: Check, results: dict[str, str], blocked: set[str],
-                         opted_out: set[str]) -> str | None:
-    """Why `check` cannot run: a required check of this group failed or was itself blocked."""
+def _blocking_root(check: Check, results: dict[str, str], roots: dict[str, str],
+                   opted_out: set[str]) -> str | None:
+    """The failed check that keeps `check` from running: a requirement that failed, or
+    the failure that kept a requirement from running (so every skip names the cause)."""
     for needed in check.requires:
         if needed in opted_out:
             continue
-        status = results.get(needed)
-        if status == FAIL or needed in blocked:
-            return f"not run: needs {needed}, which {'failed' if status == FAIL else 'could not run'}"
+        if needed in roots:
+            return roots[needed]
+        if results.get(needed) == FAIL:
+            return needed
     return None
 
 
@@ -61,6 +64,8 @@ def _run_one(ctx: Context, check: Check) -> Outcome:
 
     try:
         return check.fn(ctx)
+    except Verdict as verdict:
+        return verdict.outcome
     except PluginLoadError as exc:
         return failed(f"the reference host refused the plugin: {exc}")
     except HostError as exc:
@@ -78,24 +83,33 @@ def run_job(job: dict[str, Any], emit: Callable[[dict], None]) -> None:
     ctx = Context(job["plugin"], manifest, timeout=job["timeout"], watch=job["watch"],
                   upstream=job.get("upstream", {}), host_options=job.get("host_options", {}), emit=emit)
     results: dict[str, str] = dict(job.get("earlier", {}))
-    blocked: set[str] = set(job.get("blocked", ()))
+    roots: dict[str, str] = dict(job.get("blocked", {}))
     opted_out = set(manifest.opt_out)
     for check_id in job["checks"]:
         check = checks[check_id]
         emit({"e": "start", "check": check_id})
         started = time.perf_counter()
-        problem = _requirement_problem(check, results, blocked, opted_out)
-        if problem:
-            outcome = skipped(problem)
-            blocked.add(check_id)
+        root = _blocking_root(check, results, roots, opted_out)
+        if root:
+            outcome = skipped(f"not run: needs {root}, which failed")
+            roots[check_id] = root
         else:
             ctx.begin(check)
             outcome = _run_one(ctx, check)
         results[check_id] = outcome.status
         emit({"e": "result", "check": check_id, "status": outcome.status, "reason": outcome.reason,
               "details": outcome.details, "duration": time.perf_counter() - started,
-              "blocked": check_id in blocked})
+              "blocked_by": roots.get(check_id)})
     emit({"e": "done"})
+
+
+def _warm_up() -> None:
+    """Import what every group needs before the job arrives: the runner starts workers
+    ahead of need, so this time overlaps the checks that run before."""
+    catalogue()
+    from .. import host  # noqa: F401
+
+    host.native.shim()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -103,8 +117,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events-fd", type=int, required=True)
     args = parser.parse_args(argv)
     emit = _emitter(args.events_fd)
+    _warm_up()
     try:
-        run_job(json.loads(sys.stdin.read()), emit)
+        text = sys.stdin.read()
+        if not text.strip() or text.strip() == "{}":
+            os._exit(0)  # a spare the runner did not need
+        run_job(json.loads(text), emit)
     except BaseException as exc:  # noqa: BLE001  (anything here is reported, never a traceback on a terminal)
         emit({"e": "worker_error", "message": f"{type(exc).__name__}: {exc}"})
         os._exit(3)
@@ -113,5 +131,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-
-__all__ = ["main", "run_job", "PASS", "FAIL", "WARN", "SKIP"]

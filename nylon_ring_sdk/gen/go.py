@@ -32,11 +32,12 @@ Decisions made here, so the templates only print:
 from __future__ import annotations
 
 from ..errors import GenerationError
+from ..layout import compute_layout
 from ..naming import escape, go_cgo_field, keywords, split_words
-from ..schema.model import INT_RANGES, Enum, Function, Named, Pointer, Schema, Struct, Void
+from ..schema.model import INT_RANGES, Enum, Function, Schema, Void
 from . import GeneratedFile, banner_lines, render
-from .c import declare, enum_constant, generate as generate_c
-from .common import LayoutGroup, doc_lines, export_named, layout_groups, probe_entries
+from .c import declare, enum_constant, generate as generate_c, view as c_view
+from .common import LayoutGroup, doc_lines, layout_groups
 
 PACKAGE = "nylonring"
 GO_SCALARS = {
@@ -50,7 +51,7 @@ GO_ARCH_64 = ("amd64", "arm64", "loong64", "mips64", "mips64le", "ppc64", "ppc64
 GO_I386 = "386 && !windows"
 INITIALISMS = {"abi": "ABI", "api": "API", "id": "ID", "sid": "SID", "url": "URL", "http": "HTTP", "json": "JSON"}
 # Names this package declares itself; a schema item must not take them.
-OWN_NAMES = ("LayoutProbe", "LayoutValues", "String")
+OWN_NAMES = ("LayoutProbe", "LayoutValues")
 
 
 def abi_prefix(schema: Schema) -> str:
@@ -76,29 +77,36 @@ def cgo_field(name: str) -> str:
     return go_cgo_field(escape("c", name))
 
 
-def build_constraint(models: tuple[str, ...]) -> str:
-    """The `//go:build` expression selecting the GOARCH values of a group of data models."""
-    any64 = " || ".join(GO_ARCH_64)
-    names = set(models)
-    if names & {"lp64", "llp64"}:
-        if names - {"lp64", "llp64"}:
-            raise GenerationError(f"layout group {'/'.join(models)} mixes 64-bit and 32-bit data models")
-        return any64
-    if names >= {"ilp32", "ilp32-i386"}:
-        return f"!({any64})"
-    if "ilp32-i386" in names:
-        return GO_I386
-    return f"!({any64}) && !({GO_I386})"
+# Data models as Go tells them apart: GOARCH classes, each with a file-name label.
+_MODEL_CLASS = {"lp64": "64", "llp64": "64", "ilp32-i386": "i386", "ilp32": "32"}
+_ANY64 = " || ".join(GO_ARCH_64)
+_CLASS_CONSTRAINT = {
+    frozenset({"64"}): _ANY64,
+    frozenset({"i386"}): GO_I386,
+    frozenset({"32"}): f"!({_ANY64}) && !({GO_I386})",
+    frozenset({"i386", "32"}): f"!({_ANY64})",
+    frozenset({"64", "i386"}): f"{_ANY64} || {GO_I386}",
+    frozenset({"64", "32"}): f"!({GO_I386})",
+    frozenset({"64", "i386", "32"}): "",
+}
 
 
-def layout_file(group: LayoutGroup) -> str:
-    if group.is_64bit:
-        return "layout_64.go"
-    return "layout_386.go" if set(group.models) == {"ilp32-i386"} else "layout_32.go"
+def group_target(models: tuple[str, ...]) -> tuple[str, str, bool]:
+    """(file name, `//go:build` expression, whether Go's alignments equal C's) for a group.
+
+    A group holding every data model needs no constraint (file `layout.go`). Names avoid
+    ending in a GOARCH other than the one the file is for, since Go reads `_386.go` as
+    a constraint. On 32-bit targets other than i386 Go aligns 64-bit values to 4 bytes
+    where C aligns them to 8, so a group including them checks sizes and offsets only.
+    """
+    classes = sorted({_MODEL_CLASS[m] for m in models}, key=["64", "i386", "32"].index)
+    constraint = _CLASS_CONSTRAINT[frozenset(classes)]
+    name = "layout.go" if not constraint else "layout_" + "_".join(classes) + ".go"
+    return name, constraint, "32" not in classes
 
 
 def _group_view(schema: Schema, group: LayoutGroup) -> dict:
-    check_align = group.is_64bit or set(group.models) == {"ilp32-i386"}
+    file, constraint, check_align = group_target(group.models)
     structs, rows = [], []
     for i, sl in enumerate(group.table.structs):
         struct = schema.struct(sl.name)
@@ -107,7 +115,7 @@ def _group_view(schema: Schema, group: LayoutGroup) -> dict:
                         "fields": fields})
         values = [sl.size, sl.align, *(fl.offset for fl in sl.fields)]
         rows.append({"name": sl.name, "values": ", ".join(str(v) for v in values)})
-    return {"file": layout_file(group), "constraint": build_constraint(group.models), "label": group.label,
+    return {"file": file, "constraint": constraint, "label": group.label,
             "check_align": check_align, "structs": structs, "rows": rows}
 
 
@@ -149,29 +157,20 @@ def _trampoline(fn: Function) -> dict:
 
 
 def _probe_view(schema: Schema) -> dict | None:
-    """The probe table expressions and the probe struct's field names, or None without a probe export."""
-    export = export_named(schema, "layout_probe_v1")
-    if export is None:
+    """The probe table (the C generator's expressions) and the probe struct's fields, or None."""
+    c = c_view(schema)
+    if not c["probe_export"]:
         return None
-    returns = schema.function(export.function).returns
-    if not (isinstance(returns, Pointer) and isinstance(returns.target, Named)):
-        raise GenerationError(f"exports.{export.name}: expected a function returning ptr<const Struct>")
-    struct = schema.struct(returns.target.name)
+    if not c["probe_struct"]:
+        raise GenerationError(f"exports.{c['probe_export']}: expected a function returning ptr<const Struct>")
+    struct = schema.struct(c["probe_struct"])
     if len(struct.fields) != 3:
         raise GenerationError(f"structs.{struct.name}: expected three fields (version, count, values) for the layout probe")
-    values = []
-    for e in probe_entries(schema):
-        if e.kind == "size":
-            values.append(f"(uint32_t)sizeof({e.struct})")
-        elif e.kind == "align":
-            values.append(f"(uint32_t)NR__ALIGNOF({e.struct})")
-        else:
-            values.append(f"(uint32_t)offsetof({e.struct}, {escape('c', e.field)})")
-    version = next((c.name for c in schema.constants if c.name.endswith("LAYOUT_PROBE_VERSION")), None)
+    version = c["probe_version"]
     return {
-        "struct": struct.name, "export": export.name, "values": values, "version": version or "1u",
-        "version_go": go_name(version, abi_prefix(schema)) if version else "1",
-        "labels": [f"{e.struct}.{e.kind if e.kind != 'offset' else e.field}" for e in probe_entries(schema)],
+        "struct": struct.name, "export": c["probe_export"], "values": c["probe"], "version": version,
+        "version_go": "1" if version == "1u" else go_name(version, abi_prefix(schema)),
+        "labels": compute_layout(schema, "lp64").probe_labels(),
         "version_field": cgo_field(struct.fields[0].name), "count_field": cgo_field(struct.fields[1].name),
         "values_field": cgo_field(struct.fields[2].name),
     }

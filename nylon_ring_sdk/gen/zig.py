@@ -26,7 +26,8 @@ import re
 
 from ..errors import GenerationError
 from ..naming import escape, pascal, snake
-from ..schema.model import INT_RANGES, Array, Enum, FnPointer, Function, Named, Pointer, Scalar, Schema, Struct, TypeRef, Void
+from ..schema.model import (INT_RANGES, Array, Enum, Field, FnPointer, Function, Named, Pointer, Scalar, Schema,
+                            Struct, TypeRef, Void)
 from . import GeneratedFile, banner_lines, render
 from .common import LayoutGroup, doc_lines, export_named, layout_groups, probe_entries
 
@@ -102,7 +103,7 @@ def _is_many(struct: Struct, name: str) -> bool:
     return any(f"{name}{suffix}" in siblings for suffix in ("_len", "_count"))
 
 
-def _default(schema: Schema, f) -> str:
+def _default(schema: Schema, f: Field) -> str:
     """The field's default value, or "" for none: reserved fields zero, optional slots null."""
     if isinstance(f.type, FnPointer) and f.type.nullable:
         return "null"
@@ -220,10 +221,10 @@ def _probe_view(schema: Schema) -> dict:
     names = [f.name for f in struct.fields]
     if len(names) != 3:
         raise GenerationError(f"structs.{struct.name}: expected three fields (version, count, values) for the layout probe")
-    version = next((c.name for c in schema.constants if c.name.endswith("LAYOUT_PROBE_VERSION")), "1")
+    version = next((ident(c.name) for c in schema.constants if c.name.endswith("LAYOUT_PROBE_VERSION")), "1")
     return {
         "export": export.name, "exporter": export_fn_name(export.name), "struct": ident(struct.name),
-        "fn_type": ident(fn.name), "return_type": zig_type(schema, returns),
+        "return_type": zig_type(schema, returns),
         "version_field": member(names[0]), "count_field": member(names[1]), "values_field": member(names[2]),
         "version": version, "table": values,
     }

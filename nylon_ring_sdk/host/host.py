@@ -15,14 +15,13 @@ up on it), bidi buffers until the session ends.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import ctypes
 import os
 import struct
 import threading
 import time
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from ..errors import CallTimeout, HostClosed, HostError, InitFailed, MissingSlot
 from . import loading, native
@@ -30,15 +29,16 @@ from .native import CLOSED, FRAME, GONE, MODE_NOTIFY, MODE_UNARY, NO_SLOT, NO_SL
 from .nylon_ring_abi import LAYOUT_PROBE_SYMBOL, SET_HOST_EXT_SYMBOL, NrLayoutProbe, NrStatus
 from .streams import BidiSession, Stream
 from .types import NULL_REQUEST, VIOLATION_KINDS, Frame, PluginInfo, Request, Response, Violation, as_status, status_name
-from .wire import _FRAME_FIELDS, _INLINE_AT, _STATUSES, INLINE_SIZE, OutBuffer, build_request, payload
+from .wire import OutBuffer, build_request, payload
+
+if TYPE_CHECKING:  # asyncio is imported by the async methods only: it costs a fresh process ~25 ms
+    import asyncio
 
 #: Seconds a call waits for its answer unless told otherwise.
 DEFAULT_TIMEOUT = 30.0
 #: Longest single blocking wait inside the helper, so Ctrl-C is noticed between slices.
 _WAIT_SLICE = 0.25
 _MAX_CACHED_ENTRIES = 1024
-_OK = NrStatus.OK
-_new_tuple = tuple.__new__
 #: Entry and payload lengths the argument-conversion-free fast path can pass (C int).
 _FAST_LIMIT = 2**31
 #: nrh_violation: sid, seq, tid, t_ns, size, kind, status.
@@ -103,13 +103,15 @@ class Host:
         self._waiters = waiters
         self._abandoned = abandoned
         self._tls = threading.local()
-        self._entries: dict[Any, bytes] = {}
+        self._entries: dict[Any, tuple[bytes, int]] = {}
         self._violations: list[Violation] = []
         self._violation_lock = threading.Lock()
         self._closed = False
         self._close_lock = threading.Lock()
         self._nrh_call = shim.nrh_call
-        self._nrh_fast = shim.nrh_call_raw_fast
+        self._py = native.python_api()
+        self._py_call_raw = self._py.nrh_py_call_raw
+        self._host_arg = ctypes.c_void_p(handle)
         self._nrh_next = shim.nrh_next
 
     # ------------------------------------------------------------------ loading
@@ -241,6 +243,14 @@ class Host:
             if n < 256:
                 return
 
+    def drop_state(self, sid: int) -> None:
+        """Drop sid's per-sid state now, e.g. for an abandoned sid the plugin never ends.
+
+        State is dropped anyway when the sid completes; views a plugin still holds
+        become invalid, so only call this when the plugin is done with the sid.
+        """
+        self._shim.nrh_drop_sid_state(self._h, sid)
+
     def stats(self) -> dict[str, int]:
         """Live sessions, per-sid state entries held, violations dropped (log full)."""
         values = [ctypes.c_uint64() for _ in range(3)]
@@ -250,8 +260,8 @@ class Host:
 
     # ------------------------------------------------------------------ helpers
 
-    def _entry(self, entry: str | bytes) -> bytes:
-        """The entry name's bytes (cached: most callers reuse a few names)."""
+    def _entry(self, entry: str | bytes) -> tuple[bytes, int]:
+        """The entry name's bytes and length (cached: most callers reuse a few names)."""
         try:
             return self._entries[entry]
         except KeyError:
@@ -260,14 +270,15 @@ class Host:
         if len(raw) >= _FAST_LIMIT:
             raise HostError(f"{self.path}: entry name of {len(raw)} bytes is too long (NrStr.len is 32-bit)")
         if len(self._entries) < _MAX_CACHED_ENTRIES:
-            self._entries[entry] = raw
-        return raw
+            self._entries[entry] = (raw, len(raw))
+        return raw, len(raw)
 
     def _out(self) -> OutBuffer:
+        """This thread's result buffer (unary calls on one thread never overlap)."""
         try:
             return self._tls.out
         except AttributeError:
-            out = self._tls.out = OutBuffer(self._shim, self._h)
+            out = self._tls.out = OutBuffer(self._shim, self._py)
             return out
 
     def _check_open(self) -> None:
@@ -278,11 +289,13 @@ class Host:
                out: OutBuffer) -> tuple[int, tuple]:
         """Call handle/handle_raw; returns the helper's code and what must stay alive."""
         self._check_open()
-        e = self._entry(entry)
+        e, e_len = self._entry(entry)
         data = payload(body)
         req, req_keep = (None, []) if raw else build_request(request)
-        code = self._nrh_call(self._h, 1 if raw else 0, mode, e, len(e), req, data,
+        code = self._nrh_call(self._h, 1 if raw else 0, mode, e, e_len, req, data,
                               len(data) if data is not None else 0, out.addr)
+        if code == CLOSED:
+            raise HostClosed(f"{self.path}: host is shut down")
         if code == NO_SLOT:
             slot = "handle_raw" if raw else "handle"
             raise MissingSlot(self.path, f"vtable slot `{slot}` is NULL; cannot call entry {entry!r}")
@@ -295,7 +308,7 @@ class Host:
             self._abandoned.append(keep)
 
     def _timeout(self, entry: Any, sid: int, timeout: float | None, what: str) -> CallTimeout:
-        return CallTimeout(f"{self.path}: entry {entry!r} sid {sid}: no {what} within {timeout} s")
+        return CallTimeout(f"{self.path}: entry {entry!r} sid {sid}: no {what} within {timeout} s", entry, sid)
 
     def wait_frame(self, sid: int, out: OutBuffer, timeout: float | None, entry: Any,
                    what: str = "result") -> None:
@@ -324,6 +337,9 @@ class Host:
     def _settle(self, code: int, out: OutBuffer, entry: Any, timeout: float | None, keep: tuple) -> Response:
         if code == REJECTED:
             return out.rejected()
+        if code == CLOSED:
+            self._check_open()
+            raise HostClosed(f"{self.path}: host is shut down")
         sid = out.sid()
         try:
             self.wait_frame(sid, out, timeout, entry)
@@ -341,34 +357,49 @@ class Host:
         A rejected request (handle_raw returned non-Ok) gives a Response with that
         status and no data. Raises CallTimeout, MissingSlot, HostClosed.
         """
-        # The hot path of the host: kept inline (no helper calls) on purpose.
-        if self._closed:
-            self._check_open()
+        # The hot path of the host: kept inline (no helper calls) on purpose. The
+        # helper refuses calls after close itself (code CLOSED).
         if body.__class__ is bytes:
             size = len(body)
         else:
             body = payload(body)
             size = len(body) if body is not None else 0
         try:
-            e = self._entries[entry]
+            e, e_len = self._entries[entry]
         except KeyError:
-            e = self._entry(entry)
-        try:
-            out = self._tls.out
-        except AttributeError:
-            out = self._out()
-        buf = out.buf
+            e, e_len = self._entry(entry)
         if size < _FAST_LIMIT:
-            code = self._nrh_fast(buf, e, len(e), body, size)
-        else:
-            code = self._nrh_call(self._h, 1, MODE_UNARY, e, len(e), None, body, size, out.addr)
+            result = self._py_call_raw(self._host_arg, e, e_len, body, size)
+            if result.__class__ is not tuple:
+                return result
+            return self._raw_slow_path(result, entry, timeout, (e, body))
+        out = self._out()
+        code = self._nrh_call(self._h, 1, MODE_UNARY, e, e_len, None, body, size, out.addr)
         if code == FRAME:
-            n, sid, hns, tid, t_ns, seq, st, _term = _FRAME_FIELDS.unpack_from(buf)
-            data = buf[_INLINE_AT:_INLINE_AT + n] if n <= INLINE_SIZE else out.payload(n)
-            return _new_tuple(Response, (_STATUSES.get(st, st), data, sid, _OK, hns, tid, t_ns, seq))
+            return out.response()
         if code == NO_SLOT:
             raise MissingSlot(self.path, f"vtable slot `handle_raw` is NULL; cannot call entry {entry!r}")
         return self._settle(code, out, entry, timeout, (e, body))
+
+    def _raw_slow_path(self, result: tuple[int, int, int, int], entry: Any, timeout: float | None,
+                       keep: tuple) -> Response:
+        """call_raw when the answer did not come inside handle_raw (or it was refused)."""
+        code, sid, handle_status, handle_ns = result
+        if code == REJECTED:
+            status = as_status(handle_status)
+            return Response(status, b"", sid, status, handle_ns)
+        if code == NO_SLOT:
+            raise MissingSlot(self.path, f"vtable slot `handle_raw` is NULL; cannot call entry {entry!r}")
+        if code == CLOSED:
+            self._check_open()
+            raise HostClosed(f"{self.path}: host is shut down")
+        out = self._out()
+        try:
+            self.wait_frame(sid, out, timeout, entry)
+        except BaseException:
+            self.abandon(sid, keep)
+            raise
+        return out.response()._replace(handle_ns=handle_ns)
 
     def call(self, entry: str | bytes, body: Any = b"", request: Request | None | object = None, *,
              timeout: float | None = DEFAULT_TIMEOUT) -> Response:
@@ -401,7 +432,7 @@ class Host:
         return self._open_stream(raw, entry, body, request, timeout, BidiSession)
 
     def _open_stream(self, raw: bool, entry: Any, body: Any, request: Any, timeout: float | None, kind: type) -> Any:
-        out = OutBuffer(self._shim, self._h)
+        out = OutBuffer(self._shim, self._py)
         code, keep = self._start(raw, 0, entry, request, body, out)
         return kind(self, entry, out, code, keep, timeout)
 
@@ -435,7 +466,7 @@ class Host:
         return await self._acall(False, entry, body, request, timeout)
 
     async def _acall(self, raw: bool, entry: Any, body: Any, request: Any, timeout: float | None) -> Response:
-        out = OutBuffer(self._shim, self._h)
+        out = OutBuffer(self._shim, self._py)
         code, keep = self._start(raw, MODE_UNARY | MODE_NOTIFY, entry, request, body, out)
         if code == FRAME:
             return out.response()
@@ -461,7 +492,7 @@ class Host:
 
     async def _astream(self, raw: bool, entry: Any, body: Any, request: Any,
                        timeout: float | None) -> AsyncIterator[Frame]:
-        out = OutBuffer(self._shim, self._h)
+        out = OutBuffer(self._shim, self._py)
         code, keep = self._start(raw, MODE_NOTIFY, entry, request, body, out)
         if code == REJECTED:
             yield Stream.rejection(out)
@@ -490,6 +521,8 @@ class Host:
         once before the first wait, so a frame sent before the waiter was
         registered is not missed.
         """
+        import asyncio
+
         loop = asyncio.get_running_loop()
         event = asyncio.Event()
         self._waiters.by_sid[sid] = (loop, event)

@@ -23,6 +23,9 @@ from ..errors import ShimBuildError, ToolchainMissing
 SOURCE = Path(__file__).parent / "native" / "nrh_shim.c"
 ABI_MODULE = Path(__file__).parent / "nylon_ring_abi.py"
 CFLAGS = ["-O2", "-shared", "-fPIC", "-pthread", "-fvisibility=hidden", "-std=c11"]
+if sys.platform == "darwin":
+    # CPython's stable-ABI functions resolve against the running interpreter, as for extensions.
+    CFLAGS.append("-Wl,-undefined,dynamic_lookup")
 
 #: Return codes of nrh_call / nrh_next (mirrors the NRH_* defines of the shim).
 FRAME, PENDING, REJECTED, TIMEOUT, GONE, CLOSED, NO_SLOT = range(7)
@@ -35,6 +38,7 @@ NotifyFn = ctypes.CFUNCTYPE(None, ctypes.c_uint64)
 
 _lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
+_py: ctypes.PyDLL | None = None
 
 
 def _compilers() -> list[list[str]]:
@@ -123,10 +127,10 @@ def _declare(lib: ctypes.CDLL) -> None:
         "nrh_call": (u32, [p, u32, u32, ctypes.c_char_p, u32, p, ctypes.c_char_p, u64, p]),
         "nrh_next": (u32, [p, u64, u64, p]),
         "nrh_detach": (None, [p, u64]),
+        "nrh_drop_sid_state": (None, [p, u64]),
         "nrh_stream_data": (u32, [p, u64, ctypes.c_char_p, u64]),
         "nrh_stream_close": (u32, [p, u64]),
         "nrh_out_release": (None, [p]),
-        "nrh_out_bind": (None, [p, p]),
         "nrh_out_size": (u64, []),
         "nrh_out_inline_offset": (u64, []),
         "nrh_violation_size": (u64, []),
@@ -138,18 +142,45 @@ def _declare(lib: ctypes.CDLL) -> None:
         fn = getattr(lib, name)
         fn.restype = restype
         fn.argtypes = argtypes
+
+
+def _declare_python(py: ctypes.PyDLL) -> None:
+    """The helper's result builders, called with the GIL held (see nrh_shim.c)."""
+    from .nylon_ring_abi import NrStatus
+    from .types import Frame, Response
+
+    obj = ctypes.py_object
+    py.nrh_py_setup.argtypes = [obj] * 5
+    py.nrh_py_setup.restype = None
+    py.nrh_py_setup(Response, Frame, tuple(NrStatus), True, False)
+    for name in ("nrh_py_response", "nrh_py_frame"):
+        getattr(py, name).restype = obj
     # Deliberately without argtypes: ctypes' per-argument conversion would double the
-    # cost of a raw call. Callers pass an OutBuffer's ctypes array, bytes (or None) and
-    # Python ints below 2**31, which ctypes passes as pointers and C ints.
-    lib.nrh_call_raw_fast.restype = u32
+    # cost of a raw call. Callers pass the host as a ctypes.c_void_p, bytes (or None)
+    # and Python ints below 2**31, which ctypes passes as pointers and C ints.
+    py.nrh_py_call_raw.restype = obj
 
 
 def shim() -> ctypes.CDLL:
-    """The loaded helper library (built on first use; loaded once per process, never unloaded)."""
-    global _lib
+    """The loaded helper library (built on first use; loaded once per process, never unloaded).
+
+    Its functions release the GIL while they run; :func:`python_api` gives the same
+    library's functions that build Python objects and must hold it.
+    """
+    global _lib, _py
     with _lock:
         if _lib is None:
-            lib = ctypes.CDLL(str(shim_path()), mode=os.RTLD_NOW | os.RTLD_LOCAL)
+            path = str(shim_path())
+            lib = ctypes.CDLL(path, mode=os.RTLD_NOW | os.RTLD_LOCAL)
+            py = ctypes.PyDLL(path, mode=os.RTLD_NOW | os.RTLD_LOCAL)
             _declare(lib)
-            _lib = lib
+            _declare_python(py)
+            _lib, _py = lib, py
         return _lib
+
+
+def python_api() -> ctypes.PyDLL:
+    """The helper's GIL-holding functions (nrh_py_*), set up with the host's result types."""
+    shim()
+    assert _py is not None
+    return _py

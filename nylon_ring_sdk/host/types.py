@@ -148,6 +148,9 @@ class Violation(NamedTuple):
     seq: int
 
     def describe(self) -> str:
+        """One line, e.g. ``sid 7: after_terminal (Ok, 6 bytes, thread 1234)``."""
+        if self.kind.startswith("state_"):
+            return f"sid {self.sid}: {self.kind} (key or value of {self.size} bytes, thread {self.thread_id})"
         return f"sid {self.sid}: {self.kind} ({status_name(int(self.status))}, {self.size} bytes, thread {self.thread_id})"
 
 

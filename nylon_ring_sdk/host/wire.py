@@ -1,9 +1,8 @@
 """Moving bytes across the boundary: result buffers, request structs, payloads.
 
-The native helper writes each popped frame into an ``nrh_out`` buffer owned by
-Python; :class:`OutBuffer` reads it with one ``struct.unpack_from``. Small payloads
-are copied inline into the buffer, large ones stay in the helper's frame until the
-buffer is filled again or released.
+The native helper pops each frame into an ``nrh_out`` buffer owned by Python
+(small payloads inline, large ones in the helper's frame until copied out) and
+builds the Frame or Response from it; :class:`OutBuffer` wraps one such buffer.
 """
 
 from __future__ import annotations
@@ -13,37 +12,34 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from .nylon_ring_abi import NrHeader, NrRequest, NrStatus, NrStr
+from ..errors import ShimBuildError
+from .nylon_ring_abi import NrHeader, NrRequest, NrStr
 from .types import NULL_REQUEST, Frame, Request, Response, as_status
 
 #: Layout of the nrh_out header: len, sid, handle_ns, tid, t_ns, seq, status, terminal,
-#: handle_status, code, data, held, host; the inline payload buffer follows.
-OUT_HEADER = struct.Struct("@6Q4I3P")
-#: The leading fields a frame needs: len, sid, handle_ns, tid, t_ns, seq, status, terminal.
-_FRAME_FIELDS = struct.Struct("@6Q2I")
+#: handle_status, code, data, held; the inline payload buffer follows.
+OUT_HEADER = struct.Struct("@6Q4I2P")
 INLINE_SIZE = 4096
-_INLINE_AT = OUT_HEADER.size
-_INLINE_END = _INLINE_AT + INLINE_SIZE
-_STATUSES = {int(s): s for s in NrStatus}
-_OK = NrStatus.OK
-#: Header indexes used outside the hot paths.
-SID, HANDLE_NS, HANDLE_STATUS, DATA = 1, 2, 8, 10
+#: Header indexes.
+SID, HANDLE_NS, HANDLE_STATUS, CODE = 1, 2, 8, 9
 
 
 class OutBuffer:
-    """One reusable ``nrh_out`` bound to a helper host; used by one consumer at a time
-    (a thread, a stream, an asyncio call)."""
+    """One reusable ``nrh_out``, used by one consumer at a time (a thread, a stream, an
+    asyncio call). The helper pops frames into it; the Frame/Response objects are
+    built natively (see nrh_shim.c)."""
 
-    __slots__ = ("buf", "addr", "_release")
+    __slots__ = ("buf", "addr", "_release", "_frame", "_response")
 
-    def __init__(self, shim: ctypes.CDLL, host: int) -> None:
+    def __init__(self, shim: ctypes.CDLL, py: ctypes.PyDLL) -> None:
         size = shim.nrh_out_size()
-        if shim.nrh_out_inline_offset() != _INLINE_AT or size != _INLINE_END:
-            raise ImportError("nylon_ring_sdk.host: native helper's nrh_out layout differs from wire.OUT_HEADER")
+        if shim.nrh_out_inline_offset() != OUT_HEADER.size or size != OUT_HEADER.size + INLINE_SIZE:
+            raise ShimBuildError("nylon_ring_sdk/host/native/nrh_shim.c: nrh_out layout differs from wire.OUT_HEADER")
         self.buf = ctypes.create_string_buffer(size)
         self.addr = ctypes.addressof(self.buf)
         self._release = shim.nrh_out_release
-        shim.nrh_out_bind(self.addr, host)
+        self._frame = py.nrh_py_frame
+        self._response = py.nrh_py_response
 
     def __del__(self) -> None:
         try:
@@ -54,23 +50,13 @@ class OutBuffer:
     def header(self) -> tuple[int, ...]:
         return OUT_HEADER.unpack_from(self.buf)
 
-    def payload(self, n: int) -> bytes:
-        """The popped frame's n payload bytes."""
-        if n <= INLINE_SIZE:
-            return self.buf[_INLINE_AT:_INLINE_AT + n]
-        return ctypes.string_at(OUT_HEADER.unpack_from(self.buf)[DATA], n)
-
     def frame(self) -> Frame:
         """The frame the helper just popped into this buffer."""
-        n, _sid, _hns, tid, t_ns, seq, st, term = _FRAME_FIELDS.unpack_from(self.buf)
-        data = self.buf[_INLINE_AT:_INLINE_AT + n] if n <= INLINE_SIZE else self.payload(n)
-        return tuple.__new__(Frame, (_STATUSES.get(st, st), data, tid, t_ns, seq, bool(term)))
+        return self._frame(self.buf)
 
     def response(self) -> Response:
         """A unary response from the frame the helper just popped."""
-        n, sid, hns, tid, t_ns, seq, st, _term = _FRAME_FIELDS.unpack_from(self.buf)
-        data = self.buf[_INLINE_AT:_INLINE_AT + n] if n <= INLINE_SIZE else self.payload(n)
-        return tuple.__new__(Response, (_STATUSES.get(st, st), data, sid, _OK, hns, tid, t_ns, seq))
+        return self._response(self.buf)
 
     def rejected(self) -> Response:
         """The response for a request whose handle returned non-Ok."""
@@ -80,6 +66,9 @@ class OutBuffer:
 
     def sid(self) -> int:
         return OUT_HEADER.unpack_from(self.buf)[SID]
+
+    def code(self) -> int:
+        return OUT_HEADER.unpack_from(self.buf)[CODE]
 
 
 def payload(body: Any) -> bytes | None:

@@ -9,6 +9,7 @@
  *   state         set_state(sid, "k", payload), get_state(sid, "k"), Ok with what it read;
  *                 Unsupported when the host offered no state extension
  *   state_after   Ok with "done", then get_state for the finished sid (a violation)
+ *   state_keep    set_state(sid, "k", payload), then never answers
  *   double        Ok "first" then Ok "second" on a unary sid (second is a violation)
  *   after_end     stream: Ok "a", StreamEnd, then Ok "late" (a violation)
  *   unknown_sid   a frame for a sid the host never issued, then Ok "ok"
@@ -238,6 +239,11 @@ static NrStatus handle_raw(void *plugin_ctx, NrStr entry, uint64_t sid, NrBytes 
         return enqueue(JOB_COUNT, sid, n, payload);
     }
     if (entry_is(entry, "state")) return do_state(sid, payload);
+    if (entry_is(entry, "state_keep")) {
+        NrStr key = {(const uint8_t *)"k", 1};
+        if (g_ext) g_ext->set_state(g_host_ctx, sid, key, payload);
+        return NR_STATUS_OK;
+    }
     if (entry_is(entry, "state_after")) {
         send_text(sid, NR_STATUS_OK, "done");
         if (g_ext) {

@@ -18,8 +18,11 @@
  * Each fault is marked where it changes the code, so the one rule it breaks can
  * be read off this file.
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
+
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -245,7 +248,21 @@ static NrStatus nrc_state(uint64_t sid, NrBytes payload) {
     return NR_STATUS_OK;
 }
 
+#ifdef NRC_FAULT_FATAL_EXIT
+/* fault: dies the way a Go runtime does on a fatal error in a goroutine: a message, exit status 2 */
+static void *nrc_fatal_main(void *arg) {
+    (void)arg;
+    fputs("fatal error: unexpected signal during runtime execution\n", stderr);
+    fflush(stderr);
+    _Exit(2);
+}
+#endif
+
 static NrStatus nrc_panic(uint64_t sid, int async) {
+#ifdef NRC_FAULT_FATAL_EXIT
+    pthread_t fatal;
+    if (async && pthread_create(&fatal, NULL, nrc_fatal_main, NULL) == 0) return NR_STATUS_OK;
+#endif
 #ifdef NRC_FAULT_ABORT_PANIC
     if (!async) abort(); /* fault: the failure is not caught and takes the process down */
 #endif

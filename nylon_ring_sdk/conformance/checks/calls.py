@@ -9,43 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...host.nylon_ring_abi import NrStatus
 from ..catalogue import MUST, check, failed, passed, skipped, warned
 from ..context import Context, Exchange, exchange, start, status_text, unknown_entry
 from ..manifest import Entry
+from .common import EXTRA_ANSWER, answer_status, declared, judge_stray, no_entries, noted, slot_problem, usable
 
 #: handle taking longer than this for a sample payload is reported as a warning.
 SLOW_HANDLE_SECONDS = 0.25
 #: Calls per declared entry in `unary.exactly_once`.
 REPEATS = 8
-OK, ERR, INVALID, UNSUPPORTED = 0, 1, 2, 3
-#: Violation kinds that mean "one more result for a sid that already had its answer".
-EXTRA_ANSWER = ("after_terminal", "finished_sid")
 #: A sid no host issues in these checks (the reference host counts up from 1).
 UNISSUED_SID = (1 << 62) + 12345
-
-
-def _no_manifest_entries(ctx: Context, what: str, excluded: dict[str, str]) -> Any:
-    if not ctx.manifest.present:
-        return skipped(f"no manifest: no {what} is known to call (add nylon-ring.toml)")
-    if excluded:
-        return skipped(f"every declared {what} failed a gate: " + ", ".join(f"{k} ({v})" for k, v in excluded.items()),
-                       excluded=excluded)
-    return skipped(f"the manifest declares no {what}")
-
-
-def _answer_status(ex: Exchange) -> int | None:
-    """What the plugin said: the status handle returned when it rejected, else the terminal frame's."""
-    if ex.rejected:
-        return ex.handle_status
-    return int(ex.terminal.status) if ex.terminal is not None else None
-
-
-def _slot_for(ctx: Context, entry: Entry) -> str | None:
-    """The problem when the slot an entry needs is NULL."""
-    slot = "handle" if entry.uses_handle else "handle_raw"
-    if entry.mode == "bidi" and (ctx.slot("handle") or ctx.slot("handle_raw")):
-        return None
-    return None if ctx.slot(slot) else f"{entry.name}: declared {entry.mode} but the `{slot}` slot is NULL"
 
 
 # ---------------------------------------------------------------- gates
@@ -54,13 +29,11 @@ def _slot_for(ctx: Context, entry: Entry) -> str | None:
        "`handle`/`handle_raw` returns promptly for every declared unary and raw entry (times in the report).",
        group="gates")
 def prompt_return(ctx: Context) -> Any:
-    entries = ctx.manifest.entries_of("unary", "raw")
-    if not entries:
-        return _no_manifest_entries(ctx, "unary or raw entry", {})
+    entries = declared(ctx, "unary or raw entry", "unary", "raw")
     times: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
     for entry in entries:
-        problem = _slot_for(ctx, entry)
+        problem = slot_problem(ctx, entry)
         if problem:
             problems.append(problem)
             continue
@@ -91,12 +64,12 @@ def _route_target(ctx: Context) -> Entry:
        group="routing")
 def routing_unknown(ctx: Context) -> Any:
     ex = exchange(ctx, _route_target(ctx))
-    status = _answer_status(ex)
+    status = answer_status(ex)
     if status is None:
         return failed(f"{ex.describe()} (expected Unsupported)")
-    if status == UNSUPPORTED:
+    if status == NrStatus.UNSUPPORTED:
         return passed(ex.describe())
-    if status == INVALID:
+    if status == NrStatus.INVALID:
         if ctx.manifest.unknown_entry == "invalid":
             return passed(f"{ex.describe()}, as the manifest declares (unknown_entry = \"invalid\")")
         return warned(f"{ex.describe()}; the ABI says Unsupported (seed-era Rust plugins answer Invalid; "
@@ -153,25 +126,7 @@ def bidi_unknown_sid(ctx: Context) -> Any:
     slots = [s for s in ("stream_data", "stream_close") if ctx.slot(s)]
     if not slots:
         return skipped("the plugin has no stream_data or stream_close slot (no bidirectional streams)")
-    return _judge_stray(ctx, UNISSUED_SID, slots, "a sid never opened")
-
-
-def _judge_stray(ctx: Context, sid: int, slots: list[str], what: str) -> Any:
-    """stream_data/stream_close on `sid` must return Invalid and send nothing."""
-    mark = len(ctx.violations())
-    results: dict[str, str] = {}
-    for slot in slots:
-        ctx.step(f"{slot}(sid {sid}: {what})")
-        status = ctx.host.stream_data(sid, b"x") if slot == "stream_data" else ctx.host.stream_close(sid)
-        results[slot] = status_text(status)
-    ctx.settle()
-    sent = [v for v in ctx.violations()[mark:] if v.sid == sid]
-    wrong = [f"{slot} returned {st}" for slot, st in results.items() if st != "Invalid"]
-    if sent:
-        wrong.append(f"{len(sent)} frame(s) sent for it")
-    if wrong:
-        return failed(f"{what}: " + "; ".join(wrong) + " (expected Invalid)", returned=results)
-    return passed(f"{what}: " + ", ".join(f"{k} -> {v}" for k, v in results.items()), returned=results)
+    return judge_stray(ctx, UNISSUED_SID, slots, "a sid never opened")
 
 
 # ---------------------------------------------------------------- unary
@@ -179,22 +134,19 @@ def _judge_stray(ctx: Context, sid: int, slots: list[str], what: str) -> Any:
 @check("unary.answers", MUST, "Every declared unary and raw entry answers the declared status and payload.",
        group="unary")
 def answers(ctx: Context) -> Any:
-    entries, excluded = ctx.entries("unary", "raw")
-    if not entries:
-        return _no_manifest_entries(ctx, "unary or raw entry", excluded)
+    entries, excluded = usable(ctx, "unary or raw entry", "unary", "raw")
     problems, good = [], []
     for entry in entries:
         ex = exchange(ctx, entry)
         problem = _compare_answer(entry, ex)
         (problems if problem else good).append(problem or entry.name)
-    details = {"excluded": excluded} if excluded else {}
     if problems:
-        return failed("; ".join(problems), **details)
-    return passed(f"{', '.join(good)} answered as declared", **details)
+        return failed("; ".join(problems), **noted(excluded))
+    return passed(f"{', '.join(good)} answered as declared", **noted(excluded))
 
 
 def _compare_answer(entry: Entry, ex: Exchange) -> str | None:
-    status = _answer_status(ex)
+    status = answer_status(ex)
     if status is None:
         return f"{entry.name}: no answer within the wait"
     if entry.expect_status is not None and status_text(status) != entry.expect_status:
@@ -212,9 +164,7 @@ def _show(data: bytes, limit: int = 60) -> str:
 
 @check("unary.exactly_once", MUST, "Every accepted unary call gets exactly one result.", group="unary")
 def exactly_once(ctx: Context) -> Any:
-    entries, excluded = ctx.entries("unary", "raw")
-    if not entries:
-        return _no_manifest_entries(ctx, "unary or raw entry", excluded)
+    entries, excluded = usable(ctx, "unary or raw entry", "unary", "raw")
     mark = len(ctx.violations())
     sids: dict[int, str] = {}
     never: list[str] = []
@@ -230,9 +180,10 @@ def exactly_once(ctx: Context) -> Any:
     problems = [f"{sids[v.sid]}: sid {v.sid} got another result ({status_text(int(v.status))}, {v.size} bytes) "
                 f"after its answer" for v in extra[:3]]
     problems += [f"{call}: never answered" for call in never[:3]]
+    details = {"calls": len(sids), "extra_results": len(extra), "unanswered": len(never), **noted(excluded)}
     if problems:
-        return failed("; ".join(problems), extra_results=len(extra), unanswered=len(never))
-    return passed(f"{len(sids)} accepted calls, one result each", calls=len(sids))
+        return failed("; ".join(problems), **details)
+    return passed(f"{len(sids)} accepted calls, one result each", **details)
 
 
 def _payload_target(ctx: Context) -> tuple[Entry | None, dict[str, str]]:
@@ -247,11 +198,11 @@ def _payload_target(ctx: Context) -> tuple[Entry | None, dict[str, str]]:
 def _payload_check(ctx: Context, payload: bytes, label: str) -> Any:
     target, excluded = _payload_target(ctx)
     if target is None:
-        return _no_manifest_entries(ctx, "unary or raw entry", excluded)
+        return no_entries(ctx, "unary or raw entry", excluded)
     ex = exchange(ctx, target, payload=payload)
     if ex.timed_out:
         return failed(f"{label} to {target.name}: accepted (Ok) but never answered")
-    return passed(f"{label}: {ex.describe().split(': ', 1)[-1]}", entry=target.name)
+    return passed(f"{label}: {ex.describe().split(': ', 1)[-1]}", entry=target.name, **noted(excluded))
 
 
 @check("unary.payload_empty", MUST, "An empty payload (non-NULL pointer, length 0) is answered or rejected.",
@@ -280,9 +231,7 @@ def payload_large(ctx: Context) -> Any:
 def right_sid(ctx: Context) -> Any:
     from ..catalogue import HIGH_SID
 
-    entries, excluded = ctx.entries("unary", "raw")
-    if not entries:
-        return _no_manifest_entries(ctx, "unary or raw entry", excluded)
+    entries, excluded = usable(ctx, "unary or raw entry", "unary", "raw")
     ctx.host  # noqa: B018  (loads the plugin, with the high first sid when the host supports it)
     if not ctx.first_sid_applied:
         return skipped("the reference host cannot start sids above 2^32 (needs Host.load(first_sid=...))")
@@ -295,11 +244,12 @@ def right_sid(ctx: Context) -> Any:
             stream.abandon()
     ctx.settle()
     stray = [v for v in ctx.violations()[mark:] if v.kind == "unknown_sid"]
+    details = {"first_sid": HIGH_SID, **noted(excluded)}
     if stray:
-        return failed(f"answers arrived on sids nobody asked: " + ", ".join(
+        return failed("answers arrived on sids nobody asked: " + ", ".join(
             f"sid {v.sid} ({status_text(int(v.status))})" for v in stray[:4])
-            + f"; asked sids {asked[0]}..{asked[-1]} (kept in fewer than 64 bits?)", first_sid=HIGH_SID)
-    return passed(f"{len(asked)} calls on sids {asked[0]}..{asked[-1]}; no answer went elsewhere", first_sid=HIGH_SID)
+            + f"; asked sids {asked[0]}..{asked[-1]} (kept in fewer than 64 bits?)", **details)
+    return passed(f"{len(asked)} calls on sids {asked[0]}..{asked[-1]}; no answer went elsewhere", **details)
 
 
 # ---------------------------------------------------------------- bad input
@@ -314,9 +264,7 @@ def _each_answered(ctx: Context, what: str, calls: list[tuple[str, Entry, dict[s
             problems.append(f"{label}: accepted (Ok) but never answered")
         else:
             seen.append(f"{label}: {ex.describe().split(': ', 1)[-1]}")
-    details: dict[str, Any] = {"answers": seen}
-    if excluded:
-        details["excluded"] = excluded
+    details: dict[str, Any] = {"answers": seen, **noted(excluded)}
     if problems:
         return failed(f"{what}: " + "; ".join(problems), **details)
     return passed(f"{what}: " + "; ".join(seen[:3]) + (f"; and {len(seen) - 3} more" if len(seen) > 3 else ""),
@@ -343,7 +291,7 @@ def null_request(ctx: Context) -> Any:
        "Invalid/Err, never a crash.", group="input")
 def null_payload(ctx: Context) -> Any:
     entries, excluded = ctx.entries("unary", "raw", "stream", "stream_raw", "bidi")
-    targets = [e for e in entries if not _slot_for(ctx, e)] + [_route_target(ctx)]
+    targets = [e for e in entries if not slot_problem(ctx, e)] + [_route_target(ctx)]
     calls = [(e.name, e, {"payload": None}) for e in targets]
     return _each_answered(ctx, "NULL payload", calls, excluded)
 

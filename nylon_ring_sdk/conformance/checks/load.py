@@ -34,19 +34,19 @@ class _Library:
     slots: dict[str, int] | None = None
 
 
+#: Opened libraries are never closed: the plugin may have started threads.
+_OPENED: list[Any] = []
+
+
 def _library(ctx: Context) -> _Library:
     """dlopen once per process; a library that cannot be opened is a load error (exit code 2)."""
     if "library" not in ctx.cache:
         from ...host import loading
 
         lib, resolved = loading.open_library(ctx.plugin)
-        loading_keep.append(lib)
+        _OPENED.append(lib)
         ctx.cache["library"] = _Library(resolved, lib)
     return ctx.cache["library"]
-
-
-#: Opened libraries are never closed: the plugin may have started threads.
-loading_keep: list[Any] = []
 
 
 def _abi() -> Any:

@@ -6,10 +6,11 @@ import threading
 import time
 from typing import Any
 
-from ..catalogue import MUST, SHOULD, check, failed, passed, skipped
+from ...host.nylon_ring_abi import NrStatus
+from ..catalogue import MUST, SHOULD, check, failed, passed
 from ..context import Context, Exchange, exchange, start, status_text
 from ..manifest import Entry
-from .calls import EXTRA_ANSWER, _answer_status, _compare_answer, _judge_stray, _no_manifest_entries, _slot_for
+from .common import EXTRA_ANSWER, answer_status, declared, judge_stray, no_entries, noted, slot_problem, usable
 
 #: Threads and calls per thread of `concurrency.threads`.
 THREADS = 8
@@ -20,14 +21,12 @@ CALLS_PER_THREAD = 128
 
 def _terminal_gate(ctx: Context, modes: tuple[str, ...], what: str) -> Any:
     """Each declared entry: Ok frames, exactly one terminal frame, then silence for a watch window."""
-    entries = ctx.manifest.entries_of(*modes)
-    if not entries:
-        return _no_manifest_entries(ctx, what, {})
+    entries = declared(ctx, what, *modes)
     mark = len(ctx.violations())
     done: dict[int, tuple[Entry, Exchange]] = {}
     problems: list[str] = []
     for entry in entries:
-        problem = _slot_for(ctx, entry)
+        problem = slot_problem(ctx, entry)
         if problem:
             problems.append(problem)
             continue
@@ -81,32 +80,27 @@ def _compare_frames(entry: Entry, ex: Exchange) -> str | None:
     return None
 
 
-def _declared(ctx: Context, modes: tuple[str, ...], what: str, label: str) -> Any:
-    entries, excluded = ctx.entries(*modes)
-    if not entries:
-        return _no_manifest_entries(ctx, what, excluded)
+def _as_declared(ctx: Context, modes: tuple[str, ...], what: str, label: str) -> Any:
+    entries, excluded = usable(ctx, what, *modes)
     problems, good = [], []
     for entry in entries:
         problem = _compare_frames(entry, exchange(ctx, entry))
         (problems if problem else good).append(problem or entry.name)
-    details = {"excluded": excluded} if excluded else {}
     if problems:
-        return failed("; ".join(problems), **details)
-    return passed(f"{', '.join(good)}: {label}", **details)
+        return failed("; ".join(problems), **noted(excluded))
+    return passed(f"{', '.join(good)}: {label}", **noted(excluded))
 
 
 @check("stream.frames", MUST, "Every declared stream sends the declared frames and terminal status.",
        group="streams")
 def stream_frames(ctx: Context) -> Any:
-    return _declared(ctx, ("stream", "stream_raw"), "stream entry", "frames and terminal as declared")
+    return _as_declared(ctx, ("stream", "stream_raw"), "stream entry", "frames and terminal as declared")
 
 
 @check("stream.empty", SHOULD, "A stream asked with an empty payload is rejected or ends with one terminal frame.",
        group="streams")
 def stream_empty(ctx: Context) -> Any:
-    entries, excluded = ctx.entries("stream", "stream_raw")
-    if not entries:
-        return _no_manifest_entries(ctx, "stream entry", excluded)
+    entries, _ = usable(ctx, "stream entry", "stream", "stream_raw")
     results = [exchange(ctx, entry, payload=b"") for entry in entries]
     stuck = [ex.describe() for ex in results if ex.timed_out]
     if stuck:
@@ -117,19 +111,17 @@ def stream_empty(ctx: Context) -> Any:
 @check("bidi.ping_pong", MUST, "Every declared bidirectional entry answers each frame in order and ends with "
        "the declared terminal after close.", group="streams")
 def ping_pong(ctx: Context) -> Any:
-    return _declared(ctx, ("bidi",), "bidi entry", "replies in order, terminal after close")
+    return _as_declared(ctx, ("bidi",), "bidi entry", "replies in order, terminal after close")
 
 
 @check("bidi.closed_sid", MUST, "`stream_data` and `stream_close` on a closed sid return Invalid.", group="streams")
 def closed_sid(ctx: Context) -> Any:
-    entries, excluded = ctx.entries("bidi")
-    if not entries:
-        return _no_manifest_entries(ctx, "bidi entry", excluded)
+    entries, _ = usable(ctx, "bidi entry", "bidi")
     slots = [s for s in ("stream_data", "stream_close") if ctx.slot(s)]
     ex = exchange(ctx, entries[0], send=())
     if ex.rejected or ex.terminal is None or ex.sid is None:
         return failed(f"could not open and close a session: {ex.describe()}")
-    return _judge_stray(ctx, ex.sid, slots, f"{entries[0].name} sid {ex.sid} after close")
+    return judge_stray(ctx, ex.sid, slots, f"{entries[0].name} sid {ex.sid} after close")
 
 
 # ---------------------------------------------------------------- panic probes
@@ -139,11 +131,11 @@ def closed_sid(ctx: Context) -> Any:
 def panic_probe(ctx: Context) -> Any:
     probes = ctx.manifest.panic_probes
     if not probes:
-        return skipped("no manifest" if not ctx.manifest.present else "the manifest declares no panic probe")
+        return no_entries(ctx, "panic probe", {})
     problems, good = [], []
     for probe in probes:
         ex = exchange(ctx, probe)
-        status = _answer_status(ex)
+        status = answer_status(ex)
         if status is None:
             problems.append(f"{probe.name}: no answer within the wait")
         elif status_text(status) != "Err":
@@ -173,10 +165,10 @@ def _plan(ctx: Context) -> tuple[list[tuple[Entry, bytes | None]], dict[str, str
     entries, excluded = ctx.entries("unary", "raw")
     plan: list[tuple[Entry, bytes | None]] = []
     for entry in entries:
-        if _slot_for(ctx, entry):
+        if slot_problem(ctx, entry):
             continue
         ex = exchange(ctx, entry)
-        if ex.terminal is None or ex.rejected or int(ex.terminal.status) != 0:
+        if ex.terminal is None or ex.rejected or ex.terminal.status != NrStatus.OK:
             excluded[entry.name] = "its sample call is not answered Ok"
             continue
         plan.append((entry, None if entry.is_echo else ex.terminal.data))
@@ -214,7 +206,7 @@ def _hammer(ctx: Context, plan: list[tuple[Entry, bytes | None]], thread_no: int
 def threads(ctx: Context) -> Any:
     plan, excluded = _plan(ctx)
     if not plan:
-        return _no_manifest_entries(ctx, "unary or raw entry answered Ok", excluded)
+        return no_entries(ctx, "unary or raw entry answered Ok", excluded)
     tally = _Tally()
     ctx.step(f"{THREADS} threads x {CALLS_PER_THREAD} calls over {', '.join(e.name for e, _ in plan)}")
     started = time.perf_counter()
@@ -225,7 +217,7 @@ def threads(ctx: Context) -> Any:
         w.join(ctx.remaining() + 1.0)
     took = time.perf_counter() - started
     details = {"calls": tally.calls, "answers_from_other_threads": tally.foreign, "seconds": round(took, 4),
-               **({"excluded": excluded} if excluded else {})}
+               **noted(excluded)}
     if any(w.is_alive() for w in workers):
         return failed(f"calls still blocked after the wait ({tally.calls} answered)", **details)
     problems = [f"wrong answer: {w}" for w in tally.wrong[:3]] + [f"never answered: {u}" for u in tally.unanswered[:3]]
@@ -241,7 +233,7 @@ def threads(ctx: Context) -> Any:
        group="streams")
 def quiet_after_shutdown(ctx: Context) -> Any:
     entries, excluded = ctx.entries("unary", "raw", "stream", "stream_raw")
-    entries = [e for e in entries if not _slot_for(ctx, e)]
+    entries = [e for e in entries if not slot_problem(ctx, e)]
     host = ctx.host
     for entry in entries:
         start(ctx, entry).abandon()

@@ -8,13 +8,16 @@
  * fast: a synchronous raw call is a single foreign call from Python.
  *
  * Model: every request gets a session keyed by its sid. send_result copies the
- * frame into the session's queue; Python pops frames with nrh_call/nrh_next.
- * Anything the protocol forbids (a frame for a sid that is unknown, finished,
- * rejected, after a terminal frame or after shutdown) is appended to the
- * violation log instead of being delivered. A host is never freed: a plugin
- * thread may still hold host_ctx after everything else is gone.
+ * frame into the session's queue (a small first frame sent while handle runs
+ * goes straight into the caller's result buffer); Python pops frames with
+ * nrh_call/nrh_next. Anything the protocol forbids (a frame for a sid that is
+ * unknown, finished, rejected, after a terminal frame or after shutdown) is
+ * appended to the violation log instead of being delivered. A host is never
+ * freed: a plugin thread may still hold host_ctx after everything else is gone.
+ * The nrh_py_* functions at the end build the Python result objects.
  *
- * Built on first use from this file and the generated nylon_ring.h.
+ * Built on first use from this file and the generated nylon_ring.h (CPython's
+ * stable-ABI functions resolve against the running interpreter).
  */
 #define _GNU_SOURCE
 #include "nylon_ring.h"
@@ -37,6 +40,7 @@
 #define NRH_TOMBS 65536u
 #define NRH_MAX_VIOLATIONS 65536u
 #define NRH_INLINE 4096u
+#define NRH_SPARE_SESSIONS 256u
 
 /* session modes (bit flags passed by Python) */
 #define NRH_MODE_UNARY 1u  /* the first frame is terminal, whatever its status */
@@ -50,6 +54,7 @@
 #define NRH_GONE 4u     /* no such session (finished or detached) */
 #define NRH_CLOSED 5u   /* the host was shut down while waiting */
 #define NRH_NO_SLOT 6u  /* the vtable slot needed is NULL */
+/* NRH_CLOSED also answers a call started after shutdown: the plugin is not called. */
 
 /* violation kinds (mirrored in Python) */
 enum {
@@ -82,15 +87,26 @@ typedef struct nrh_kv {
     uint32_t klen;
 } nrh_kv;
 
+/* What nrh_call/nrh_next hand back; Python reads it with struct.unpack_from. */
+typedef struct {
+    uint64_t len, sid, handle_ns, tid, t_ns, seq;
+    uint32_t status, terminal, handle_status, code;
+    const uint8_t *data;
+    void *held; /* frame whose payload `data` points into; freed by the next fill */
+    uint8_t inline_buf[NRH_INLINE];
+} nrh_out;
+
 typedef struct nrh_session {
     struct nrh_session *next;
     uint64_t sid;
     uint32_t mode;
     uint32_t in_handle, terminated, detached, waiting;
-    uint64_t frames; /* frames received (including dropped ones while detached) */
+    uint32_t direct_frame; /* the first frame went straight into direct_out */
+    nrh_out *direct_out;   /* the calling thread's buffer while handle runs */
+    uint64_t frames;       /* frames received (including dropped ones while detached) */
     nrh_frame *head, *tail;
     nrh_kv *state;
-    pthread_cond_t cond;
+    pthread_cond_t cond; /* last: survives recycling (everything before it is zeroed) */
 } nrh_session;
 
 typedef struct {
@@ -105,16 +121,6 @@ typedef struct {
 } nrh_violation;
 
 typedef struct nrh_host nrh_host;
-
-/* What nrh_call/nrh_next hand back; Python reads it with struct.unpack_from. */
-typedef struct {
-    uint64_t len, sid, handle_ns, tid, t_ns, seq;
-    uint32_t status, terminal, handle_status, code;
-    const uint8_t *data;
-    void *held; /* frame whose payload `data` points into; freed by the next fill */
-    nrh_host *host; /* set once by nrh_out_bind, for nrh_call_raw_fast */
-    uint8_t inline_buf[NRH_INLINE];
-} nrh_out;
 
 typedef void (*nrh_notify_fn)(uint64_t sid);
 
@@ -132,6 +138,8 @@ struct nrh_host {
     uint64_t first_sid, last_sid, seq, live_sessions, state_entries, violations_dropped;
     uint32_t shut, shutdown_called;
     nrh_session *buckets[NRH_BUCKETS];
+    nrh_session *spare; /* retired sessions kept for reuse */
+    uint32_t spare_count;
     nrh_tomb tombs[NRH_TOMBS];
     nrh_violation *violations;
     uint64_t violation_count;
@@ -211,8 +219,14 @@ static void nrh_retire(nrh_host *h, nrh_session *s, uint32_t tomb_kind) {
     t->kind = tomb_kind;
     nrh_drop_state(h, s);
     nrh_free_frames(s);
-    pthread_cond_destroy(&s->cond);
-    free(s);
+    if (h->spare_count < NRH_SPARE_SESSIONS) {
+        s->next = h->spare;
+        h->spare = s;
+        h->spare_count++;
+    } else {
+        pthread_cond_destroy(&s->cond);
+        free(s);
+    }
 }
 
 static void nrh_violate(nrh_host *h, uint64_t sid, uint32_t kind, uint32_t status, uint64_t size,
@@ -254,14 +268,20 @@ static nrh_frame *nrh_copy_frame(uint32_t status, const uint8_t *ptr, uint64_t l
     return f;
 }
 
-/* Lock held: append a frame to a live session, or account for it on a detached one. */
-static void nrh_deliver(nrh_host *h, nrh_session *s, nrh_frame *f, uint32_t status) {
+/* Lock held: count a frame on its session; whether it ends the sid (its state is then dropped). */
+static uint32_t nrh_account(nrh_host *h, nrh_session *s, uint32_t status) {
     uint32_t terminal = (s->mode & NRH_MODE_UNARY) || status != NR_STATUS_OK;
     s->frames++;
     if (terminal) {
         s->terminated = 1;
         nrh_drop_state(h, s);
     }
+    return terminal;
+}
+
+/* Lock held: append a frame to a live session, or account for it on a detached one. */
+static void nrh_deliver(nrh_host *h, nrh_session *s, nrh_frame *f, uint32_t status) {
+    uint32_t terminal = nrh_account(h, s, status);
     if (s->detached) {
         free(f);
         if (terminal && !s->in_handle) nrh_retire(h, s, NRH_TOMB_COMPLETED);
@@ -274,20 +294,49 @@ static void nrh_deliver(nrh_host *h, nrh_session *s, nrh_frame *f, uint32_t stat
     if (s->waiting) pthread_cond_signal(&s->cond);
 }
 
+/* Lock held: whether a small first frame may go straight into the caller's out buffer
+ * (it arrives while handle still runs, so nrh_call has not read the buffer yet). */
+static int nrh_can_direct(const nrh_session *s) {
+    return s->in_handle && s->direct_out && !s->direct_frame && !s->head && !s->detached;
+}
+
+/* Lock held: the synchronous fast path: no allocation, one copy. */
+static void nrh_deliver_direct(nrh_host *h, nrh_session *s, uint32_t status, const uint8_t *ptr, uint64_t len,
+                               uint64_t tid, uint64_t t_ns) {
+    nrh_out *out = s->direct_out;
+    free(out->held);
+    out->held = NULL;
+    if (len) memcpy(out->inline_buf, ptr, (size_t)len); /* first: ptr may point into state dropped below */
+    out->data = out->inline_buf;
+    out->len = len;
+    out->tid = tid;
+    out->t_ns = t_ns;
+    out->seq = ++h->seq;
+    out->status = status;
+    out->terminal = nrh_account(h, s, status);
+    s->direct_frame = 1;
+}
+
 static void nrh_send_result(void *host_ctx, uint64_t sid, NrStatus status, NrBytes payload) {
     nrh_host *h = (nrh_host *)host_ctx;
     if (!h) return;
     uint64_t t_ns = nrh_now(), tid = nrh_tid();
     int null_payload = payload.ptr == NULL && payload.len != 0;
     uint64_t len = null_payload ? 0 : payload.len;
-    nrh_frame *f = nrh_copy_frame(status, payload.ptr, len, tid, t_ns);
+    /* A large payload is copied before taking the lock; a small one under it. */
+    nrh_frame *f = len > NRH_INLINE ? nrh_copy_frame(status, payload.ptr, len, tid, t_ns) : NULL;
     nrh_notify_fn notify = NULL;
     pthread_mutex_lock(&h->lock);
     nrh_session *s = h->shut ? NULL : nrh_find(h, sid);
     uint32_t kind = h->shut ? NRH_V_AFTER_SHUTDOWN
                   : !s ? nrh_classify_missing(h, sid)
                   : s->terminated ? NRH_V_AFTER_TERMINAL
-                  : !f ? NRH_V_OUT_OF_MEMORY : 0;
+                  : len > NRH_INLINE && !f ? NRH_V_OUT_OF_MEMORY : 0;
+    int direct = !kind && len <= NRH_INLINE && nrh_can_direct(s);
+    if (!kind && !direct && !f) {
+        f = nrh_copy_frame(status, payload.ptr, len, tid, t_ns);
+        if (!f) kind = NRH_V_OUT_OF_MEMORY;
+    }
     if (kind) {
         nrh_violate(h, sid, kind, status, payload.len, tid, t_ns);
         free(f);
@@ -295,7 +344,8 @@ static void nrh_send_result(void *host_ctx, uint64_t sid, NrStatus status, NrByt
         if (null_payload) nrh_violate(h, sid, NRH_V_NULL_PAYLOAD, status, payload.len, tid, t_ns);
         if (status > NR_STATUS_STREAM_END) nrh_violate(h, sid, NRH_V_INVALID_STATUS, status, len, tid, t_ns);
         if (s->mode & NRH_MODE_NOTIFY) notify = h->notify;
-        nrh_deliver(h, s, f, status);
+        if (direct) nrh_deliver_direct(h, s, status, payload.ptr, len, tid, t_ns);
+        else nrh_deliver(h, s, f, status);
     }
     pthread_mutex_unlock(&h->lock);
     if (notify) notify(sid);
@@ -485,13 +535,38 @@ static uint32_t nrh_take(nrh_host *h, nrh_session *s, nrh_out *out) {
     return NRH_FRAME;
 }
 
-static nrh_session *nrh_open(nrh_host *h, uint32_t mode, uint64_t *sid_out) {
-    nrh_session *s = (nrh_session *)calloc(1, sizeof(nrh_session));
-    if (!s) return NULL;
-    pthread_cond_init(&s->cond, &h->cond_attr);
+/*
+ * A new session for the next sid (sessions are recycled); NULL with *code set when
+ * the host is shut down (NRH_CLOSED) or out of memory (NRH_GONE).
+ */
+static nrh_session *nrh_open(nrh_host *h, uint32_t mode, nrh_out *out, uint64_t *sid_out, uint32_t *code) {
+    pthread_mutex_lock(&h->lock);
+    nrh_session *s = h->spare;
+    if (s) {
+        h->spare = s->next;
+        h->spare_count--;
+    } else {
+        pthread_mutex_unlock(&h->lock);
+        s = (nrh_session *)malloc(sizeof(nrh_session));
+        if (!s) {
+            *code = NRH_GONE;
+            return NULL;
+        }
+        pthread_cond_init(&s->cond, &h->cond_attr);
+        pthread_mutex_lock(&h->lock);
+    }
+    if (h->shutdown_called) {
+        s->next = h->spare;
+        h->spare = s;
+        h->spare_count++;
+        pthread_mutex_unlock(&h->lock);
+        *code = NRH_CLOSED;
+        return NULL;
+    }
+    memset(s, 0, offsetof(nrh_session, cond));
     s->mode = mode;
     s->in_handle = 1;
-    pthread_mutex_lock(&h->lock);
+    s->direct_out = out;
     s->sid = ++h->last_sid;
     nrh_session **bucket = &h->buckets[s->sid & (NRH_BUCKETS - 1)];
     s->next = *bucket;
@@ -520,20 +595,26 @@ NRH_API uint32_t nrh_call(nrh_host *h, uint32_t raw, uint32_t mode, const uint8_
     NrBytes p = {payload, payload_len};
     if (raw ? !h->plugin.handle_raw : !h->plugin.handle) return out->code = NRH_NO_SLOT;
     uint64_t sid;
-    nrh_session *s = nrh_open(h, mode, &sid);
-    if (!s) return out->code = NRH_GONE;
+    uint32_t code = NRH_PENDING;
+    nrh_session *s = nrh_open(h, mode, out, &sid, &code);
+    if (!s) return out->code = code;
     uint64_t t0 = nrh_now();
     NrStatus st = raw ? h->plugin.handle_raw(h->plugin_ctx, e, sid, p)
                       : h->plugin.handle(h->plugin_ctx, e, sid, req, p);
     out->handle_ns = nrh_now() - t0;
     out->sid = sid;
     out->handle_status = st;
-    uint32_t code = NRH_PENDING;
     pthread_mutex_lock(&h->lock);
     s->in_handle = 0;
+    s->direct_out = NULL;
     if (st != NR_STATUS_OK) {
+        if (s->direct_frame)
+            nrh_violate(h, sid, NRH_V_REJECTED_SID, out->status, out->len, out->tid, out->t_ns);
         nrh_reject(h, s);
         code = NRH_REJECTED;
+    } else if (s->direct_frame) {
+        if (out->terminal && !s->head) nrh_retire(h, s, NRH_TOMB_COMPLETED);
+        code = NRH_FRAME;
     } else if (s->head) {
         code = nrh_take(h, s, out);
     }
@@ -594,6 +675,14 @@ NRH_API void nrh_detach(nrh_host *h, uint64_t sid) {
     pthread_mutex_unlock(&h->lock);
 }
 
+/* Drop the per-sid state of a live sid now (it is dropped anyway when the sid completes). */
+NRH_API void nrh_drop_sid_state(nrh_host *h, uint64_t sid) {
+    pthread_mutex_lock(&h->lock);
+    nrh_session *s = nrh_find(h, sid);
+    if (s) nrh_drop_state(h, s);
+    pthread_mutex_unlock(&h->lock);
+}
+
 NRH_API uint32_t nrh_stream_data(nrh_host *h, uint64_t sid, const uint8_t *data, uint64_t len) {
     NrBytes b = {data, len};
     if (!h->plugin.stream_data) return 0xFFFFFFFFu;
@@ -605,19 +694,6 @@ NRH_API uint32_t nrh_stream_close(nrh_host *h, uint64_t sid) {
     return h->plugin.stream_close(h->plugin_ctx, sid);
 }
 
-/*
- * The raw unary fast path: the same as nrh_call(out->host, raw, unary, ...), with
- * only C ints and pointers as arguments so Python can call it without ctypes
- * argument conversion (payloads under 2 GiB).
- */
-NRH_API uint32_t nrh_call_raw_fast(nrh_out *out, const uint8_t *entry, int entry_len, const uint8_t *payload,
-                                   int payload_len) {
-    return nrh_call(out->host, 1, NRH_MODE_UNARY, entry, (uint32_t)entry_len, NULL, payload,
-                    (uint64_t)payload_len, out);
-}
-
-NRH_API void nrh_out_bind(nrh_out *out, nrh_host *h) { out->host = h; }
-
 /* Free the large frame an out buffer still points into. */
 NRH_API void nrh_out_release(nrh_out *out) {
     free(out->held);
@@ -628,6 +704,127 @@ NRH_API uint64_t nrh_out_size(void) { return sizeof(nrh_out); }
 NRH_API uint64_t nrh_out_inline_offset(void) { return offsetof(nrh_out, inline_buf); }
 NRH_API uint64_t nrh_violation_size(void) { return sizeof(nrh_violation); }
 NRH_API uint64_t nrh_host_ctx_size(void) { return sizeof(nrh_host); }
+
+/* ------------------------------------------------------------------ Python results
+ *
+ * Building the result tuple here, with a few functions of CPython's stable ABI,
+ * makes a synchronous raw call a single foreign call: in Python, unpacking the
+ * out buffer and creating the Response would cost more than the call itself.
+ * These functions are called through ctypes.PyDLL (the GIL is held on entry);
+ * the GIL is released around every call into the plugin. The declarations are
+ * the stable ABI's own, so no Python headers are needed to build the helper.
+ */
+typedef struct _object PyObject;
+typedef struct _typeobject PyTypeObject;
+typedef struct _ts PyThreadState;
+typedef intptr_t Py_ssize_t;
+typedef PyObject *(*nrh_allocfunc)(PyTypeObject *, Py_ssize_t);
+extern PyThreadState *PyEval_SaveThread(void);
+extern void PyEval_RestoreThread(PyThreadState *);
+extern PyObject *PyBytes_FromStringAndSize(const char *, Py_ssize_t);
+extern PyObject *PyLong_FromUnsignedLongLong(unsigned long long);
+extern int PyTuple_SetItem(PyObject *, Py_ssize_t, PyObject *);
+extern PyObject *PyTuple_GetItem(PyObject *, Py_ssize_t);
+extern PyObject *PyTuple_New(Py_ssize_t);
+extern void *PyType_GetSlot(PyTypeObject *, int);
+extern void Py_IncRef(PyObject *);
+extern void Py_DecRef(PyObject *);
+#define NRH_PY_TP_ALLOC 47 /* Py_tp_alloc */
+
+static struct {
+    PyObject *response_type, *frame_type, *statuses, *yes, *no;
+    nrh_allocfunc alloc_response, alloc_frame;
+} nrh_py;
+
+/* Remember the Python types and constants results are built from (references kept forever). */
+NRH_API void nrh_py_setup(PyObject *response_type, PyObject *frame_type, PyObject *statuses, PyObject *yes,
+                          PyObject *no) {
+    PyObject *all[] = {response_type, frame_type, statuses, yes, no};
+    for (int i = 0; i < 5; i++) Py_IncRef(all[i]);
+    nrh_py.response_type = response_type;
+    nrh_py.frame_type = frame_type;
+    nrh_py.statuses = statuses;
+    nrh_py.yes = yes;
+    nrh_py.no = no;
+    nrh_py.alloc_response = (nrh_allocfunc)PyType_GetSlot((PyTypeObject *)response_type, NRH_PY_TP_ALLOC);
+    nrh_py.alloc_frame = (nrh_allocfunc)PyType_GetSlot((PyTypeObject *)frame_type, NRH_PY_TP_ALLOC);
+}
+
+static PyObject *nrh_py_status(uint32_t status) {
+    if (status <= NR_STATUS_STREAM_END) {
+        PyObject *member = PyTuple_GetItem(nrh_py.statuses, (Py_ssize_t)status);
+        if (member) Py_IncRef(member);
+        return member;
+    }
+    return PyLong_FromUnsignedLongLong(status);
+}
+
+/* The popped frame's payload as bytes; a large frame is freed once copied. */
+static PyObject *nrh_py_data(nrh_out *out) {
+    PyObject *data = PyBytes_FromStringAndSize((const char *)out->data, (Py_ssize_t)out->len);
+    free(out->held);
+    out->held = NULL;
+    out->data = out->inline_buf;
+    return data;
+}
+
+/* A tuple (alloc NULL) or an instance of a tuple subclass (Response, Frame) holding items (references stolen). */
+static PyObject *nrh_py_tuple(PyObject *type, nrh_allocfunc alloc, PyObject **items, int n) {
+    int ok = 1;
+    for (int i = 0; i < n; i++) ok = ok && items[i];
+    PyObject *obj = !ok ? NULL : alloc ? alloc((PyTypeObject *)type, n) : PyTuple_New(n);
+    for (int i = 0; i < n; i++) {
+        if (obj) PyTuple_SetItem(obj, i, items[i]);
+        else if (items[i]) Py_DecRef(items[i]);
+    }
+    return obj;
+}
+
+/* Response(status, data, sid, handle_status=Ok, handle_ns, thread_id, time_ns, seq). */
+NRH_API PyObject *nrh_py_response(nrh_out *out) {
+    PyObject *items[8] = {
+        nrh_py_status(out->status), nrh_py_data(out), PyLong_FromUnsignedLongLong(out->sid),
+        nrh_py_status(NR_STATUS_OK), PyLong_FromUnsignedLongLong(out->handle_ns),
+        PyLong_FromUnsignedLongLong(out->tid), PyLong_FromUnsignedLongLong(out->t_ns),
+        PyLong_FromUnsignedLongLong(out->seq),
+    };
+    return nrh_py_tuple(nrh_py.response_type, nrh_py.alloc_response, items, 8);
+}
+
+/* Frame(status, data, thread_id, time_ns, seq, terminal). */
+NRH_API PyObject *nrh_py_frame(nrh_out *out) {
+    PyObject *flag = out->terminal ? nrh_py.yes : nrh_py.no;
+    Py_IncRef(flag);
+    PyObject *items[6] = {
+        nrh_py_status(out->status), nrh_py_data(out), PyLong_FromUnsignedLongLong(out->tid),
+        PyLong_FromUnsignedLongLong(out->t_ns), PyLong_FromUnsignedLongLong(out->seq), flag,
+    };
+    return nrh_py_tuple(nrh_py.frame_type, nrh_py.alloc_frame, items, 6);
+}
+
+/* The result buffer of the raw fast path: one per OS thread, so Python passes none. */
+static _Thread_local nrh_out nrh_thread_out;
+
+/*
+ * The raw unary fast path: handle_raw with the GIL released, then the Response
+ * when the answer came synchronously; otherwise the tuple (code, sid,
+ * handle_status, handle_ns) and Python takes the slow path. Plain C ints and
+ * pointers only (the host as a ctypes c_void_p), so ctypes converts no arguments.
+ */
+NRH_API PyObject *nrh_py_call_raw(nrh_host *h, const uint8_t *entry, int entry_len, const uint8_t *payload,
+                                  int payload_len) {
+    nrh_out *out = &nrh_thread_out;
+    PyThreadState *ts = PyEval_SaveThread();
+    uint32_t code = nrh_call(h, 1, NRH_MODE_UNARY, entry, (uint32_t)entry_len, NULL, payload,
+                             (uint64_t)payload_len, out);
+    PyEval_RestoreThread(ts);
+    if (code == NRH_FRAME) return nrh_py_response(out);
+    PyObject *items[4] = {
+        PyLong_FromUnsignedLongLong(code), PyLong_FromUnsignedLongLong(out->sid),
+        PyLong_FromUnsignedLongLong(out->handle_status), PyLong_FromUnsignedLongLong(out->handle_ns),
+    };
+    return nrh_py_tuple(NULL, NULL, items, 4);
+}
 
 /* Move up to max recorded violations into buf (oldest first); returns how many. */
 NRH_API uint64_t nrh_take_violations(nrh_host *h, nrh_violation *buf, uint64_t max) {

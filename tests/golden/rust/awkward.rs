@@ -9,6 +9,8 @@
 //! from foreign code outside the enum's range is then an ordinary integer, turned into
 //! the enum by the checked `from_raw` (or `TryFrom`), instead of undefined behaviour.
 //! Struct layouts are checked at compile time against nylon-ring's layout engine.
+//! Declare the module as `#[rustfmt::skip] mod nylon_ring_abi;` so `cargo fmt` leaves
+//! the generated text as generated (and `nylon-ring gen-bindings --check` passes).
 
 #![allow(non_camel_case_types, non_snake_case, dead_code)]
 

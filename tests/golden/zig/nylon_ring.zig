@@ -316,7 +316,8 @@ fn nr__layoutProbe() callconv(.c) ?*const NrLayoutProbe {
 
 /// Exports the optional `nylon_ring_layout_probe_v1` symbol. Call it once from a
 /// `comptime` block of the plugin: `comptime { nylon_ring.exportLayoutProbe(); }`.
-pub fn exportLayoutProbe() void {
+/// Inline, so that merely referencing it (`std.testing.refAllDecls`) exports nothing.
+pub inline fn exportLayoutProbe() void {
     exportNylonRingLayoutProbeV1(&nr__layoutProbe);
 }
 

@@ -26,6 +26,7 @@
 #define PANIC_MESSAGE_MAX 160
 
 typedef struct NrpSession NrpSession;
+typedef struct NrpFrame NrpFrame;
 
 struct NrpCall {
     uint64_t sid;
@@ -34,6 +35,11 @@ struct NrpCall {
     const NrRequest *req;
     NrBytes payload;
     atomic_uint state;
+    /* Reached from other threads than the host's (background, bidirectional): sends
+     * then take the atomic paths and the host gate. A synchronous call belongs to the
+     * host's thread for the duration of handle, which shutdown cannot overlap. */
+    bool shared;
+    _Atomic(NrpFrame *) frame; /* the panic boundary of the handler running for this call */
     void *user;
     NrpSession *session;
 };
@@ -123,10 +129,20 @@ static bool host_enter(void) {
 
 static void host_leave(void) { atomic_fetch_sub(&host_callers, 1); }
 
-static NrpSend host_send(uint64_t sid, NrStatus status, const void *data, size_t len) {
-    if (!host_enter()) return NRP_SHUT_DOWN;
-    host_send_fn(host_ctx, sid, status, nrp_bytes(data, len));
-    host_leave();
+/* A call into the host on behalf of `call`: through the gate for shared calls; a
+ * synchronous one runs inside handle, which shutdown cannot overlap, so a check suffices. */
+static bool host_begin(const NrpCall *call) {
+    return call->shared ? host_enter() : atomic_load_explicit(&live, memory_order_acquire);
+}
+
+static void host_end(const NrpCall *call) {
+    if (call->shared) host_leave();
+}
+
+static NrpSend host_send(const NrpCall *call, NrStatus status, const void *data, size_t len) {
+    if (!host_begin(call)) return NRP_SHUT_DOWN;
+    host_send_fn(host_ctx, call->sid, status, nrp_bytes(data, len));
+    host_end(call);
     return NRP_SENT;
 }
 
@@ -143,20 +159,36 @@ bool nrp_shutting_down(void) { return atomic_load(&stopping); }
 
 static void session_unlist(NrpSession *s);
 
-/* The one final frame of a call; frames still inside the host finish first. */
-static NrpSend send_final(NrpCall *call, NrStatus status, const void *data, size_t len) {
+/* Claims the one final frame of a call; on a shared call, frames still inside the host finish first. */
+static bool claim_final(NrpCall *call) {
+    if (!call->shared) {
+        unsigned state = atomic_load_explicit(&call->state, memory_order_relaxed);
+        atomic_store_explicit(&call->state, state | CALL_ENDED | CALL_SENT, memory_order_relaxed);
+        return !(state & CALL_ENDED);
+    }
     unsigned prev = atomic_fetch_or(&call->state, CALL_ENDED | CALL_SENT);
-    if (prev & CALL_ENDED) return NRP_ENDED;
+    if (prev & CALL_ENDED) return false;
     while (atomic_load(&call->state) >= CALL_SENDER) sched_yield();
+    return true;
+}
+
+static NrpSend send_final(NrpCall *call, NrStatus status, const void *data, size_t len) {
+    if (!claim_final(call)) return NRP_ENDED;
     if (call->session != NULL) session_unlist(call->session); /* the sid is unknown from now on */
-    return host_send(call->sid, status, data, len);
+    return host_send(call, status, data, len);
 }
 
 static NrpSend send_frame(NrpCall *call, const void *data, size_t len) {
+    if (!call->shared) {
+        unsigned state = atomic_load_explicit(&call->state, memory_order_relaxed);
+        if (state & CALL_ENDED) return NRP_ENDED;
+        atomic_store_explicit(&call->state, state | CALL_SENT, memory_order_relaxed);
+        return host_send(call, NR_STATUS_OK, data, len);
+    }
     unsigned prev = atomic_fetch_add(&call->state, CALL_SENDER);
     NrpSend result = NRP_ENDED;
     if (!(prev & CALL_ENDED)) {
-        result = host_send(call->sid, NR_STATUS_OK, data, len);
+        result = host_send(call, NR_STATUS_OK, data, len);
         atomic_fetch_or(&call->state, CALL_SENT);
     }
     atomic_fetch_sub(&call->state, CALL_SENDER);
@@ -199,7 +231,9 @@ bool nrp_done(const NrpCall *call) { return call == NULL || (atomic_load(&((NrpC
 /* ------------------------------------------------------------------ the call */
 
 static void call_init(NrpCall *call, const NrpEntry *entry, NrStr name, uint64_t sid, const NrRequest *req,
-                      NrBytes payload) {
+                      NrBytes payload, bool shared) {
+    call->shared = shared;
+    atomic_init(&call->frame, NULL);
     call->sid = sid;
     call->entry = entry;
     call->entry_name = nrp_str_view(name);
@@ -259,12 +293,13 @@ bool nrp_header(const NrpCall *call, const char *name, NrStr *value) {
 
 /* ------------------------------------------------------------------ the panic boundary */
 
-typedef struct NrpFrame {
+struct NrpFrame {
     sigjmp_buf env;
     NrpCall *call;
-    struct NrpFrame *prev;
+    pthread_t thread;
+    NrpFrame *prev;
     char message[PANIC_MESSAGE_MAX];
-} NrpFrame;
+};
 
 /* What a boundary runs: a handler, a data handler, or a lifecycle hook. */
 typedef struct NrpInvoke {
@@ -276,7 +311,8 @@ typedef struct NrpInvoke {
     void (*void_hook)(void);
 } NrpInvoke;
 
-static _Thread_local NrpFrame *current_frame;
+/* The boundary of a lifecycle hook (no call) running on this thread; handlers keep theirs in the call. */
+static _Thread_local NrpFrame *hook_frame;
 
 static NrStatus invoke(const NrpInvoke *what) {
     if (what->handler != NULL) return what->handler(what->call);
@@ -291,21 +327,32 @@ static NrStatus guarded(const NrpInvoke *what) {
     NrpFrame frame;
     volatile NrStatus status = NR_STATUS_ERR;
     frame.call = what->call;
-    frame.prev = current_frame;
+    frame.thread = pthread_self();
     frame.message[0] = '\0';
-    current_frame = &frame;
+    if (frame.call != NULL) {
+        frame.prev = atomic_load_explicit(&frame.call->frame, memory_order_relaxed);
+        atomic_store_explicit(&frame.call->frame, &frame, memory_order_relaxed);
+    } else {
+        frame.prev = hook_frame;
+        hook_frame = &frame;
+    }
     if (sigsetjmp(frame.env, 0) == 0) {
         status = invoke(what);
     } else if (frame.call != NULL) {
         nrp_fail(frame.call, NR_STATUS_ERR, frame.message);
     }
-    current_frame = frame.prev;
+    if (frame.call != NULL) {
+        atomic_store_explicit(&frame.call->frame, frame.prev, memory_order_relaxed);
+    } else {
+        hook_frame = frame.prev;
+    }
     return status;
 }
 
 void nrp_panic(NrpCall *call, const char *message) {
-    NrpFrame *frame = current_frame;
+    NrpFrame *frame = call != NULL ? atomic_load_explicit(&call->frame, memory_order_relaxed) : NULL;
     const char *text = message != NULL && message[0] != '\0' ? message : "panic";
+    if (frame == NULL || !pthread_equal(frame->thread, pthread_self())) frame = hook_frame;
     if (frame == NULL) {
         nrp_fail(call, NR_STATUS_ERR, text);
         pthread_exit(NULL);
@@ -364,7 +411,7 @@ static NrStatus dispatch(NrStr entry, uint64_t sid, const NrRequest *req, NrByte
         return nrp_utf8_valid(entry.ptr, entry.len) ? NR_STATUS_UNSUPPORTED : NR_STATUS_INVALID;
     }
     NrpCall call;
-    call_init(&call, e, entry, sid, req, payload);
+    call_init(&call, e, entry, sid, req, payload, false);
     if (e->kind == NRP_BIDI) return open_session(&call);
     if (e->run == NRP_BACKGROUND) return start_background(&call);
     return settle(&call, run_handler(&call, e->start));
@@ -437,7 +484,7 @@ static NrpJob *job_new(const NrpCall *src) {
     if (src->payload.len != 0) memcpy(cursor, src->payload.ptr, (size_t)src->payload.len);
     cursor += src->payload.len;
     if (src->req != NULL) copy_request(&job->req, headers, &cursor, src->req);
-    call_init(&job->call, src->entry, name, src->sid, src->req != NULL ? &job->req : NULL, payload);
+    call_init(&job->call, src->entry, name, src->sid, src->req != NULL ? &job->req : NULL, payload, true);
     job->finished = false;
     job->next = NULL;
     return job;
@@ -583,7 +630,7 @@ static bool session_list(NrpSession *s) {
 static NrStatus open_session(const NrpCall *borrowed) {
     NrpSession *s = calloc(1, sizeof(*s));
     if (s == NULL) return NR_STATUS_ERR;
-    call_init(&s->call, borrowed->entry, borrowed->entry_name, borrowed->sid, borrowed->req, borrowed->payload);
+    call_init(&s->call, borrowed->entry, borrowed->entry_name, borrowed->sid, borrowed->req, borrowed->payload, true);
     s->call.session = s;
     atomic_init(&s->refs, 2u); /* the table's and this callback's */
     pthread_mutex_init(&s->lock, NULL);
@@ -659,11 +706,11 @@ bool nrp_state_set(const NrpCall *call, const char *key, const void *data, size_
     bool ok;
     NrStr k = state_key(key, &ok);
     const NrHostExt *ext = atomic_load(&host_ext);
-    if (!ok || call == NULL || (data == NULL && len != 0) || ext == NULL || ext->set_state == NULL || !host_enter()) {
+    if (!ok || call == NULL || (data == NULL && len != 0) || ext == NULL || ext->set_state == NULL || !host_begin(call)) {
         return false;
     }
     NrBytes copy = ext->set_state(host_ctx, call->sid, k, nrp_bytes(data, len));
-    host_leave();
+    host_end(call);
     if (stored != NULL) *stored = nrp_bytes_view(copy);
     return true;
 }
@@ -672,9 +719,9 @@ bool nrp_state_get(const NrpCall *call, const char *key, NrBytes *value) {
     bool ok;
     NrStr k = state_key(key, &ok);
     const NrHostExt *ext = atomic_load(&host_ext);
-    if (!ok || call == NULL || ext == NULL || ext->get_state == NULL || !host_enter()) return false;
+    if (!ok || call == NULL || ext == NULL || ext->get_state == NULL || !host_begin(call)) return false;
     NrBytes got = ext->get_state(host_ctx, call->sid, k);
-    host_leave();
+    host_end(call);
     if (value != NULL) *value = nrp_bytes_view(got);
     return true;
 }

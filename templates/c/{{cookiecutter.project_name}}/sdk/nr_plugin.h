@@ -75,7 +75,10 @@ typedef enum NrpSend {
 /**
  * One request in progress. Valid until its handler returns; for a bidirectional
  * stream, until the stream has ended and its last callback has returned; for a
- * background entry, until its thread's handler returns.
+ * background entry, until its thread's handler returns. A synchronous call belongs
+ * to the host's thread: answer it there (that is what keeps its path free of atomic
+ * read-modify-writes); background calls and bidirectional streams may be answered
+ * from any thread.
  */
 typedef struct NrpCall NrpCall;
 

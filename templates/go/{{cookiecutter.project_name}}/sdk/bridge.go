@@ -139,7 +139,7 @@ func initPlugin(hostCtx unsafe.Pointer, vt C.NrHostVTableConstPtr) Status {
 	if ext := hostExt.Load(); ext != nil && ext.set_state != nil && ext.get_state != nil {
 		state = &cState{ctx: hostCtx, ext: ext}
 	}
-	if !current.CompareAndSwap(nil, newRuntime(p, &cHost{ctx: hostCtx, fn: vt.send_result}, state)) {
+	if !current.CompareAndSwap(nil, newEngine(p, &cHost{ctx: hostCtx, fn: vt.send_result}, state)) {
 		return StatusErr
 	}
 	return StatusOk

@@ -11,7 +11,7 @@ type Call struct {
 	sid     uint64
 	request *Request
 	payload []byte
-	rt      *runtime
+	rt      *engine
 
 	mu           sync.Mutex // serialises answers: no frame can pass the terminal one
 	stream       bool       // frames then one terminal frame, instead of one answer

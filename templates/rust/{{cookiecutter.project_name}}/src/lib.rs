@@ -99,7 +99,7 @@ fn panic_async(_call: Call<'_>, out: Responder) -> Reply {
 {%- for entry in cookiecutter.extra_entries.split(",") if entry %}
 
 /// `{{ entry }}`: answers its payload; replace with your own handler.
-fn {{ entry }}(call: Call<'_>, out: Responder) -> Reply {
+fn entry_{{ entry }}(call: Call<'_>, out: Responder) -> Reply {
     out.respond(NrStatus::Ok, call.payload())
 }
 {%- endfor %}
@@ -111,7 +111,7 @@ define_plugin! {
         "echo_async" => echo_async,
         "state" => state,
 {%- for entry in cookiecutter.extra_entries.split(",") if entry %}
-        "{{ entry }}" => {{ entry }},
+        "{{ entry }}" => entry_{{ entry }},
 {%- endfor %}
         #[cfg(any(debug_assertions, feature = "panic-probes"))]
         "panic" => panic,

@@ -7,8 +7,10 @@
 //! `nylon_ring_set_host_ext_v1` and `nylon_ring_layout_probe_v1`.
 //!
 //! The SDK enforces the protocol so that handlers cannot break it:
-//! - a unary `Reply` answers once; later answers are ignored;
+//! - a unary `Reply` answers once; later answers are ignored; a handler that returns
+//!   without answering answers Err;
 //! - a `Stream` sends Ok frames and then exactly one terminal frame; nothing after it;
+//!   a handler that returns without ending its stream ends it with Err;
 //! - an error returned by a handler answers for it (see `statusOf`); when the handler
 //!   ran on the host's thread and had sent nothing yet, the error is instead returned
 //!   as the handle status (a rejection: nothing follows);
@@ -186,9 +188,11 @@ pub const Request = struct {
 // ---------------------------------------------------------------- responders
 
 /// The answer to a unary call: exactly one frame. Only the first answer is sent.
+/// A Reply lives as long as its handler runs (the SDK settles it when the handler
+/// returns), so it belongs to the handler's thread and needs no atomics.
 pub const Reply = struct {
     sid: u64,
-    done: std.atomic.Value(bool) = .init(false),
+    done: bool = false,
 
     /// Answers Ok with `data` (the host copies it during the call).
     pub fn ok(self: *Reply, data: []const u8) void {
@@ -202,13 +206,14 @@ pub const Reply = struct {
 
     /// Answers with any status; ignored when the call was already answered.
     pub fn send(self: *Reply, status: Status, data: []const u8) void {
-        if (self.done.swap(true, .acq_rel)) return;
+        if (self.done) return;
+        self.done = true;
         deliver(self.sid, status, data);
     }
 
     /// Whether an answer was given (or the call was settled by the SDK).
     pub fn answered(self: *const Reply) bool {
-        return self.done.load(.acquire);
+        return self.done;
     }
 
     /// The per-sid state of this call, or null when the host offers none.
@@ -218,7 +223,8 @@ pub const Reply = struct {
 
     /// Marks the call settled without sending; true if it was not answered before.
     fn settle(self: *Reply) bool {
-        return !self.done.swap(true, .acq_rel);
+        defer self.done = true;
+        return !self.done;
     }
 };
 
@@ -313,8 +319,9 @@ pub const Entry = struct {
     unary: ?UnaryFn = null,
     raw: ?RawFn = null,
     stream: ?StreamFn = null,
-    /// The stream_raw handler, or the bidi `open` handler.
     stream_raw: ?StreamRawFn = null,
+    /// Bidi: the opening call (gets the opening payload).
+    open: ?StreamRawFn = null,
     /// Bidi: each inbound frame.
     data: ?StreamRawFn = null,
     /// Bidi: the inbound half-close (the stream ends with StreamEnd after it).
@@ -362,7 +369,7 @@ pub fn raw(comptime name: []const u8, comptime f: anytype) Entry {
 }
 
 /// A server stream with request metadata: `fn (*nr.Stream, nr.Request, []const u8) !void`.
-/// Returning without ending the stream ends it with StreamEnd.
+/// End it with `stream.end()`; returning without ending it ends it with Err.
 pub fn stream(comptime name: []const u8, comptime f: anytype) Entry {
     checkHandler(name, f, &.{ *Stream, Request, []const u8 }, "fn (*nr.Stream, nr.Request, []const u8) !void");
     const W = struct {
@@ -374,7 +381,7 @@ pub fn stream(comptime name: []const u8, comptime f: anytype) Entry {
 }
 
 /// A server stream, payload only: `fn (*nr.Stream, []const u8) !void`.
-/// Returning without ending the stream ends it with StreamEnd.
+/// End it with `stream.end()`; returning without ending it ends it with Err.
 pub fn streamRaw(comptime name: []const u8, comptime f: anytype) Entry {
     checkHandler(name, f, &.{ *Stream, []const u8 }, "fn (*nr.Stream, []const u8) !void");
     return .{ .name = name, .mode = .stream_raw, .stream_raw = streamFn(f) };
@@ -391,7 +398,7 @@ pub fn bidi(comptime name: []const u8, comptime handlers: anytype) Entry {
     var entry: Entry = .{ .name = name, .mode = .bidi, .data = streamFn(handlers.data) };
     if (@hasField(H, "open")) {
         checkHandler(name, handlers.open, &.{ *Stream, []const u8 }, ".open = fn (*nr.Stream, []const u8) !void");
-        entry.stream_raw = streamFn(handlers.open);
+        entry.open = streamFn(handlers.open);
     }
     if (@hasField(H, "close")) {
         checkHandler(name, handlers.close, &.{*Stream}, ".close = fn (*nr.Stream) !void");
@@ -424,7 +431,8 @@ fn runReplySync(comptime e: Entry, sid: u64, req: Request, body: []const u8) Sta
         // Not answered yet: reject (nothing will follow) with the error's status.
         return if (reply.settle()) statusOf(err) else .ok;
     };
-    return if (reply.settle()) .err else .ok;
+    reply.send(.err, ""); // the handler forgot to answer
+    return .ok;
 }
 
 /// Runs a server-stream handler on the host's thread; returns the handle status.
@@ -436,7 +444,7 @@ fn runStreamSync(comptime e: Entry, sid: u64, req: Request, body: []const u8) St
         s.finish(statusOf(err), "");
         return .ok;
     };
-    s.end();
+    s.fail(""); // the handler forgot to end its stream
     return .ok;
 }
 
@@ -453,7 +461,7 @@ fn runStreamAsync(comptime e: Entry, sid: u64, req: Request, body: []const u8) v
     var s: Stream = .{ .sid = sid };
     const result = if (e.mode == .stream) e.stream.?(&s, req, body) else e.stream_raw.?(&s, body);
     result catch |err| return s.finish(statusOf(err), "");
-    s.end();
+    s.fail(""); // the handler forgot to end its stream
 }
 
 // ---------------------------------------------------------------- background work
@@ -544,7 +552,7 @@ fn startBackground(comptime e: Entry, sid: u64, req: Request, body: []const u8) 
             switch (e.mode) {
                 .unary, .raw => runReplyAsync(e, job.sid, job.request, job.payload),
                 .stream, .stream_raw => runStreamAsync(e, job.sid, job.request, job.payload),
-                .bidi => unreachable,
+                .bidi => @compileError("entry '" ++ e.name ++ "': bidi entries run on the host's thread"),
             }
         }
     };
@@ -576,14 +584,13 @@ const Sessions = struct {
     lock: std.Thread.Mutex = .{},
     map: std.AutoHashMapUnmanaged(u64, *Session) = .empty,
 
-    /// Registers a session; false when the sid is taken or memory ran out.
-    fn add(self: *Sessions, sid: u64, session: *Session) bool {
+    /// Registers a session under `sid`.
+    fn add(self: *Sessions, sid: u64, session: *Session) error{ SidInUse, OutOfMemory }!void {
         self.lock.lock();
         defer self.lock.unlock();
-        const slot = self.map.getOrPut(allocator, sid) catch return false;
-        if (slot.found_existing) return false;
+        const slot = try self.map.getOrPut(allocator, sid);
+        if (slot.found_existing) return error.SidInUse;
         slot.value_ptr.* = session;
-        return true;
     }
 
     /// The session of `sid` with an extra reference, or null.
@@ -629,11 +636,11 @@ var sessions: Sessions = .{};
 fn openSession(comptime e: Entry, sid: u64, body: []const u8) Status {
     const session = allocator.create(Session) catch return .err;
     session.* = .{ .stream = .{ .sid = sid }, .data = e.data.?, .close = e.close };
-    if (!sessions.add(sid, session)) {
+    sessions.add(sid, session) catch |err| {
         allocator.destroy(session);
-        return .invalid;
-    }
-    const open = e.stream_raw orelse return .ok;
+        return if (err == error.SidInUse) .invalid else .err;
+    };
+    const open = e.open orelse return .ok;
     _ = session.refs.fetchAdd(1, .acq_rel);
     defer session.release();
     open(&session.stream, body) catch |err| {
@@ -715,8 +722,6 @@ pub fn Plugin(comptime description: anytype) type {
             .stream_close = &streamClose,
         };
 
-        const routes = std.StaticStringMap(usize).initComptime(routeList(entries));
-
         /// Exports the plugin's symbols; call once from a `comptime` block.
         pub fn exportSymbols() void {
             abi.exportNylonRingGetPluginV1(&getPlugin);
@@ -762,16 +767,17 @@ pub fn Plugin(comptime description: anytype) type {
             return dispatch(entry, sid, .{}, payload);
         }
 
-        /// Routes by entry name; the fast path: no allocation, no lock.
-        fn dispatch(entry: abi.NrStr, sid: u64, req: Request, payload: abi.NrBytes) Status {
+        /// Routes by entry name; the fast path: no allocation, no lock. The comparisons
+        /// are unrolled at comptime (length first, then the bytes of one known name), and
+        /// each entry's handler is called directly.
+        inline fn dispatch(entry: abi.NrStr, sid: u64, req: Request, payload: abi.NrBytes) Status {
             const name = entry.slice() orelse return .invalid;
             const body = payload.slice() orelse return .invalid;
             if (!live.load(.acquire)) return .invalid;
-            const index = routes.get(name) orelse return .unsupported;
-            switch (index) {
-                inline 0...entries.len - 1 => |i| return start(entries[i], sid, req, body),
-                else => return .unsupported,
+            inline for (entries) |e| {
+                if (name.len == e.name.len and std.mem.eql(u8, name, e.name)) return start(e, sid, req, body);
             }
+            return .unsupported;
         }
 
         fn start(comptime e: Entry, sid: u64, req: Request, body: []const u8) Status {
@@ -798,12 +804,6 @@ fn entryList(comptime list: anytype) [list.len]Entry {
         }
         out[i] = entry;
     }
-    return out;
-}
-
-fn routeList(comptime entries: anytype) [entries.len]struct { []const u8, usize } {
-    var out: [entries.len]struct { []const u8, usize } = undefined;
-    for (entries, 0..) |e, i| out[i] = .{ e.name, i };
     return out;
 }
 
@@ -903,6 +903,10 @@ fn testStreamThenFail(s: *Stream, _: []const u8) !void {
     return error.Invalid;
 }
 
+fn testStreamLeftOpen(s: *Stream, _: []const u8) !void {
+    s.frame("x");
+}
+
 fn testUpper(s: *Stream, data: []const u8) !void {
     if (std.mem.eql(u8, data, "stop")) return error.Stopped;
     s.frame(data);
@@ -910,6 +914,11 @@ fn testUpper(s: *Stream, data: []const u8) !void {
 
 fn testGoodbye(s: *Stream) !void {
     s.frame("bye");
+}
+
+fn testGreet(s: *Stream, payload: []const u8) !void {
+    if (payload.len == 0) return error.Invalid;
+    s.frame(payload);
 }
 
 const TestPlugin = Plugin(.{
@@ -927,7 +936,9 @@ const TestPlugin = Plugin(.{
         streamRaw("count", testCount),
         streamRaw("count_bg", testCount).inBackground(),
         streamRaw("half", testStreamThenFail),
+        streamRaw("open", testStreamLeftOpen),
         bidi("chat", .{ .data = testUpper, .close = testGoodbye }),
+        bidi("greet", .{ .open = testGreet, .data = testUpper }),
     },
 });
 
@@ -953,8 +964,8 @@ test "a unary reply answers once; an error before answering rejects the call" {
     try testing.expectEqualStrings("", host.trace(2, &buf));
     try testing.expectEqual(Status.ok, testRaw("late", 3, "kept"));
     try testing.expectEqualStrings("ok:kept,", host.trace(3, &buf));
-    try testing.expectEqual(Status.err, testRaw("silent", 4, ""));
-    try testing.expectEqualStrings("", host.trace(4, &buf));
+    try testing.expectEqual(Status.ok, testRaw("silent", 4, ""));
+    try testing.expectEqualStrings("err:,", host.trace(4, &buf));
 }
 
 test "unknown entries are Unsupported; NULL and invalid views are Invalid" {
@@ -990,6 +1001,8 @@ test "a stream sends its frames, then exactly one terminal frame" {
     try testing.expectEqualStrings("", host.trace(2, &buf));
     try testing.expectEqual(Status.ok, testRaw("half", 3, ""));
     try testing.expectEqualStrings("ok:x,invalid:,", host.trace(3, &buf));
+    try testing.expectEqual(Status.ok, testRaw("open", 4, ""));
+    try testing.expectEqualStrings("ok:x,err:,", host.trace(4, &buf));
 }
 
 test "background answers arrive before shutdown returns; later sends are dropped" {
@@ -1030,6 +1043,12 @@ test "bidi: frames echo, an error ends the stream, close ends it once, unknown s
     try testing.expectEqual(Status.ok, vt.stream_data.?(null, 2, abi.NrBytes.fromSlice("stop")));
     try testing.expectEqual(Status.invalid, vt.stream_close.?(null, 2));
     try testing.expectEqualStrings("err:,", host.trace(2, &buf));
+    try testing.expectEqual(Status.invalid, testRaw("greet", 4, ""));
+    try testing.expectEqual(Status.invalid, vt.stream_data.?(null, 4, abi.NrBytes.fromSlice("a")));
+    try testing.expectEqualStrings("", host.trace(4, &buf));
+    try testing.expectEqual(Status.ok, testRaw("greet", 5, "hello"));
+    try testing.expectEqual(Status.ok, vt.stream_close.?(null, 5));
+    try testing.expectEqualStrings("ok:hello,stream_end:,", host.trace(5, &buf));
     try testing.expectEqual(Status.ok, testRaw("chat", 3, ""));
     vt.shutdown.?(null);
     try testing.expectEqualStrings("err:plugin shutting down,", host.trace(3, &buf));

@@ -12,7 +12,7 @@
 //! - the synchronous path (a handler answering before it returns) allocates nothing
 //!   and takes no lock: routing scans a static table, answers go straight to the host.
 //!
-//! Start with [`define_plugin!`](define_plugin).
+//! Start with `define_plugin!` (see `macros.rs`).
 
 mod call;
 mod host;

@@ -59,9 +59,9 @@ type session struct {
 	mu       sync.Mutex // one inbound frame at a time
 }
 
-// runtime is one initialised life of the plugin: from the host's init to its shutdown.
+// engine is one initialised life of the plugin: from the host's init to its shutdown.
 // Its routing table is immutable, so the request path reads it without a lock.
-type runtime struct {
+type engine struct {
 	plugin *Plugin
 	routes map[string]*route
 	out    sender
@@ -74,12 +74,12 @@ type runtime struct {
 	sessions   map[uint64]*session
 }
 
-func newRuntime(p *Plugin, out sender, state stateStore) *runtime {
+func newEngine(p *Plugin, out sender, state stateStore) *engine {
 	routes := make(map[string]*route, len(p.entries))
 	for name, r := range p.entries {
 		routes[name] = r
 	}
-	rt := &runtime{plugin: p, routes: routes, out: out, state: state, done: make(chan struct{}),
+	rt := &engine{plugin: p, routes: routes, out: out, state: state, done: make(chan struct{}),
 		sessions: map[uint64]*session{}}
 	rt.tasks.idle = make(chan struct{})
 	rt.sends.idle = make(chan struct{})
@@ -88,7 +88,7 @@ func newRuntime(p *Plugin, out sender, state stateStore) *runtime {
 
 // deliver sends a frame. A send from inside handle goes straight out; any other is
 // counted so shutdown can wait for it, and dropped once shutdown has finished.
-func (rt *runtime) deliver(sid uint64, status Status, data []byte, onHost bool) {
+func (rt *engine) deliver(sid uint64, status Status, data []byte, onHost bool) {
 	if onHost {
 		rt.out.send(sid, status, data)
 		return
@@ -101,7 +101,7 @@ func (rt *runtime) deliver(sid uint64, status Status, data []byte, onHost bool) 
 }
 
 // start runs a routed call; it returns what handle returns.
-func (rt *runtime) start(r *route, sid uint64, req *Request, payload []byte) Status {
+func (rt *engine) start(r *route, sid uint64, req *Request, payload []byte) Status {
 	if rt.tasks.isClosing() {
 		return StatusErr
 	}
@@ -116,13 +116,13 @@ func (rt *runtime) start(r *route, sid uint64, req *Request, payload []byte) Sta
 	return rt.runOnHost(c, r)
 }
 
-func (rt *runtime) runOnHost(c *Call, r *route) (status Status) {
+func (rt *engine) runOnHost(c *Call, r *route) (status Status) {
 	defer func() { status = c.finishOnHost(recover()) }()
 	r.invoke(c)
 	return StatusOk
 }
 
-func (rt *runtime) startAsync(c *Call, r *route) Status {
+func (rt *engine) startAsync(c *Call, r *route) Status {
 	if !rt.tasks.enter() {
 		return StatusErr
 	}
@@ -146,7 +146,7 @@ func clone(b []byte) []byte {
 }
 
 // open accepts a bidirectional stream: nothing is sent until frames arrive.
-func (rt *runtime) open(c *Call, h *bidiHandlers) Status {
+func (rt *engine) open(c *Call, h *bidiHandlers) Status {
 	rt.sessionsMu.Lock()
 	defer rt.sessionsMu.Unlock()
 	if rt.sessions[c.sid] != nil {
@@ -156,20 +156,20 @@ func (rt *runtime) open(c *Call, h *bidiHandlers) Status {
 	return StatusOk
 }
 
-func (rt *runtime) session(sid uint64) *session {
+func (rt *engine) session(sid uint64) *session {
 	rt.sessionsMu.Lock()
 	defer rt.sessionsMu.Unlock()
 	return rt.sessions[sid]
 }
 
-func (rt *runtime) endSession(sid uint64) {
+func (rt *engine) endSession(sid uint64) {
 	rt.sessionsMu.Lock()
 	defer rt.sessionsMu.Unlock()
 	delete(rt.sessions, sid)
 }
 
 // streamData hands one inbound frame to the stream's data handler.
-func (rt *runtime) streamData(sid uint64, data []byte) Status {
+func (rt *engine) streamData(sid uint64, data []byte) Status {
 	s := rt.session(sid)
 	if s == nil {
 		return StatusInvalid
@@ -188,7 +188,7 @@ func (rt *runtime) streamData(sid uint64, data []byte) Status {
 }
 
 // streamClose runs the close handler and ends the stream with StreamEnd if it did not.
-func (rt *runtime) streamClose(sid uint64) Status {
+func (rt *engine) streamClose(sid uint64) Status {
 	s := rt.session(sid)
 	if s == nil {
 		return StatusInvalid
@@ -204,7 +204,7 @@ func (rt *runtime) streamClose(sid uint64) Status {
 }
 
 // runStreamHandler runs a bidirectional handler; a panic ends the stream with Err.
-func (rt *runtime) runStreamHandler(s *session, fn func()) {
+func (rt *engine) runStreamHandler(s *session, fn func()) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.call.Respond(Response{Status: StatusErr, Data: unfinished(v, true)})
@@ -216,7 +216,7 @@ func (rt *runtime) runStreamHandler(s *session, fn func()) {
 // shutdown stops new work, waits for goroutine handlers, ends open streams with Err,
 // runs OnShutdown, then waits for the last host calls: after it returns, nothing
 // reaches the host.
-func (rt *runtime) shutdown() {
+func (rt *engine) shutdown() {
 	close(rt.done)
 	rt.tasks.closeAndWait()
 	rt.sessionsMu.Lock()
@@ -234,18 +234,16 @@ func (rt *runtime) shutdown() {
 	rt.sends.closeAndWait()
 }
 
-func (rt *runtime) setState(sid uint64, key string, value []byte) ([]byte, error) {
-	if rt.state == nil {
-		return nil, ErrNoState
-	}
-	if !rt.sends.enter() {
-		return nil, ErrShutDown
-	}
-	defer rt.sends.leave()
-	return rt.state.set(sid, key, value), nil
+func (rt *engine) setState(sid uint64, key string, value []byte) ([]byte, error) {
+	return rt.useState(func(s stateStore) []byte { return s.set(sid, key, value) })
 }
 
-func (rt *runtime) getState(sid uint64, key string) ([]byte, error) {
+func (rt *engine) getState(sid uint64, key string) ([]byte, error) {
+	return rt.useState(func(s stateStore) []byte { return s.get(sid, key) })
+}
+
+// useState calls the host's state extension, counted like a send so shutdown waits for it.
+func (rt *engine) useState(op func(s stateStore) []byte) ([]byte, error) {
 	if rt.state == nil {
 		return nil, ErrNoState
 	}
@@ -253,11 +251,11 @@ func (rt *runtime) getState(sid uint64, key string) ([]byte, error) {
 		return nil, ErrShutDown
 	}
 	defer rt.sends.leave()
-	return rt.state.get(sid, key), nil
+	return op(rt.state), nil
 }
 
 // current is the running plugin life; nil before init and after shutdown.
-var current atomic.Pointer[runtime]
+var current atomic.Pointer[engine]
 
 // Done is closed when the running plugin starts shutting down (and is closed already
 // when the plugin is not running), for handlers that loop.
@@ -272,20 +270,18 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 
 // SetState stores value under key in the per-sid host state; see Call.SetState.
 func SetState(sid uint64, key string, value []byte) ([]byte, error) {
-	rt := current.Load()
-	if rt == nil {
-		return nil, ErrShutDown
+	if rt := current.Load(); rt != nil {
+		return rt.setState(sid, key, value)
 	}
-	return rt.setState(sid, key, value)
+	return nil, ErrShutDown
 }
 
 // GetState reads the per-sid host state; see Call.GetState.
 func GetState(sid uint64, key string) ([]byte, error) {
-	rt := current.Load()
-	if rt == nil {
-		return nil, ErrShutDown
+	if rt := current.Load(); rt != nil {
+		return rt.getState(sid, key)
 	}
-	return rt.getState(sid, key)
+	return nil, ErrShutDown
 }
 
 // tracker counts work in flight and lets a closer wait for it. Once closing, enter

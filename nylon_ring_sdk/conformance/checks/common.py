@@ -1,0 +1,76 @@
+"""Helpers the check modules share: how to read an exchange, when to skip, stray sids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalogue import Verdict, failed, passed, skipped
+from ..context import Context, Exchange, status_text
+from ..manifest import Entry
+
+#: Violation kinds that mean "one more result for a sid that already had its answer".
+EXTRA_ANSWER = ("after_terminal", "finished_sid")
+
+
+def no_entries(ctx: Context, what: str, excluded: dict[str, str]) -> Any:
+    """The skip verdict of a check with nothing to call: no manifest, none declared, or all failed a gate."""
+    if not ctx.manifest.present:
+        return skipped(f"no manifest: no {what} is known to call (add nylon-ring.toml)")
+    if excluded:
+        return skipped(f"every declared {what} failed a gate: " + ", ".join(f"{k} ({v})" for k, v in excluded.items()),
+                       excluded=excluded)
+    return skipped(f"the manifest declares no {what}")
+
+
+def usable(ctx: Context, what: str, *modes: str) -> tuple[list[Entry], dict[str, str]]:
+    """Declared entries of these modes that passed their gate; ends the check with a skip when none did."""
+    entries, excluded = ctx.entries(*modes)
+    if not entries:
+        raise Verdict(no_entries(ctx, what, excluded))
+    return entries, excluded
+
+
+def declared(ctx: Context, what: str, *modes: str) -> list[Entry]:
+    """Every declared entry of these modes (for the gate checks); a skip when there is none."""
+    entries = ctx.manifest.entries_of(*modes)
+    if not entries:
+        raise Verdict(no_entries(ctx, what, {}))
+    return entries
+
+
+def noted(excluded: dict[str, str]) -> dict[str, Any]:
+    """Details naming the declared entries a check left out (they failed a gate), if any."""
+    return {"excluded": excluded} if excluded else {}
+
+
+def answer_status(ex: Exchange) -> int | None:
+    """What the plugin said: the status handle returned when it rejected, else the terminal frame's."""
+    if ex.rejected:
+        return ex.handle_status
+    return int(ex.terminal.status) if ex.terminal is not None else None
+
+
+def slot_problem(ctx: Context, entry: Entry) -> str | None:
+    """The problem when the slot an entry needs is NULL."""
+    slot = "handle" if entry.uses_handle else "handle_raw"
+    if entry.mode == "bidi" and (ctx.slot("handle") or ctx.slot("handle_raw")):
+        return None
+    return None if ctx.slot(slot) else f"{entry.name}: declared {entry.mode} but the `{slot}` slot is NULL"
+
+
+def judge_stray(ctx: Context, sid: int, slots: list[str], what: str) -> Any:
+    """stream_data/stream_close on `sid` must return Invalid and send nothing."""
+    mark = len(ctx.violations())
+    results: dict[str, str] = {}
+    for slot in slots:
+        ctx.step(f"{slot}(sid {sid}: {what})")
+        status = ctx.host.stream_data(sid, b"x") if slot == "stream_data" else ctx.host.stream_close(sid)
+        results[slot] = status_text(status)
+    ctx.settle()
+    sent = [v for v in ctx.violations()[mark:] if v.sid == sid]
+    wrong = [f"{slot} returned {st}" for slot, st in results.items() if st != "Invalid"]
+    if sent:
+        wrong.append(f"{len(sent)} frame(s) sent for it")
+    if wrong:
+        return failed(f"{what}: " + "; ".join(wrong) + " (expected Invalid)", returned=results)
+    return passed(f"{what}: " + ", ".join(f"{k} -> {v}" for k, v in results.items()), returned=results)

@@ -1,0 +1,353 @@
+package sdk
+
+import (
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// frame is one send_result as the fake host saw it.
+type frame struct {
+	sid    uint64
+	status Status
+	data   string
+}
+
+// fakeHost records frames instead of calling C.
+type fakeHost struct {
+	mu     sync.Mutex
+	frames []frame
+}
+
+func (h *fakeHost) send(sid uint64, status Status, data []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.frames = append(h.frames, frame{sid, status, string(data)})
+}
+
+func (h *fakeHost) got() []frame {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]frame(nil), h.frames...)
+}
+
+// fakeState is an in-memory per-sid state extension.
+type fakeState struct {
+	mu     sync.Mutex
+	values map[string][]byte
+}
+
+func (s *fakeState) set(sid uint64, key string, value []byte) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.values[key] = append([]byte(nil), value...)
+	return s.values[key]
+}
+
+func (s *fakeState) get(sid uint64, key string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.values[key]
+}
+
+func ok(data string) Response { return Response{Status: StatusOk, Data: []byte(data)} }
+
+// run registers entries with setup and returns a running plugin life over a fake host.
+func run(t *testing.T, setup func(p *Plugin)) (*engine, *fakeHost) {
+	t.Helper()
+	p := NewPlugin("test", "0.0.0")
+	setup(p)
+	if p.Err() != nil {
+		t.Fatalf("registration: %v", p.Err())
+	}
+	host := &fakeHost{}
+	return newEngine(p, host, nil), host
+}
+
+func call(t *testing.T, rt *engine, entry string, sid uint64, payload string) Status {
+	t.Helper()
+	r := rt.routes[entry]
+	if r == nil {
+		t.Fatalf("no entry %q", entry)
+	}
+	return rt.start(r, sid, nil, []byte(payload))
+}
+
+func expect(t *testing.T, got []frame, want ...frame) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("frames %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("frame %d is %v, want %v (all: %v)", i, got[i], want[i], got)
+		}
+	}
+}
+
+// expectErr checks that the only frame is an Err for sid whose text contains want.
+func expectErr(t *testing.T, got []frame, sid uint64, want string) {
+	t.Helper()
+	if len(got) != 1 || got[0].sid != sid || got[0].status != StatusErr || !strings.Contains(got[0].data, want) {
+		t.Fatalf("frames %v, want one Err for sid %d containing %q", got, sid, want)
+	}
+}
+
+func TestUnaryAnswersExactlyOnce(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRaw("twice", func(payload []byte, callback func(Response)) {
+			callback(ok("first"))
+			callback(ok("second"))
+			callback(Response{Status: StatusErr})
+		})
+	})
+	if status := call(t, rt, "twice", 7, ""); status != StatusOk {
+		t.Fatalf("handle returned %v", status)
+	}
+	expect(t, host.got(), frame{7, StatusOk, "first"})
+}
+
+func TestStreamEndsWithOneTerminalFrame(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRawStream("s", func(payload []byte, callback func(Response)) {
+			callback(ok("a"))
+			callback(ok("b"))
+			callback(Response{Status: StatusStreamEnd})
+			callback(ok("late"))
+			callback(Response{Status: StatusErr})
+		})
+	})
+	call(t, rt, "s", 1, "")
+	expect(t, host.got(), frame{1, StatusOk, "a"}, frame{1, StatusOk, "b"}, frame{1, StatusStreamEnd, ""})
+}
+
+func TestRejectOnHostThreadSendsNothing(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRawStream("s", func(payload []byte, callback func(Response)) {
+			callback(Reject(StatusInvalid))
+			callback(ok("ignored"))
+		})
+	})
+	if status := call(t, rt, "s", 1, ""); status != StatusInvalid {
+		t.Fatalf("handle returned %v, want Invalid", status)
+	}
+	expect(t, host.got())
+}
+
+func TestRejectAfterAFrameIsATerminalFrame(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRawStream("s", func(payload []byte, callback func(Response)) {
+			callback(ok("a"))
+			callback(Reject(StatusInvalid))
+		})
+	})
+	if status := call(t, rt, "s", 1, ""); status != StatusOk {
+		t.Fatalf("handle returned %v", status)
+	}
+	expect(t, host.got(), frame{1, StatusOk, "a"}, frame{1, StatusInvalid, ""})
+}
+
+func TestPanicOnHostThreadIsErr(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRaw("boom", func(payload []byte, callback func(Response)) { panic("boom") })
+		p.HandleRawStream("late", func(payload []byte, callback func(Response)) {
+			callback(ok("a"))
+			panic("late boom")
+		})
+	})
+	if status := call(t, rt, "boom", 1, ""); status != StatusErr {
+		t.Fatalf("handle returned %v, want Err", status)
+	}
+	if status := call(t, rt, "late", 2, ""); status != StatusOk {
+		t.Fatalf("handle returned %v", status)
+	}
+	frames := host.got()
+	if len(frames) != 2 || frames[1].status != StatusErr || !strings.Contains(frames[1].data, "late boom") {
+		t.Fatalf("frames %v", frames)
+	}
+}
+
+func TestHandlerThatForgetsToAnswerGetsErr(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRaw("silent", func(payload []byte, callback func(Response)) {})
+		p.HandleRawAsync("silent_async", func(payload []byte, callback func(Response)) {})
+	})
+	if status := call(t, rt, "silent", 1, ""); status != StatusErr {
+		t.Fatalf("handle returned %v, want Err", status)
+	}
+	call(t, rt, "silent_async", 2, "")
+	rt.shutdown()
+	expectErr(t, host.got(), 2, "without an answer")
+}
+
+func TestGoroutinePanicIsErr(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRawAsync("boom", func(payload []byte, callback func(Response)) { panic("async boom") })
+	})
+	if status := call(t, rt, "boom", 3, ""); status != StatusOk {
+		t.Fatalf("handle returned %v", status)
+	}
+	rt.shutdown()
+	expectErr(t, host.got(), 3, "async boom")
+}
+
+func TestAsyncPayloadIsACopy(t *testing.T) {
+	release := make(chan struct{})
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRawAsync("echo", func(payload []byte, callback func(Response)) {
+			<-release
+			callback(Response{Status: StatusOk, Data: payload})
+		})
+	})
+	buf := []byte("original")
+	rt.start(rt.routes["echo"], 1, nil, buf)
+	copy(buf, "CHANGED!") // the host reuses its buffer once handle returned
+	close(release)
+	rt.shutdown()
+	expect(t, host.got(), frame{1, StatusOk, "original"})
+}
+
+func TestShutdownWaitsForGoroutines(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRawAsync("slow", func(payload []byte, callback func(Response)) {
+			close(started)
+			<-release
+			callback(ok("finished"))
+		})
+	})
+	call(t, rt, "slow", 1, "")
+	<-started
+	returned := make(chan struct{})
+	go func() { rt.shutdown(); close(returned) }()
+	for !rt.tasks.isClosing() {
+		runtime.Gosched() // until shutdown has begun
+	}
+	close(release)
+	<-returned
+	// The handler's answer went out before shutdown returned, not after (dropped).
+	expect(t, host.got(), frame{1, StatusOk, "finished"})
+	if status := call(t, rt, "slow", 2, ""); status != StatusErr {
+		t.Fatalf("a call after shutdown returned %v, want Err", status)
+	}
+}
+
+func TestSendsAfterShutdownAreDropped(t *testing.T) {
+	var kept func(Response)
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRawStream("keep", func(payload []byte, callback func(Response)) {
+			kept = callback
+			callback(ok("first"))
+		})
+	})
+	call(t, rt, "keep", 1, "")
+	rt.shutdown()
+	kept(ok("after shutdown"))
+	// The handler returned without ending its stream: the SDK ended it with Err.
+	frames := host.got()
+	if len(frames) != 2 || frames[1].status != StatusErr {
+		t.Fatalf("frames %v", frames)
+	}
+}
+
+func TestBidirectionalStream(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleStream("chat",
+			func(data []byte, callback func(Response)) { callback(Response{Status: StatusOk, Data: data}) },
+			nil)
+	})
+	if status := call(t, rt, "chat", 5, ""); status != StatusOk {
+		t.Fatalf("open returned %v", status)
+	}
+	if status := call(t, rt, "chat", 5, ""); status != StatusInvalid {
+		t.Fatalf("opening an open sid returned %v, want Invalid", status)
+	}
+	rt.streamData(5, []byte("ping"))
+	if status := rt.streamData(6, []byte("x")); status != StatusInvalid {
+		t.Fatalf("unknown sid returned %v", status)
+	}
+	rt.streamClose(5)
+	if status := rt.streamClose(5); status != StatusInvalid {
+		t.Fatalf("closing twice returned %v", status)
+	}
+	expect(t, host.got(), frame{5, StatusOk, "ping"}, frame{5, StatusStreamEnd, ""})
+}
+
+func TestShutdownEndsOpenStreamsWithErr(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleStream("chat", func(data []byte, callback func(Response)) {}, nil)
+	})
+	call(t, rt, "chat", 9, "")
+	rt.shutdown()
+	expectErr(t, host.got(), 9, "shut down")
+}
+
+func TestStatusOutsideTheEnumBecomesErr(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRaw("odd", func(payload []byte, callback func(Response)) { callback(Response{Status: 99}) })
+	})
+	call(t, rt, "odd", 1, "")
+	expect(t, host.got(), frame{1, StatusErr, ""})
+}
+
+func TestState(t *testing.T) {
+	p := NewPlugin("test", "0.0.0")
+	p.HandleCall("state", Unary, func(c *Call) {
+		if _, err := c.SetState("k", c.Payload()); err != nil {
+			c.Respond(Reject(StatusUnsupported))
+			return
+		}
+		value, _ := c.GetState("k")
+		c.Respond(Response{Status: StatusOk, Data: value})
+	})
+	host := &fakeHost{}
+	rt := newEngine(p, host, &fakeState{values: map[string][]byte{}})
+	call(t, rt, "state", 4, "kept")
+	expect(t, host.got(), frame{4, StatusOk, "kept"})
+
+	bare := newEngine(p, host, nil)
+	if status := call(t, bare, "state", 5, "kept"); status != StatusUnsupported {
+		t.Fatalf("without a state extension: %v, want Unsupported", status)
+	}
+	if _, err := bare.getState(5, "k"); err != ErrNoState {
+		t.Fatalf("getState: %v, want ErrNoState", err)
+	}
+}
+
+func TestRegistrationMistakes(t *testing.T) {
+	noop := func(payload []byte, callback func(Response)) {}
+	cases := map[string]func(p *Plugin){
+		"registered twice":   func(p *Plugin) { p.HandleRaw("a", noop); p.HandleRaw("a", noop) },
+		"empty entry name":   func(p *Plugin) { p.HandleRaw("", noop) },
+		"nil handler":        func(p *Plugin) { p.HandleRaw("a", nil) },
+		"after BuildPlugin":  func(p *Plugin) { p.built = true; p.HandleRaw("a", noop) },
+		"nil handler or unk": func(p *Plugin) { p.HandleCall("a", Mode(9), func(*Call) {}) },
+	}
+	for want, setup := range cases {
+		p := NewPlugin("test", "0.0.0")
+		setup(p)
+		if p.Err() == nil || !strings.Contains(p.Err().Error(), want) {
+			t.Errorf("%s: Err() = %v", want, p.Err())
+		}
+	}
+}
+
+// The host-thread raw path allocates only the call and its callback.
+func TestRawFastPathAllocations(t *testing.T) {
+	rt, _ := run(t, func(p *Plugin) {
+		p.HandleRaw("echo", func(payload []byte, callback func(Response)) {
+			callback(Response{Status: StatusOk, Data: payload})
+		})
+	})
+	rt.out = discard{}
+	r, payload := rt.routes["echo"], []byte("payload")
+	allocs := testing.AllocsPerRun(1000, func() { rt.start(r, 1, nil, payload) })
+	if allocs > 2 {
+		t.Fatalf("%.1f allocations per call, want at most 2", allocs)
+	}
+}
+
+type discard struct{}
+
+func (discard) send(uint64, Status, []byte) {}

@@ -1,0 +1,43 @@
+// Generated from /work/main/tests/fixtures/awkward.toml (schema sha256 c98e844d495d0c02) by nylon-ring-sdk; do not edit.
+// Regenerate with: nylon-ring gen-bindings
+
+//go:build amd64 || arm64 || loong64 || mips64 || mips64le || ppc64 || ppc64le || riscv64 || s390x
+
+package nylonring
+
+/*
+#include "nylon_ring.h"
+*/
+import "C"
+
+import "unsafe"
+
+// Layout checks for LP64/LLP64, from the schema's layout table. A size, alignment or
+// offset that differs makes a constant index out of range or negative, and the
+// package does not build.
+func _() {
+	var ok [1]struct{}
+	var s0 C.Padded
+	_ = ok[unsafe.Sizeof(s0)-40]
+	_ = ok[unsafe.Alignof(s0)-8]
+	_ = ok[unsafe.Offsetof(s0._type)-0]
+	_ = ok[unsafe.Offsetof(s0.result)-8]
+	_ = ok[unsafe.Offsetof(s0._func)-16]
+	_ = ok[unsafe.Offsetof(s0._select)-18]
+	_ = ok[unsafe.Offsetof(s0.fn)-20]
+	_ = ok[unsafe.Offsetof(s0.kind)-23]
+	_ = ok[unsafe.Offsetof(s0.error)-24]
+	_ = ok[unsafe.Offsetof(s0.async)-32]
+	var s1 C.Holder
+	_ = ok[unsafe.Sizeof(s1)-144]
+	_ = ok[unsafe.Alignof(s1)-8]
+	_ = ok[unsafe.Offsetof(s1.match)-0]
+	_ = ok[unsafe.Offsetof(s1.class_)-80]
+	_ = ok[unsafe.Offsetof(s1._range)-88]
+	_ = ok[unsafe.Offsetof(s1.len)-96]
+	_ = ok[unsafe.Offsetof(s1.diff)-104]
+	_ = ok[unsafe.Offsetof(s1.ratio)-112]
+	_ = ok[unsafe.Offsetof(s1.next)-120]
+	_ = ok[unsafe.Offsetof(s1.callback)-128]
+	_ = ok[unsafe.Offsetof(s1._reserved)-136]
+}

@@ -1,0 +1,81 @@
+"""Building the conformance corpus for the tests (helpers only; no tests live here).
+
+The corpus plugins (`conformance/plugins/<name>/plugin.c`) are compiled once per
+test session against a freshly generated `nylon_ring.h`, with the system C
+compiler or `zig cc` (`toolchain.c_compiler()`), warnings as errors. Every
+`tests/test_conformance*.py` module shares these builds.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from conftest import REQUIRE, ROOT
+
+CORPUS = ROOT / "conformance" / "plugins"
+MANIFEST = CORPUS / "reference" / "nylon-ring.toml"
+NAMES = sorted(p.name for p in CORPUS.iterdir() if (p / "plugin.c").is_file())
+#: Seconds per check in the tests: short, so that the hanging plugins cost little.
+TIMEOUT = 4.0
+CFLAGS = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-fPIC", "-shared", "-pthread", "-fvisibility=hidden"]
+
+
+@lru_cache(maxsize=1)
+def _workdir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="nr-conformance-corpus-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+@lru_cache(maxsize=1)
+def header_dir() -> Path:
+    """A folder holding nylon_ring.h generated from the bundled schema."""
+    from nylon_ring_sdk.gen import generate
+    from nylon_ring_sdk.schema import load_default
+
+    folder = _workdir() / "include"
+    folder.mkdir()
+    for f in generate(load_default(), "c"):
+        (folder / f.path).write_text(f.content, encoding="utf-8")
+    return folder
+
+
+def compiler(prefer_zig: bool = False) -> list[str]:
+    """The C compiler; skips the test when there is none (fails under NYLON_RING_REQUIRE_TOOLCHAINS=1)."""
+    from nylon_ring_sdk.errors import ToolchainMissing
+    from nylon_ring_sdk.toolchain import c_compiler
+
+    try:
+        return c_compiler(prefer_zig=prefer_zig)
+    except ToolchainMissing as exc:
+        if REQUIRE:
+            pytest.fail(f"{exc} (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
+        pytest.skip(str(exc))
+
+
+def build(name: str, prefer_zig: bool = False) -> Path:
+    """The corpus plugin `name`, compiled (once per session and compiler)."""
+    return _build(name, tuple(compiler(prefer_zig)))
+
+
+@lru_cache(maxsize=None)
+def _build(name: str, cc: tuple[str, ...]) -> Path:
+    from nylon_ring_sdk.toolchain import run
+
+    out = _workdir() / ("zig" if "zig" in " ".join(cc) else "cc") / name / "plugin.so"
+    out.parent.mkdir(parents=True)
+    result = run([*cc, *CFLAGS, "-I", str(header_dir()), "-o", str(out), str(CORPUS / name / "plugin.c")])
+    assert result.returncode == 0, f"{' '.join(cc)} failed on {name}:\n{result.stderr}"
+    return out
+
+
+def expectation(name: str) -> dict:
+    """The corpus plugin's expect.toml: `fail`, `warn` (check ids) and optional `reasons`."""
+    return tomllib.loads((CORPUS / name / "expect.toml").read_text(encoding="utf-8"))
