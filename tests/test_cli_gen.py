@@ -106,3 +106,10 @@ def test_works_from_any_directory(tmp_path):
 def test_no_temporary_files_left(tmp_path):
     gen("--lang", "all", "--out", str(tmp_path))
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_goldens_do_not_depend_on_the_checkout_location():
+    from conftest import GOLDEN, ROOT
+
+    leaking = [str(p.relative_to(GOLDEN)) for p in GOLDEN.rglob("*") if p.is_file() and str(ROOT) in p.read_text()]
+    assert not leaking, f"golden files embed the checkout path {ROOT}: {leaking}"

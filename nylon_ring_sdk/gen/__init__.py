@@ -52,8 +52,10 @@ def fingerprint(schema: Schema) -> str:
 
 def banner_lines(schema: Schema) -> list[str]:
     """The banner every generated file opens with (comment syntax added by the template)."""
+    # An absolute path would make output depend on where the checkout lives.
+    source = Path(schema.source).name if Path(schema.source).is_absolute() else schema.source
     return [
-        f"Generated from {schema.source} (schema sha256 {fingerprint(schema)[:16]}) by nylon-ring-sdk; {BANNER_MARK}.",
+        f"Generated from {source} (schema sha256 {fingerprint(schema)[:16]}) by nylon-ring-sdk; {BANNER_MARK}.",
         "Regenerate with: nylon-ring gen-bindings",
     ]
 

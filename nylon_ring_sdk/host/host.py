@@ -334,20 +334,6 @@ class Host:
         if code == GONE:
             raise HostError(f"{self.path}: entry {entry!r} sid {sid} is no longer tracked")
 
-    def _settle(self, code: int, out: OutBuffer, entry: Any, timeout: float | None, keep: tuple) -> Response:
-        if code == REJECTED:
-            return out.rejected()
-        if code == CLOSED:
-            self._check_open()
-            raise HostClosed(f"{self.path}: host is shut down")
-        sid = out.sid()
-        try:
-            self.wait_frame(sid, out, timeout, entry)
-        except BaseException:
-            self.abandon(sid, keep)
-            raise
-        return out.response()
-
     # ------------------------------------------------------------------ unary
 
     def call_raw(self, entry: str | bytes, body: Any = b"", *, timeout: float | None = DEFAULT_TIMEOUT) -> Response:
@@ -375,16 +361,15 @@ class Host:
             return self._raw_slow_path(result, entry, timeout, (e, body))
         out = self._out()
         code = self._nrh_call(self._h, 1, MODE_UNARY, e, e_len, None, body, size, out.addr)
-        if code == FRAME:
-            return out.response()
-        if code == NO_SLOT:
-            raise MissingSlot(self.path, f"vtable slot `handle_raw` is NULL; cannot call entry {entry!r}")
-        return self._settle(code, out, entry, timeout, (e, body))
+        return out.response() if code == FRAME else self._raw_slow_path(out.outcome(), entry, timeout, (e, body))
 
-    def _raw_slow_path(self, result: tuple[int, int, int, int], entry: Any, timeout: float | None,
+    def _raw_slow_path(self, outcome: tuple[int, int, int, int], entry: Any, timeout: float | None,
                        keep: tuple) -> Response:
-        """call_raw when the answer did not come inside handle_raw (or it was refused)."""
-        code, sid, handle_status, handle_ns = result
+        """A unary call whose answer did not come inside handle: rejected, refused or waited for.
+
+        `outcome` is (code, sid, handle_status, handle_ns) as the helper reported it.
+        """
+        code, sid, handle_status, handle_ns = outcome
         if code == REJECTED:
             status = as_status(handle_status)
             return Response(status, b"", sid, status, handle_ns)
@@ -407,9 +392,7 @@ class Host:
         passes a NULL pointer); otherwise like :meth:`call_raw`."""
         out = self._out()
         code, keep = self._start(False, MODE_UNARY, entry, request, body, out)
-        if code == FRAME:
-            return out.response()
-        return self._settle(code, out, entry, timeout, keep)
+        return out.response() if code == FRAME else self._raw_slow_path(out.outcome(), entry, timeout, keep)
 
     # ------------------------------------------------------------------ streams
 

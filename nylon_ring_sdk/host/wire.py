@@ -67,8 +67,10 @@ class OutBuffer:
     def sid(self) -> int:
         return OUT_HEADER.unpack_from(self.buf)[SID]
 
-    def code(self) -> int:
-        return OUT_HEADER.unpack_from(self.buf)[CODE]
+    def outcome(self) -> tuple[int, int, int, int]:
+        """(code, sid, handle_status, handle_ns) of the last nrh_call."""
+        fields = OUT_HEADER.unpack_from(self.buf)
+        return fields[CODE], fields[SID], fields[HANDLE_STATUS], fields[HANDLE_NS]
 
 
 def payload(body: Any) -> bytes | None:

@@ -29,14 +29,9 @@ UNISSUED_SID = (1 << 62) + 12345
        "`handle`/`handle_raw` returns promptly for every declared unary and raw entry (times in the report).",
        group="gates")
 def prompt_return(ctx: Context) -> Any:
-    entries = declared(ctx, "unary or raw entry", "unary", "raw")
+    entries, problems = declared(ctx, "unary or raw entry", "unary", "raw")
     times: dict[str, dict[str, Any]] = {}
-    problems: list[str] = []
     for entry in entries:
-        problem = slot_problem(ctx, entry)
-        if problem:
-            problems.append(problem)
-            continue
         stream = start(ctx, entry)
         stream.abandon()
         seconds = stream.handle_ns / 1e9

@@ -30,12 +30,14 @@ def usable(ctx: Context, what: str, *modes: str) -> tuple[list[Entry], dict[str,
     return entries, excluded
 
 
-def declared(ctx: Context, what: str, *modes: str) -> list[Entry]:
-    """Every declared entry of these modes (for the gate checks); a skip when there is none."""
+def declared(ctx: Context, what: str, *modes: str) -> tuple[list[Entry], list[str]]:
+    """Every declared entry of these modes (for the gate checks) whose vtable slot is set,
+    and a problem for each one whose slot is NULL; a skip when none is declared."""
     entries = ctx.manifest.entries_of(*modes)
     if not entries:
         raise Verdict(no_entries(ctx, what, {}))
-    return entries
+    problems = [p for p in (slot_problem(ctx, e) for e in entries) if p]
+    return [e for e in entries if not slot_problem(ctx, e)], problems
 
 
 def noted(excluded: dict[str, str]) -> dict[str, Any]:

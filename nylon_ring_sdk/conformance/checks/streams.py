@@ -21,15 +21,10 @@ CALLS_PER_THREAD = 128
 
 def _terminal_gate(ctx: Context, modes: tuple[str, ...], what: str) -> Any:
     """Each declared entry: Ok frames, exactly one terminal frame, then silence for a watch window."""
-    entries = declared(ctx, what, *modes)
+    entries, problems = declared(ctx, what, *modes)
     mark = len(ctx.violations())
     done: dict[int, tuple[Entry, Exchange]] = {}
-    problems: list[str] = []
     for entry in entries:
-        problem = slot_problem(ctx, entry)
-        if problem:
-            problems.append(problem)
-            continue
         ex = exchange(ctx, entry, send=())
         if ex.timed_out:
             problems.append(f"{entry.name}: {len(ex.frames)} Ok frame(s), then no terminal frame within the wait")
