@@ -435,6 +435,17 @@ def test_build_without_a_system_compiler_uses_zig(native, project, monkeypatch, 
         assert h.violations == []
 
 
+def test_cross_build_for_aarch64(project, tmp_path):
+    """`nylon-ring build --target aarch64-linux-gnu` (zig as the cross compiler), on a copy of the project."""
+    need_zig()
+    from nylon_ring_sdk.scaffold import build_project
+
+    copy = tmp_path / project.name
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("build"))
+    header = build_project(copy, target="aarch64-linux-gnu").read_bytes()[:20]
+    assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
+
+
 def test_cmake_build(native, project, tmp_path):
     cmake = need_tool("cmake")
     build = tmp_path / "build-cmake"

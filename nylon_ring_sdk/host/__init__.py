@@ -18,8 +18,10 @@ asyncio: ``await h.acall(...)``, ``await h.acall_raw(...)``, ``async for f in h.
 ``h.astream_raw(...)``. Load failures raise one
 :class:`~nylon_ring_sdk.errors.PluginLoadError` subclass per broken rule; calls raise
 :class:`~nylon_ring_sdk.errors.CallTimeout`, :class:`~nylon_ring_sdk.errors.MissingSlot`
-or :class:`~nylon_ring_sdk.errors.HostClosed`. The native helper this needs is compiled
-on first use with the system C compiler or ``zig cc``.
+or :class:`~nylon_ring_sdk.errors.HostClosed`. The native helper this needs
+(``native/nrh_shim.c``) is compiled on first use with the system C compiler or ``zig cc``
+and cached; it builds result objects through CPython's stable ABI, so the host needs
+CPython (3.11+).
 """
 
 from ..errors import (AbiVersionMismatch, CallTimeout, HostClosed, HostError, InitFailed, InvalidPluginName,

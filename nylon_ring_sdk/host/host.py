@@ -358,12 +358,12 @@ class Host:
             result = self._py_call_raw(self._host_arg, e, e_len, body, size)
             if result.__class__ is not tuple:
                 return result
-            return self._raw_slow_path(result, entry, timeout, (e, body))
+            return self._unary_slow_path(result, entry, timeout, (e, body))
         out = self._out()
         code = self._nrh_call(self._h, 1, MODE_UNARY, e, e_len, None, body, size, out.addr)
-        return out.response() if code == FRAME else self._raw_slow_path(out.outcome(), entry, timeout, (e, body))
+        return out.response() if code == FRAME else self._unary_slow_path(out.outcome(), entry, timeout, (e, body))
 
-    def _raw_slow_path(self, outcome: tuple[int, int, int, int], entry: Any, timeout: float | None,
+    def _unary_slow_path(self, outcome: tuple[int, int, int, int], entry: Any, timeout: float | None,
                        keep: tuple) -> Response:
         """A unary call whose answer did not come inside handle: rejected, refused or waited for.
 
@@ -392,7 +392,7 @@ class Host:
         passes a NULL pointer); otherwise like :meth:`call_raw`."""
         out = self._out()
         code, keep = self._start(False, MODE_UNARY, entry, request, body, out)
-        return out.response() if code == FRAME else self._raw_slow_path(out.outcome(), entry, timeout, keep)
+        return out.response() if code == FRAME else self._unary_slow_path(out.outcome(), entry, timeout, keep)
 
     # ------------------------------------------------------------------ streams
 

@@ -19,10 +19,11 @@ func init() {
 		callback(sdk.Response{Status: sdk.StatusOk, Data: []byte(req.Method + " " + req.Path + " " + string(payload))})
 	})
 
-	// echo (raw, on the host thread): the payload unchanged. This is the fast path:
-	// no goroutine and no copy; the payload is valid until the handler returns.
-	plugin.HandleRaw("echo", func(payload []byte, callback func(sdk.Response)) {
-		callback(sdk.Response{Status: sdk.StatusOk, Data: payload})
+	// echo (raw, on the host thread): the payload unchanged. This is the fast path: the
+	// handler returns its answer, with no goroutine, no callback and no copy (the
+	// payload is a view of the host's buffer, valid until the handler returns).
+	plugin.HandleRawFunc("echo", func(payload []byte) sdk.Response {
+		return sdk.Response{Status: sdk.StatusOk, Data: payload}
 	})
 
 	// echo_async (raw, answered from a goroutine with its own copy of the payload).

@@ -14,11 +14,12 @@ var ErrShutDown = errors.New("nylon-ring: the plugin is shut down")
 
 // route is one entry of the frozen routing table.
 type route struct {
-	async   bool          // runs in a goroutine (the payload is copied first)
-	stream  bool          // frames then one terminal frame
-	request bool          // the handler reads request metadata (converted only then)
-	invoke  func(c *Call) // the handler, adapted
-	bidi    *bidiHandlers // a bidirectional stream instead of a handler
+	async   bool                          // runs in a goroutine (the payload is copied first)
+	stream  bool                          // frames then one terminal frame
+	request bool                          // the handler reads request metadata (converted only then)
+	invoke  func(c *Call)                 // the handler, adapted
+	direct  func(payload []byte) Response // a handler that returns its answer (HandleRawFunc)
+	bidi    *bidiHandlers                 // a bidirectional stream instead of a handler
 }
 
 type bidiHandlers struct {
@@ -105,6 +106,9 @@ func (rt *engine) start(r *route, sid uint64, req *Request, payload []byte) Stat
 	if rt.tasks.isClosing() {
 		return StatusErr
 	}
+	if r.direct != nil {
+		return rt.runDirect(r.direct, sid, payload)
+	}
 	c := &Call{sid: sid, request: req, payload: payload, rt: rt, stream: r.stream}
 	if r.bidi != nil {
 		return rt.open(c, r.bidi)
@@ -114,6 +118,25 @@ func (rt *engine) start(r *route, sid uint64, req *Request, payload []byte) Stat
 	}
 	c.onHost = true
 	return rt.runOnHost(c, r)
+}
+
+// runDirect answers with what h returns: exactly one answer by construction, no
+// allocation. A panic (before anything was sent) rejects the call with Err.
+func (rt *engine) runDirect(h func(payload []byte) Response, sid uint64, payload []byte) (status Status) {
+	defer func() {
+		if recover() != nil {
+			status = StatusErr
+		}
+	}()
+	resp := h(payload)
+	if resp.reject {
+		return resp.Status
+	}
+	if resp.Status > StatusStreamEnd {
+		resp.Status = StatusErr
+	}
+	rt.out.send(sid, resp.Status, resp.Data)
+	return StatusOk
 }
 
 func (rt *engine) runOnHost(c *Call, r *route) (status Status) {

@@ -17,7 +17,8 @@
 //
 //	Handle(entry, Handler)            goroutine     one answer      with request metadata
 //	HandleSync(entry, Handler)        host thread   one answer      with request metadata
-//	HandleRaw(entry, RawHandler)      host thread   one answer      the fast path
+//	HandleRawFunc(entry, func)        host thread   one answer      returned: the fastest path
+//	HandleRaw(entry, RawHandler)      host thread   one answer
 //	HandleRawAsync(entry, RawHandler) goroutine     one answer
 //	HandleRawStream(entry, RawHandler) host thread  frames + end
 //	HandleStream(entry, data, close)  host thread   bidirectional: inbound frames and close
@@ -137,6 +138,13 @@ func (p *Plugin) HandleSync(entry string, h Handler) {
 // HandleRaw registers a handler that runs on the host thread and answers once: the fast path.
 func (p *Plugin) HandleRaw(entry string, h RawHandler) {
 	p.add(entry, h != nil, &route{invoke: rawInvoker(h)})
+}
+
+// HandleRawFunc registers a handler that runs on the host thread and returns its one
+// answer (or Reject(status)): the fastest path, with no callback and no allocation by
+// the SDK. A panic answers Err.
+func (p *Plugin) HandleRawFunc(entry string, h func(payload []byte) Response) {
+	p.add(entry, h != nil, &route{direct: h})
 }
 
 // HandleRawAsync registers a handler that runs in a goroutine and answers once.

@@ -333,18 +333,47 @@ func TestRegistrationMistakes(t *testing.T) {
 	}
 }
 
-// The host-thread raw path allocates only the call and its callback.
+func TestRawFuncAnswersOnceOrRejects(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRawFunc("echo", func(payload []byte) Response { return Response{Status: StatusOk, Data: payload} })
+		p.HandleRawFunc("no", func(payload []byte) Response { return Reject(StatusInvalid) })
+		p.HandleRawFunc("boom", func(payload []byte) Response { panic("boom") })
+	})
+	if status := call(t, rt, "echo", 1, "hi"); status != StatusOk {
+		t.Fatalf("echo returned %v", status)
+	}
+	if status := call(t, rt, "no", 2, ""); status != StatusInvalid {
+		t.Fatalf("reject returned %v", status)
+	}
+	if status := call(t, rt, "boom", 3, ""); status != StatusErr {
+		t.Fatalf("panic returned %v", status)
+	}
+	expect(t, host.got(), frame{1, StatusOk, "hi"})
+}
+
+// allocsPerCall measures what the SDK allocates for one host-thread raw call.
+func allocsPerCall(t *testing.T, setup func(p *Plugin)) float64 {
+	rt, _ := run(t, setup)
+	rt.out = discard{}
+	r, payload := rt.routes["echo"], []byte("payload")
+	return testing.AllocsPerRun(1000, func() { rt.start(r, 1, nil, payload) })
+}
+
+// The fast path allocates nothing; the callback shape only its call record and callback.
 func TestRawFastPathAllocations(t *testing.T) {
-	rt, _ := run(t, func(p *Plugin) {
+	direct := allocsPerCall(t, func(p *Plugin) {
+		p.HandleRawFunc("echo", func(payload []byte) Response { return Response{Status: StatusOk, Data: payload} })
+	})
+	if direct != 0 {
+		t.Errorf("HandleRawFunc: %.1f allocations per call, want 0", direct)
+	}
+	callback := allocsPerCall(t, func(p *Plugin) {
 		p.HandleRaw("echo", func(payload []byte, callback func(Response)) {
 			callback(Response{Status: StatusOk, Data: payload})
 		})
 	})
-	rt.out = discard{}
-	r, payload := rt.routes["echo"], []byte("payload")
-	allocs := testing.AllocsPerRun(1000, func() { rt.start(r, 1, nil, payload) })
-	if allocs > 2 {
-		t.Fatalf("%.1f allocations per call, want at most 2", allocs)
+	if callback > 2 {
+		t.Errorf("HandleRaw: %.1f allocations per call, want at most 2", callback)
 	}
 }
 
