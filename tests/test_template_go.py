@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import need_tool
+from conftest import need_tool, need_zig
 from nylon_ring_sdk.host import NULL_REQUEST, Host, HostClosed, NrStatus, Request
 from nylon_ring_sdk.layout import compute_layout
 from nylon_ring_sdk.scaffold import build_project, load_template, new_project
@@ -176,6 +176,16 @@ def test_abi_symbols_are_exported_and_sdk_helpers_hidden(library):
     symbols = {line.split()[-1] for line in out.splitlines() if line.strip()}
     assert {"nylon_ring_get_plugin_v1", "nylon_ring_set_host_ext_v1", "nylon_ring_layout_probe_v1"} <= symbols
     assert not {"nrgo_plugin_info", "nrgo_set_identity"} & symbols  # the SDK's C helpers stay hidden
+
+
+def test_cross_build_for_aarch64(project, tmp_path):
+    """`nylon-ring build --target aarch64-linux-gnu`: cgo through zig cc, an aarch64 library."""
+    need_zig()
+    copy = tmp_path / NAME
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("lib*.so", "lib*.h"))
+    lib = build_project(copy, target="aarch64-linux-gnu")
+    header = lib.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
 
 
 # ---------------------------------------------------------------- every example entry

@@ -84,12 +84,7 @@ def _item_view(schema: Schema, item) -> dict:
 def view(schema: Schema) -> dict:
     groups = []
     for i, group in enumerate(layout_groups(schema)):
-        if group.is_64bit:
-            cond = "UINTPTR_MAX > 0xFFFFFFFFu"
-        elif group.is_i386:
-            cond = "defined(__i386__) && !defined(_WIN32)"
-        else:
-            cond = ""
+        cond = group.c_condition
         asserts = []
         for s in group.table.structs:
             c_struct = schema.struct(s.name)

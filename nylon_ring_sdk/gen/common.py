@@ -33,6 +33,16 @@ class LayoutGroup:
     def is_i386(self) -> bool:
         return self.table.model.name == "ilp32-i386"
 
+    @property
+    def c_condition(self) -> str:
+        """The C preprocessor test selecting this group in an `#if/#elif/#else` chain
+        in `layout_groups` order ('' for the last, `#else`, group)."""
+        if self.is_64bit:
+            return "UINTPTR_MAX > 0xFFFFFFFFu"
+        if self.is_i386:
+            return "defined(__i386__) && !defined(_WIN32)"
+        return ""
+
 
 def layout_groups(schema: Schema) -> list[LayoutGroup]:
     """64-bit first, then i386, then other 32-bit targets: the order `#if/#elif/#else` reads."""

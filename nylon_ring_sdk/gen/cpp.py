@@ -159,15 +159,9 @@ def _groups(schema: Schema) -> list[dict]:
     """One expected table per data model group, chosen by the preprocessor (64-bit first)."""
     groups = []
     for i, group in enumerate(layout_groups(schema)):
-        if group.is_64bit:
-            cond = "UINTPTR_MAX > 0xFFFFFFFFu"
-        elif group.is_i386:
-            cond = "defined(__i386__) && !defined(_WIN32)"
-        else:
-            cond = ""
         values = [f"{v}u" for v in group.table.probe_values()]
         rows = [", ".join(values[j:j + 12]) for j in range(0, len(values), 12)]
-        groups.append({"label": group.label, "cond": cond, "first": i == 0, "rows": rows})
+        groups.append({"label": group.label, "cond": group.c_condition, "first": i == 0, "rows": rows})
     return groups
 
 

@@ -19,14 +19,13 @@ import (
 	"{{ cookiecutter.module_path }}/nylonring"
 )
 
-// cHost sends frames through the host's send_result.
-type cHost struct {
-	ctx unsafe.Pointer
-	fn  C.NrSendResultFn
-}
+// cHost sends frames through the send_result that init bound on the C side
+// (nrgo_bind_host), so a send passes no Go-typed pointer: cgo's per-argument pointer
+// check, a measurable part of a raw call, has nothing to inspect.
+type cHost struct{}
 
-func (h *cHost) send(sid uint64, status Status, data []byte) {
-	C.nr_call_NrSendResultFn(h.fn, h.ctx, C.uint64_t(sid), C.NrStatus(status), bytesArg(data))
+func (cHost) send(sid uint64, status Status, data []byte) {
+	C.nrgo_send(C.uint64_t(sid), C.NrStatus(status), bytesArg(data))
 }
 
 // cState calls the host's state extension.
@@ -48,12 +47,9 @@ func bytesArg(b []byte) C.NrBytes {
 	return C.NrBytes{ptr: (*C.uint8_t)(unsafe.SliceData(b)), len: C.uint64_t(len(b))}
 }
 
+// strArg lends s to C; the caller made sure it fits an NrStr (see engine.useState).
 func strArg(s string) C.NrStr {
-	n := len(s)
-	if uint64(n) > math.MaxUint32 {
-		n = 0 // cannot be expressed in an NrStr: send an empty key rather than a wrong one
-	}
-	return C.NrStr{ptr: (*C.uint8_t)(unsafe.StringData(s)), len: C.uint32_t(n)}
+	return C.NrStr{ptr: (*C.uint8_t)(unsafe.StringData(s)), len: C.uint32_t(len(s))}
 }
 
 // copyOut copies a view into host storage into Go memory; an invalid view gives nil.
@@ -67,24 +63,18 @@ func copyOut(b C.NrBytes) []byte {
 
 // bytesView is a Go slice over the host's bytes without copying; false for a NULL
 // pointer with a length, or a length Go cannot index.
-func bytesView(b C.NrBytes) ([]byte, bool) {
-	if b.len == 0 {
-		return nil, true
-	}
-	if b.ptr == nil || uint64(b.len) > math.MaxInt {
-		return nil, false
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(b.ptr)), int(b.len)), true
-}
+func bytesView(b C.NrBytes) ([]byte, bool) { return view(b.ptr, uint64(b.len)) }
 
-func strView(s C.NrStr) ([]byte, bool) {
-	if s.len == 0 {
+func strView(s C.NrStr) ([]byte, bool) { return view(s.ptr, uint64(s.len)) }
+
+func view(ptr *C.uint8_t, n uint64) ([]byte, bool) {
+	if n == 0 {
 		return nil, true
 	}
-	if s.ptr == nil || uint64(s.len) > math.MaxInt {
+	if ptr == nil || n > math.MaxInt {
 		return nil, false
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(s.ptr)), int(s.len)), true
+	return unsafe.Slice((*byte)(unsafe.Pointer(ptr)), int(n)), true
 }
 
 func strCopy(s C.NrStr) (string, bool) {
@@ -139,7 +129,8 @@ func initPlugin(hostCtx unsafe.Pointer, vt C.NrHostVTableConstPtr) Status {
 	if ext := hostExt.Load(); ext != nil && ext.set_state != nil && ext.get_state != nil {
 		state = &cState{ctx: hostCtx, ext: ext}
 	}
-	if !current.CompareAndSwap(nil, newEngine(p, &cHost{ctx: hostCtx, fn: vt.send_result}, state)) {
+	C.nrgo_bind_host(C.uintptr_t(uintptr(hostCtx)), vt.send_result)
+	if !current.CompareAndSwap(nil, newEngine(p, cHost{}, state)) {
 		return StatusErr
 	}
 	return StatusOk
@@ -198,7 +189,8 @@ func shutdownPlugin() {
 	}
 	rt.shutdown()
 	current.CompareAndSwap(rt, nil)
-	hostExt.Store(nil) // valid only until shutdown returns
+	C.nrgo_bind_host(0, nil) // nothing may reach the host now: a stray send finds no function
+	hostExt.Store(nil)       // valid only until shutdown returns
 }
 
 // setIdentity writes name and version into the static NrPluginInfo (C memory, never freed).

@@ -2,12 +2,16 @@ package sdk
 
 import (
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 )
 
 // ErrNoState is returned by the state helpers when the host offers no state extension.
 var ErrNoState = errors.New("nylon-ring: the host offers no state extension")
+
+// ErrKeyTooLong is returned by the state helpers for a key an NrStr cannot carry (4 GiB or more).
+var ErrKeyTooLong = errors.New("nylon-ring: state key too long for the ABI")
 
 // ErrShutDown is returned by the state helpers once the plugin is shutting down.
 var ErrShutDown = errors.New("nylon-ring: the plugin is shut down")
@@ -193,36 +197,39 @@ func (rt *engine) endSession(sid uint64) {
 
 // streamData hands one inbound frame to the stream's data handler.
 func (rt *engine) streamData(sid uint64, data []byte) Status {
-	s := rt.session(sid)
-	if s == nil {
-		return StatusInvalid
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.call.isDone() {
-		rt.endSession(sid)
-		return StatusInvalid
-	}
-	rt.runStreamHandler(s, func() { s.handlers.data(data, s.call.Respond) })
-	if s.call.isDone() {
-		rt.endSession(sid)
-	}
-	return StatusOk
+	return rt.withSession(sid, func(s *session) {
+		rt.runStreamHandler(s, func() { s.handlers.data(data, s.call.Respond) })
+		if s.call.isDone() {
+			rt.endSession(sid)
+		}
+	})
 }
 
 // streamClose runs the close handler and ends the stream with StreamEnd if it did not.
 func (rt *engine) streamClose(sid uint64) Status {
+	return rt.withSession(sid, func(s *session) {
+		defer rt.endSession(sid)
+		if s.handlers.close != nil {
+			rt.runStreamHandler(s, func() { s.handlers.close(s.call.Respond) })
+		}
+		s.call.Respond(Response{Status: StatusStreamEnd})
+	})
+}
+
+// withSession runs fn on the open stream sid, one inbound event at a time; Invalid
+// for a sid that is not an open stream.
+func (rt *engine) withSession(sid uint64, fn func(s *session)) Status {
 	s := rt.session(sid)
 	if s == nil {
 		return StatusInvalid
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer rt.endSession(sid)
-	if s.handlers.close != nil {
-		rt.runStreamHandler(s, func() { s.handlers.close(s.call.Respond) })
+	if s.call.isDone() {
+		rt.endSession(sid)
+		return StatusInvalid
 	}
-	s.call.Respond(Response{Status: StatusStreamEnd})
+	fn(s)
 	return StatusOk
 }
 
@@ -258,17 +265,20 @@ func (rt *engine) shutdown() {
 }
 
 func (rt *engine) setState(sid uint64, key string, value []byte) ([]byte, error) {
-	return rt.useState(func(s stateStore) []byte { return s.set(sid, key, value) })
+	return rt.useState(key, func(s stateStore) []byte { return s.set(sid, key, value) })
 }
 
 func (rt *engine) getState(sid uint64, key string) ([]byte, error) {
-	return rt.useState(func(s stateStore) []byte { return s.get(sid, key) })
+	return rt.useState(key, func(s stateStore) []byte { return s.get(sid, key) })
 }
 
 // useState calls the host's state extension, counted like a send so shutdown waits for it.
-func (rt *engine) useState(op func(s stateStore) []byte) ([]byte, error) {
+func (rt *engine) useState(key string, op func(s stateStore) []byte) ([]byte, error) {
 	if rt.state == nil {
 		return nil, ErrNoState
+	}
+	if uint64(len(key)) > math.MaxUint32 {
+		return nil, ErrKeyTooLong
 	}
 	if !rt.sends.enter() {
 		return nil, ErrShutDown

@@ -16,4 +16,12 @@ NRGO_HIDDEN const NrPluginInfo *nrgo_plugin_info(void);
 /* Sets the name and version in the NrPluginInfo; the strings must live forever. */
 NRGO_HIDDEN void nrgo_set_identity(const char *name, uint32_t name_len, const char *version, uint32_t version_len);
 
+/* Binds the host's context and send_result for one plugin life (init); (0, NULL) unbinds.
+ * The context travels as an integer: it is C memory, and a Go pointer-typed argument
+ * would cost a cgo pointer check on every call. */
+NRGO_HIDDEN void nrgo_bind_host(uintptr_t host_ctx, NrSendResultFn send_result);
+
+/* Sends one frame through the bound send_result; nothing when none is bound. */
+NRGO_HIDDEN void nrgo_send(uint64_t sid, NrStatus status, NrBytes payload);
+
 #endif /* NRGO_H */

@@ -15,14 +15,14 @@
 //
 // Where a handler runs:
 //
-//	Handle(entry, Handler)            goroutine     one answer      with request metadata
-//	HandleSync(entry, Handler)        host thread   one answer      with request metadata
-//	HandleRawFunc(entry, func)        host thread   one answer      returned: the fastest path
-//	HandleRaw(entry, RawHandler)      host thread   one answer
-//	HandleRawAsync(entry, RawHandler) goroutine     one answer
-//	HandleRawStream(entry, RawHandler) host thread  frames + end
-//	HandleStream(entry, data, close)  host thread   bidirectional: inbound frames and close
-//	HandleCall(entry, mode, func(*Call))  any of the above, with the sid and state access
+//	Handle(entry, Handler)                goroutine     one answer     with request metadata
+//	HandleSync(entry, Handler)            host thread   one answer     with request metadata
+//	HandleRawFunc(entry, func)            host thread   one answer     returned: the fast path
+//	HandleRaw(entry, RawHandler)          host thread   one answer
+//	HandleRawAsync(entry, RawHandler)     goroutine     one answer
+//	HandleRawStream(entry, RawHandler)    host thread   frames + end
+//	HandleStream(entry, data, close)      host thread   bidirectional  inbound frames and close
+//	HandleCall(entry, mode, func(*Call))  as mode says  as mode says   sees the sid and the state
 //
 // A handler that runs on the host thread must answer before it returns; the payload
 // it gets is a view of the host's buffer, valid only until it returns (copy it to

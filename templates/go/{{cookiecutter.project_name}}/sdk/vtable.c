@@ -1,9 +1,11 @@
 // The plugin's NrPluginVTable and NrPluginInfo live in C static memory: a host keeps
-// pointers to them, which cgo's rules forbid for Go memory. The slots are the Go
+// pointers to them, which cgo's rules forbid for Go memory. The host's send_result is
+// bound here too, for the one plugin life that runs at a time. The slots are the Go
 // functions exported in exports.go; _cgo_export.h declares them with the exact C
 // types of the ABI, so no cast is needed.
 #include "_cgo_export.h"
 #include "nrgo.h"
+#include "nylon_ring_calls.h"
 
 static const NrPluginVTable nrgo_vtable = {
     .init = nrgo_init,
@@ -30,4 +32,16 @@ void nrgo_set_identity(const char *name, uint32_t name_len, const char *version,
     nrgo_info.name.len = name_len;
     nrgo_info.version.ptr = (const uint8_t *)version;
     nrgo_info.version.len = version_len;
+}
+
+static void *nrgo_host_ctx;
+static NrSendResultFn nrgo_send_result;
+
+void nrgo_bind_host(uintptr_t host_ctx, NrSendResultFn send_result) {
+    nrgo_host_ctx = (void *)host_ctx;
+    nrgo_send_result = send_result;
+}
+
+void nrgo_send(uint64_t sid, NrStatus status, NrBytes payload) {
+    nr_call_NrSendResultFn(nrgo_send_result, nrgo_host_ctx, sid, status, payload);
 }

@@ -1,4 +1,4 @@
-// Generated from /work/main/tests/fixtures/awkward.toml (schema sha256 c98e844d495d0c02) by nylon-ring-sdk; do not edit.
+// Generated from awkward.toml (schema sha256 c98e844d495d0c02) by nylon-ring-sdk; do not edit.
 // Regenerate with: nylon-ring gen-bindings
 
 //go:build !(amd64 || arm64 || loong64 || mips64 || mips64le || ppc64 || ppc64le || riscv64 || s390x) && !(386 && !windows)

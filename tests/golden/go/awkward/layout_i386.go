@@ -1,4 +1,4 @@
-// Generated from /work/main/tests/fixtures/awkward.toml (schema sha256 c98e844d495d0c02) by nylon-ring-sdk; do not edit.
+// Generated from awkward.toml (schema sha256 c98e844d495d0c02) by nylon-ring-sdk; do not edit.
 // Regenerate with: nylon-ring gen-bindings
 
 //go:build 386 && !windows
