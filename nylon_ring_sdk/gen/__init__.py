@@ -71,6 +71,7 @@ def environment():
 
         _ENV = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+            bytecode_cache=_bytecode_cache(),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -78,6 +79,24 @@ def environment():
             autoescape=False,
         )
     return _ENV
+
+
+def _bytecode_cache():
+    """Compiled templates cached on disk: compiling them is most of gen-bindings' run time.
+
+    jinja2 keys each entry by the template's source checksum, so an edited template
+    is recompiled. Without a writable cache folder, templates compile every run.
+    """
+    import jinja2
+
+    from ..toolchain import cache_dir
+
+    try:
+        folder = cache_dir() / "jinja"
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def render(template: str, **context) -> str:
