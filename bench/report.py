@@ -176,7 +176,7 @@ def _host_section(host: dict | str) -> list[str]:
         return lines + [f"Not measured: {host}.", ""]
     lines += [f"`Host.call_raw` on the C floor's synchronous `echo` against the bare ctypes floor, measured by "
               f"`bench/host_bench.py` in this run ({host['rounds']} alternating rounds of {host['calls']:,} calls, "
-              "best round of each). The floor is one ctypes call of a no-op C function that makes one ctypes "
+              "best round of each, rounds alternating between the three). The floor is one ctypes call of a no-op C function that makes one ctypes "
               "callback; the ABI-signature floor passes NrBytes by value and copies the payload, the least a "
               "ctypes host must do.", "",
               "| path | ns/call | calls/s | vs floor |", "| --- | ---: | ---: | ---: |"]

@@ -30,6 +30,10 @@ from subjects import PLAN, SDK_LANGS, build_all  # noqa: E402
 from targets import evaluate  # noqa: E402
 
 
+HOST_CALLS = 100_000
+HOST_ROUNDS = 15
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -61,8 +65,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def host_figures(subjects, skip: bool) -> dict | str:
     """Reference host call_raw against the bare ctypes floor, measured by bench/host_bench.py.
 
-    Uses that script's own build and measure steps (its defaults: 5 alternating rounds
-    of 200,000 calls, best round of each), against the C floor's synchronous echo.
+    Uses that script's own build and measure steps (alternating rounds of the floor, the
+    ABI-signature floor and call_raw), against the C floor's synchronous echo.
     """
     if skip:
         return "skipped (--no-host)"
@@ -73,17 +77,27 @@ def host_figures(subjects, skip: bool) -> dict | str:
         import host_bench
     except ImportError as exc:
         return f"bench/host_bench.py is not available ({exc})"
-    settings = argparse.Namespace(calls=200_000, rounds=5, payload=16)
     from nylon_ring_sdk.errors import NylonRingError
 
+    settings = argparse.Namespace(calls=HOST_CALLS, rounds=HOST_ROUNDS, payload=16)
     try:
         with tempfile.TemporaryDirectory(prefix="nr-host-bench-") as scratch:
             floor_lib, _ = host_bench.build(Path(scratch))
-            rates = host_bench.measure(settings, floor_lib, str(floor.library))
+            measured = host_bench.measure(settings, floor_lib, str(floor.library))
+        ns = {name: _host_ns(value, settings.calls) for name, value in measured.items()}
+        return {"host_ns": ns["call_raw"], "floor_ns": ns["floor"], "floor_abi_ns": ns["floor_abi"],
+                "calls": settings.calls, "rounds": settings.rounds}
     except (SystemExit, NylonRingError) as exc:
         return f"bench/host_bench.py failed: {exc}"
-    return {"host_ns": 1e9 / rates["call_raw"], "floor_ns": 1e9 / rates["floor"],
-            "floor_abi_ns": 1e9 / rates["floor_abi"], "calls": settings.calls, "rounds": settings.rounds}
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"bench/host_bench.py returned figures in an unknown shape ({exc!r})"
+
+
+def _host_ns(value, calls: int) -> float:
+    """ns per call of the best round: host_bench gives seconds per round (a list) or calls/s."""
+    if isinstance(value, (list, tuple)):
+        return min(value) / calls * 1e9
+    return 1e9 / float(value)
 
 
 def profiles_of_misses(verdicts, subjects, enabled: bool) -> dict[str, list[str] | str]:

@@ -65,7 +65,7 @@ def project(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def library(project) -> Path:
     lib = build_project(project)
-    assert lib == project / LIB
+    assert lib == project / "build" / "native-debug" / LIB
     return lib
 
 

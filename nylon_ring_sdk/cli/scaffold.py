@@ -44,7 +44,7 @@ def build(
     target: Annotated[Optional[str], typer.Option("--target", help="Cross-compile for a target triple, e.g. aarch64-linux-gnu.")] = None,
 ) -> None:
     """Run the project's own build and print the path of the built library."""
-    from ..scaffold import build as run_build
+    from ..build import build as run_build
 
     result = run_build(project, release=release, target=target)
     typer.echo(str(result.library))
@@ -61,7 +61,7 @@ def quickstart(
     An existing project at DIR/NAME is rebuilt and checked as it is, never overwritten.
     """
     from ..conformance import run
-    from ..scaffold import build as run_build
+    from ..build import build as run_build
     from ..scaffold import new_project
 
     project = dir.resolve() / name
