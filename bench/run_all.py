@@ -100,6 +100,16 @@ def _host_ns(value, calls: int) -> float:
     return 1e9 / float(value)
 
 
+def tooling_figures() -> dict | str:
+    """Whole-process start-up of gen-bindings and new, measured by bench/cli_bench.py."""
+    try:
+        import cli_bench
+
+        return cli_bench.measure(runs=9)
+    except (ImportError, SystemExit, OSError) as exc:
+        return f"bench/cli_bench.py failed: {exc}"
+
+
 def profiles_of_misses(verdicts, subjects, enabled: bool) -> dict[str, list[str] | str]:
     """A perf profile for every missed target that names a plugin and mode."""
     if not enabled:
@@ -131,9 +141,11 @@ def main(argv: list[str]) -> int:
     host = host_figures(subjects, args.no_host)
     verdicts = evaluate(results, [s.key for s in subjects if s.key in SDK_LANGS], host)
     profiles = profiles_of_misses(verdicts, subjects, not args.no_profile)
+    log("measuring command start-up (gen-bindings, new)")
+    tooling = tooling_figures()
     info = RunInfo(command=command, started=started, finished=now(), load_before=load_before,
                    load_after=os.getloadavg(), seconds=args.seconds, runs=args.runs, rounds=args.rounds)
-    args.out.write_text(render(info, subjects, results, verdicts, host, profiles), encoding="utf-8")
+    args.out.write_text(render(info, subjects, results, verdicts, host, profiles, tooling), encoding="utf-8")
     log(f"wrote {args.out}")
     return 0
 

@@ -62,3 +62,11 @@ def schema():
     from nylon_ring_sdk.schema import load_default
 
     return load_default()
+
+
+@pytest.fixture(scope="session")
+def template_builds(tmp_path_factory):
+    """Each language's example project, scaffolded and built at most once a session (tests/template_matrix.py)."""
+    from template_matrix import TemplateBuilds
+
+    return TemplateBuilds(tmp_path_factory)

@@ -1,38 +1,48 @@
 """Checks shared by the C and C++ project templates (test_template_c.py, test_template_cpp.py).
 
-Each of those modules defines a module-scoped `native` fixture (a :class:`Native`
-saying how its language builds) and imports this module's fixtures and tests, so
-both templates are held to the same checks: scaffold once, build with the real
-toolchain, call every example entry through the reference host and check the exact
-answer, prove panic safety on the host's thread and on a background thread, run the
-conformance suite, and link the plugin's sources into a strict C host
-(tests/native/abi_driver.c) built with -fsanitize=address,undefined that feeds it bad
-input. A second project, with extra entries rewritten to misbehave on purpose, shows
-that the SDK's guards (answer once, one terminal frame, Err for a forgotten answer)
-hold whatever the handler does.
+Each of those modules sets `NATIVE` (a :class:`Native` saying how its language
+builds) and imports this module's fixtures and tests, so both templates are held to
+the same checks: the project's files and bindings, builds with other compilers
+(zig cc, CMake, release, aarch64), and the plugin's sources linked into a strict C
+host (tests/native/abi_driver.c) built with -fsanitize=address,undefined that feeds
+it bad input. A second project, with extra entries rewritten to misbehave on
+purpose, shows that the SDK's guards (answer once, one terminal frame, Err for a
+forgotten answer) hold whatever the handler does. The example entries themselves
+are checked in every language by tests/test_template_matrix.py, on the same build.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ctypes
 import re
 import shutil
 import subprocess
-import sys
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from conftest import need_tool, need_zig
+from template_matrix import EXTRA, TEMPLATES, assert_release_answers, keep_copy
 
 DRIVER = Path(__file__).parent / "native" / "abi_driver.c"
 SANITIZE = ["-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
             "-pthread"]
-EXTRA = "extra_one"
-GUARDS = ("forget", "twice", "late_frame", "open_stream", "reject_after_reply")
+# Entry -> the body of its stub in (C, C++): each breaks a rule on purpose; the SDK must hold.
+GUARDS = {
+    "forget": ("    return NR_STATUS_OK;", "    return Status::Ok;"),
+    "twice": ('    nrp_reply_str(call, NR_STATUS_OK, "first");\n'
+              '    return nrp_reply_str(call, NR_STATUS_OK, "second") == NRP_ENDED ? NR_STATUS_OK : NR_STATUS_ERR;',
+              '    res.ok("first");\n'
+              '    return res.ok("second") == nr::Sent::Ended ? Status::Ok : Status::Err;'),
+    "late_frame": ('    nrp_frame(call, "a", 1);\n    nrp_end(call);\n'
+                   '    return nrp_frame(call, "b", 1) == NRP_ENDED ? NR_STATUS_OK : NR_STATUS_ERR;',
+                   '    res.frame("a");\n    res.end();\n'
+                   '    return res.frame("b") == nr::Sent::Ended ? Status::Ok : Status::Err;'),
+    "open_stream": ('    nrp_frame(call, "a", 1);\n    return NR_STATUS_OK;',
+                    '    res.frame("a");\n    return Status::Ok;'),
+    "reject_after_reply": ('    nrp_reply_str(call, NR_STATUS_OK, "x");\n    return NR_STATUS_INVALID;',
+                           '    res.ok("x");\n    return Status::Invalid;'),
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,6 @@ class Native:
     """How one native template builds, and how its guard entries are written."""
 
     lang: str                 # template and generator language: "c" or "cpp"
-    name: str                 # project name
     sources: tuple[str, ...]  # what the sanitized driver build compiles, relative to the project
     compiler: str             # the system compiler for the sanitized build: gcc or g++
     flags: tuple[str, ...]    # language flags for that build
@@ -48,25 +57,25 @@ class Native:
     flags_var: str            # make variable adding flags: CFLAGS or CXXFLAGS
     zig_sub: str              # `zig cc` or `zig c++`
     stub: str                 # regex of an extra entry's stub function header, `{name}` filled in
-    to_stream: tuple[str, str]          # (old, new) registration text turning entry `{name}` into a stream
-    guard_bodies: dict[str, str] = field(default_factory=dict)  # entry -> new body of its stub
+    to_stream: tuple[str, str]  # (old, new) registration text turning entry `{name}` into a stream
+
+    @property
+    def name(self) -> str:
+        """The example project's name (the same build tests/test_template_matrix.py checks)."""
+        return TEMPLATES[self.lang].name
 
     @property
     def stem(self) -> str:
         return self.name.replace("-", "_")
 
+    @property
+    def guard_bodies(self) -> dict[str, str]:
+        column = ("c", "cpp").index(self.lang)
+        return {entry: bodies[column] for entry, bodies in GUARDS.items()}
+
 
 def run(cmd: list[str], cwd: Path | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-
-
-def keep_copy(project: Path, library: Path, tag: str) -> Path:
-    """A copy of a build under its own name (a host never unloads a library, and a rebuild
-    must not change a loaded one); it stays inside the project so the manifest is found."""
-    dest = project / "build" / "kept" / f"{library.stem}-{tag}{library.suffix}"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(library, dest)
-    return dest
 
 
 def template_root(lang: str) -> Path:
@@ -95,27 +104,15 @@ def bindings_dir(lang: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def project(native: Native, tmp_path_factory) -> Path:
-    need_tool("make")
-    from nylon_ring_sdk.scaffold import new_project
-
-    return new_project(native.lang, native.name, tmp_path_factory.mktemp(f"{native.lang}-template"), entries=[EXTRA])
+def native(request) -> Native:
+    """The importing module's NATIVE."""
+    return request.module.NATIVE
 
 
 @pytest.fixture(scope="module")
-def library(project: Path) -> Path:
-    from nylon_ring_sdk.scaffold import build_project
-
-    return keep_copy(project, build_project(project), "debug")
-
-
-@pytest.fixture
-def host(library: Path):
-    from nylon_ring_sdk.host import Host
-
-    with Host.load(library) as h:
-        yield h
-        assert h.violations == []
+def project(native: Native, template_builds) -> Path:
+    """The example project, already built once for the session (the build tests/test_template_matrix.py loads)."""
+    return template_builds.get(native.lang).project
 
 
 @pytest.fixture(scope="module")
@@ -142,35 +139,12 @@ def guards_library(native: Native, tmp_path_factory) -> Path:
 # ---------------------------------------------------------------- the project itself
 
 
-def test_no_template_syntax_left(project):
-    leftovers = []
-    for path in project.rglob("*"):
-        if path.is_file() and "build" not in path.relative_to(project).parts:
-            text = path.read_text(errors="replace")
-            if "{{" in text or "{%" in text or "cookiecutter" in text:
-                leftovers.append(str(path.relative_to(project)))
-        if "{{" in path.name:
-            leftovers.append(path.name)
-    assert leftovers == []
-
-
 def test_project_files(native, project):
     for rel in ("README.md", ".gitignore", "nylon-ring.toml", ".github/workflows/ci.yml", "Makefile", "CMakeLists.txt"):
         assert (project / rel).is_file(), rel
     ci = (project / ".github" / "workflows" / "ci.yml").read_text()
     assert f"nylon-ring gen-bindings --lang {native.lang} --out {bindings_dir(native.lang)} --check" in ci
     assert "nylon-ring conformance" in ci and "--junit" in ci
-
-
-def test_manifest_declares_every_example(project):
-    from nylon_ring_sdk.conformance.manifest import load_manifest
-
-    manifest = load_manifest(project / "nylon-ring.toml")
-    assert manifest.name == project.name
-    modes = {e.name: e.mode for e in manifest.entries}
-    assert modes == {"hello": "unary", "echo": "raw", "echo_async": "raw", "count": "stream_raw", "chat": "bidi",
-                     "state": "raw", EXTRA: "raw"}
-    assert [(p.name, p.mode) for p in manifest.panic_probes] == [("panic", "raw"), ("panic_async", "raw")]
 
 
 def test_bindings_are_freshly_generated(native, project):
@@ -194,167 +168,10 @@ def test_plain_cookiecutter_render_builds(native, project, tmp_path):
     out = Path(cookiecutter(str(template_root(native.lang).parent), no_input=True, output_dir=str(tmp_path),
                             extra_context={"project_name": native.name, "extra_entries": EXTRA}))
     listed = lambda root: sorted(str(p.relative_to(root)) for p in root.rglob("*")  # noqa: E731
-                                 if p.is_file() and "build" not in p.relative_to(root).parts)
+                                 if p.is_file() and not TEMPLATES[native.lang].is_build_output(p.relative_to(root)))
     assert listed(out) == listed(project)
     proc = run(["make", f"{native.flags_var}=-Werror"], cwd=out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-# ---------------------------------------------------------------- loaded by the reference host
-
-
-def test_info_exports_and_layout_probe(native, host, library, schema):
-    from nylon_ring_sdk.layout import compute_layout
-
-    assert (host.info.name, host.info.version, host.info.struct_size) == (native.name, "0.1.0", 56)
-    lib = ctypes.CDLL(str(library))
-    for symbol in ("nylon_ring_get_plugin_v1", "nylon_ring_set_host_ext_v1", "nylon_ring_layout_probe_v1"):
-        assert hasattr(lib, symbol), symbol
-    assert host.layout_probe() == (1, compute_layout(schema, "lp64").probe_values())
-
-
-def test_hello_uses_the_request(host):
-    from nylon_ring_sdk.host import NULL_REQUEST, NrStatus, Request
-
-    r = host.call("hello", body=b"world", request=Request(method="GET", path="/hello", query="a=1",
-                                                         headers=[("x-test", "1")]))
-    assert (r.status, r.data) == (NrStatus.OK, b"GET /hello world")
-    r = host.call("hello", body=b"\xff", request=Request(method=b"P\xc3", path=b"/\xfe"))
-    assert (r.status, r.data) == (NrStatus.OK, b"P\xc3 /\xfe \xff")  # bytes are data, not a crash
-    assert host.call("hello", body=b"x", request=NULL_REQUEST).status == NrStatus.INVALID
-    assert host.call_raw("hello", b"x").status == NrStatus.INVALID  # no request through handle_raw
-
-
-def test_echo_on_the_host_thread_and_in_the_background(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    sync = host.call_raw("echo", b"hi\x00there")
-    assert (sync.status, sync.data, sync.thread_id) == (NrStatus.OK, b"hi\x00there", threading.get_native_id())
-    background = host.call_raw("echo_async", b"later")
-    assert (background.status, background.handle_status, background.data) == (NrStatus.OK, NrStatus.OK, b"later")
-    assert background.thread_id != threading.get_native_id()
-    assert host.call_raw("echo", None).data == b""  # a NULL payload of length 0 is empty
-    big = bytes(range(256)) * 4096
-    assert host.call_raw("echo_async", big).data == big
-
-
-def test_count_streams_frames_then_one_end(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    frames = list(host.stream_raw("count", b"3"))
-    assert [(f.status, f.data) for f in frames] == [
-        (NrStatus.OK, b"0"), (NrStatus.OK, b"1"), (NrStatus.OK, b"2"), (NrStatus.STREAM_END, b"")]
-    assert [(f.status, f.data) for f in host.stream_raw("count", b"0")] == [(NrStatus.STREAM_END, b"")]
-
-
-@pytest.mark.parametrize("payload", [b"three", b"", b"-1", b"12345678", b"3 "])
-def test_count_rejects_a_non_number_with_invalid(host, payload):
-    from nylon_ring_sdk.host import NrStatus
-
-    frames = list(host.stream_raw("count", payload))
-    assert [(f.status, f.data, f.seq) for f in frames] == [(NrStatus.INVALID, b"", 0)]  # handle's status: nothing sent
-
-
-@pytest.mark.parametrize("raw", [True, False])
-def test_chat_echoes_each_frame_and_ends_on_close(host, raw):
-    from nylon_ring_sdk.host import NrStatus
-
-    with host.bidi("chat", body=b"", raw=raw) as s:
-        for text in (b"ping", b"", b"pong"):
-            assert s.send(text) == NrStatus.OK
-            frame = s.next_frame(timeout=10)
-            assert (frame.status, frame.data) == (NrStatus.OK, text)
-        s.close()
-        rest = list(s)
-    assert [(f.status, f.data) for f in rest] == [(NrStatus.STREAM_END, b"")]
-    assert host.stream_data(s.sid, b"late") == NrStatus.INVALID
-    assert host.stream_close(s.sid) == NrStatus.INVALID
-    assert host.stream_data(2**63 + 5, b"?") == NrStatus.INVALID  # never opened
-
-
-def test_state_round_trip_and_without_the_extension(host, library):
-    from nylon_ring_sdk.host import Host, NrStatus
-
-    r = host.call_raw("state", b"kept value")
-    assert (r.status, r.data) == (NrStatus.OK, b"kept value")
-    host.close()
-    with Host.load(library, state=False) as bare:
-        assert bare.call_raw("state", b"kept value").status == NrStatus.UNSUPPORTED
-        assert bare.violations == []
-
-
-def test_unknown_and_odd_entry_names(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    assert host.call_raw("no_such_entry", b"").status == NrStatus.UNSUPPORTED
-    assert host.call_raw("", b"").status == NrStatus.UNSUPPORTED
-    assert host.call_raw("e" * 65536, b"").status == NrStatus.UNSUPPORTED
-    assert host.call_raw(b"\xff\xfe", b"").status == NrStatus.INVALID  # not UTF-8: not a name at all
-    assert host.call_raw("echo\x00", b"").status == NrStatus.UNSUPPORTED  # lengths count, not NULs
-
-
-def test_extra_entry_from_new_entries(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    r = host.call_raw(EXTRA, b"")
-    assert (r.status, r.data) == (NrStatus.OK, EXTRA.encode())
-
-
-def test_panic_on_the_host_thread_answers_err_and_the_host_lives(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    r = host.call_raw("panic", b"")
-    assert (r.handle_status, r.status, r.thread_id) == (NrStatus.OK, NrStatus.ERR, threading.get_native_id())
-    assert b"panic probe" in r.data
-    assert host.call_raw("echo", b"still here").data == b"still here"
-
-
-def test_panic_on_a_background_thread_answers_err_and_the_host_lives(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    r = host.call_raw("panic_async", b"")
-    assert (r.handle_status, r.status) == (NrStatus.OK, NrStatus.ERR)  # accepted, then answered Err
-    assert r.thread_id != threading.get_native_id() and b"panic probe" in r.data
-    assert host.call_raw("echo_async", b"still here").data == b"still here"
-
-
-def test_many_threads_each_get_their_own_answer(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    failures: list[str] = []
-
-    def worker(n: int) -> None:
-        for i in range(50):
-            entry = "echo_async" if i % 2 else "echo"
-            body = f"{n}:{i}".encode()
-            r = host.call_raw(entry, body)
-            if (r.status, r.data) != (NrStatus.OK, body):
-                failures.append(f"{entry} {body!r} -> {r.status!r} {r.data!r}")
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
-
-
-def test_shutdown_waits_for_background_work_and_ends_open_streams(library):
-    """Every accepted background call is answered before shutdown returns; nothing after."""
-    from nylon_ring_sdk.host import Host, NrStatus
-
-    async def main() -> None:
-        h = Host.load(library)
-        chat = h.bidi("chat", raw=True)
-        calls = [asyncio.ensure_future(h.acall_raw("echo_async", b"x" * 1024, timeout=30)) for _ in range(100)]
-        await asyncio.sleep(0)
-        h.close()
-        answers = await asyncio.gather(*calls, return_exceptions=True)
-        assert all(getattr(a, "data", None) == b"x" * 1024 for a in answers), answers[:3]
-        assert [(f.status, f.data) for f in chat] == [(NrStatus.ERR, b"the plugin shut down")]
-        assert h.violations == []
-
-    asyncio.run(main())
 
 
 # ---------------------------------------------------------------- the SDK's guards
@@ -377,7 +194,7 @@ def test_guards_hold_whatever_the_handler_does(guards_library):
         assert h.violations == []
 
 
-# ---------------------------------------------------------------- other toolchains, sanitizers, conformance
+# ---------------------------------------------------------------- other toolchains, sanitizers
 
 
 def test_sanitized_strict_host_with_bad_input(native, project, tmp_path):
@@ -462,22 +279,10 @@ def test_cmake_build(native, project, tmp_path):
 
 
 def test_release_build_answers_the_same(native, project):
-    from nylon_ring_sdk.host import Host, NrStatus
+    from nylon_ring_sdk.host import Host
     from nylon_ring_sdk.scaffold import build_project
 
     (project / native.sources[0]).touch()  # make rebuilds; loaded copies stay as they are
     with Host.load(keep_copy(project, build_project(project, release=True), "release")) as h:
-        assert h.call_raw("echo", b"fast").data == b"fast"
-        assert h.call_raw("panic", b"").status == NrStatus.ERR
-        assert h.call_raw("panic_async", b"").status == NrStatus.ERR
+        assert_release_answers(h, native.lang)
         assert h.violations == []
-
-
-def test_conformance_has_no_must_failures(native, library, tmp_path):
-    report = tmp_path / "report.xml"
-    proc = run([sys.executable, "-m", "nylon_ring_sdk", "conformance", str(library), "--junit", str(report)])
-    assert "No such command" not in proc.stderr, "the conformance command is not available"
-    assert report.is_file(), proc.stdout + proc.stderr
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]  # 0: no MUST check failed
-    assert " 0 failed," in proc.stdout, proc.stdout[-4000:]
-    assert f"plugin '{native.name}' '0.1.0'" in proc.stdout and "(found near the plugin)" in proc.stdout

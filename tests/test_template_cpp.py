@@ -2,39 +2,32 @@
 C++17 and C++20) and CMake, run under the reference host, the conformance suite and a
 sanitized strict host.
 
-The checks themselves are shared with the C template (tests/native_templates.py);
-this module says how C++ builds and how its guard entries misbehave, and adds what is
-C++'s own: exceptions at every boundary and the Responder moved into spawn().
+The checks themselves are shared with the C template (tests/native_templates.py)
+and, for the example entries, with every language (tests/test_template_matrix.py);
+this module says how C++ builds, and adds what is C++'s own: exceptions at every
+boundary and the Responder moved into spawn().
 """
 
 from __future__ import annotations
 
-import pytest
-
 from conftest import need_tool
+from native_sdk import *  # noqa: F401,F403  (routing and background pool checks, collected here for C++)
+from native_sdk import POOL_THREADS, PoolPlugin
 from native_templates import *  # noqa: F401,F403  (the shared fixtures and tests, collected here for C++)
-from native_templates import Native, keep_copy, run
+from native_templates import Native, run
+from template_matrix import keep_copy
 
-GUARD_BODIES = {
-    "forget": "    return Status::Ok;",
-    "twice": ('    res.ok("first");\n'
-              '    return res.ok("second") == nr::Sent::Ended ? Status::Ok : Status::Err;'),
-    "late_frame": ('    res.frame("a");\n    res.end();\n'
-                   '    return res.frame("b") == nr::Sent::Ended ? Status::Ok : Status::Err;'),
-    "open_stream": '    res.frame("a");\n    return Status::Ok;',
-    "reject_after_reply": '    res.ok("x");\n    return Status::Invalid;',
-}
-
-
-@pytest.fixture(scope="module")
-def native() -> Native:
-    return Native(
-        lang="cpp", name="demo-cpp", sources=("src/plugin.cpp",), compiler="g++",
-        flags=("-std=c++17",), cc_var="CXX", flags_var="CXXFLAGS", zig_sub="c++",
-        stub=r"Status entry_{name}\(const nr::Request &, nr::Responder &res\)",
-        to_stream=('plugin.unary("{name}"', 'plugin.stream("{name}"'),
-        guard_bodies=GUARD_BODIES,
-    )
+NATIVE = Native(lang="cpp", sources=("src/plugin.cpp",), compiler="g++", flags=("-std=c++17",), cc_var="CXX",
+                flags_var="CXXFLAGS", zig_sub="c++",
+                stub=r"Status entry_{name}\(const nr::Request &, nr::Responder &res\)",
+                to_stream=('plugin.unary("{name}"', 'plugin.stream("{name}"'))
+POOL = PoolPlugin(
+    prelude="#include <chrono>\n#include <sstream>\n#include <thread>\n",
+    body=("    std::this_thread::sleep_for(std::chrono::milliseconds(20));\n    std::ostringstream id;\n"
+          "    id << std::this_thread::get_id();\n    res.ok(id.str());\n    return Status::Ok;"),
+    rewrites=(('plugin.unary("slow", entry_slow);',
+               f'plugin.unary("slow", entry_slow, nr::Run::Background).background_threads({POOL_THREADS});'),),
+)
 
 
 def test_cxx20_build_with_warnings_as_errors(project):

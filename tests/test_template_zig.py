@@ -1,28 +1,27 @@
-"""The Zig project template: scaffold, build with `zig build`, run under the reference host.
+"""The Zig project template: scaffold, build with `zig build`, zig fmt, `zig build test`,
+the SDK's guards, release and cross builds.
 
-One project is scaffolded and built per module (builds are slow); every example entry is
-called through the real reference host and its exact answer checked, panic safety is
-shown on the host's thread and on a background thread, and the conformance suite runs
-against the built library.
+The example entries, panic safety, shutdown and conformance are checked in every
+language by tests/test_template_matrix.py, on the same debug build (once a session,
+builds are slow). This module adds the release build (answers and conformance) and a
+second project whose handlers break the rules on purpose.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
-import threading
 import zlib
 from pathlib import Path
 
 import pytest
 
 from conftest import need_zig
+from template_matrix import EXTRA, TEMPLATES, assert_conformance, assert_release_answers, keep_copy
 
-NAME = "zig-demo"
+NAME = TEMPLATES["zig"].name
 LIB = "zig_demo"
-EXTRA = "extra_echo"
 # Entries of a second project whose handlers break the rules on purpose; the SDK must hold.
 GUARDS = {
     "twice": 'reply.ok("first");\n        reply.ok("second");\n        _ = payload;',
@@ -36,38 +35,17 @@ STREAM_GUARDS = {
 }
 
 
-def _keep(project: Path, library: Path, tag: str) -> Path:
-    """A copy under its own name: the host never unloads a library, so each build gets a path.
-
-    The copy stays inside the project so the conformance suite finds `nylon-ring.toml`.
-    """
-    keep = project / "zig-out" / "kept"
-    keep.mkdir(parents=True, exist_ok=True)
-    dest = keep / f"lib{LIB}-{tag}{library.suffix}"
-    shutil.copy2(library, dest)
-    return dest
-
-
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    need_zig()
-    from nylon_ring_sdk.scaffold import new_project
-
-    return new_project("zig", NAME, tmp_path_factory.mktemp("zig-template"), entries=[EXTRA])
-
-
-@pytest.fixture(scope="module")
-def debug_lib(project) -> Path:
-    from nylon_ring_sdk.scaffold import build_project
-
-    return _keep(project, build_project(project), "debug")
+def project(template_builds) -> Path:
+    """The example project, built once a session (the debug build tests/test_template_matrix.py loads)."""
+    return template_builds.get("zig").project
 
 
 @pytest.fixture(scope="module")
 def release_lib(project) -> Path:
     from nylon_ring_sdk.scaffold import build_project
 
-    return _keep(project, build_project(project, release=True), "release")
+    return keep_copy(project, build_project(project, release=True), "release")
 
 
 @pytest.fixture(scope="module")
@@ -89,16 +67,7 @@ def guards_lib(tmp_path_factory) -> Path:
         text = text.replace(f'nr.raw("{entry}", custom.{entry})', f'nr.streamRaw("{entry}", custom.{entry})')
     text = text.replace('nr.raw("twice_async", custom.twice_async)', 'nr.raw("twice_async", custom.twice_async).inBackground()')
     source.write_text(text)
-    return _keep(project, build_project(project), "guards")
-
-
-@pytest.fixture
-def host(debug_lib):
-    from nylon_ring_sdk.host import Host
-
-    with Host.load(debug_lib) as h:
-        yield h
-        assert h.violations == []
+    return keep_copy(project, build_project(project), "guards")
 
 
 def zig(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -106,18 +75,6 @@ def zig(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 # ---------------------------------------------------------------- the project itself
-
-
-def test_no_template_syntax_left(project):
-    leftovers = []
-    for path in project.rglob("*"):
-        if path.is_file():
-            text = path.read_text(errors="replace")
-            if "{{" in text or "{%" in text or "cookiecutter" in text:
-                leftovers.append(str(path.relative_to(project)))
-        if "{{" in path.name:
-            leftovers.append(path.name)
-    assert leftovers == []
 
 
 def test_bindings_are_freshly_generated(project, schema):
@@ -158,9 +115,8 @@ def test_plain_template_render_builds(project, tmp_path):
 
     out = Path(cookiecutter(str(load_template("zig").path), no_input=True, output_dir=str(tmp_path),
                             extra_context={"project_name": NAME, "extra_entries": EXTRA}))
-    skip = {".zig-cache", "zig-out"}
     listed = lambda root: sorted(str(p.relative_to(root)) for p in root.rglob("*")  # noqa: E731
-                                 if p.is_file() and not skip.intersection(p.relative_to(root).parts))
+                                 if p.is_file() and not TEMPLATES["zig"].is_build_output(p.relative_to(root)))
     assert listed(out) == listed(project)
     proc = zig(out, "build")
     assert proc.returncode == 0, proc.stderr
@@ -186,155 +142,6 @@ def test_zig_build_test_runs_sdk_and_binding_tests(project):
     proc = zig(project, "build", "test", "--summary", "all")
     assert proc.returncode == 0, proc.stderr
     assert " passed" in proc.stderr and "failed" not in proc.stderr
-
-
-# ---------------------------------------------------------------- loaded by the reference host
-
-
-def test_info_exports_and_layout_probe(host, debug_lib, schema):
-    import ctypes
-
-    from nylon_ring_sdk.layout import compute_layout
-
-    assert (host.info.name, host.info.version, host.info.struct_size) == (NAME, "0.1.0", 56)
-    lib = ctypes.CDLL(str(debug_lib))
-    for symbol in ("nylon_ring_get_plugin_v1", "nylon_ring_set_host_ext_v1", "nylon_ring_layout_probe_v1"):
-        assert hasattr(lib, symbol), symbol
-    model = "lp64" if ctypes.sizeof(ctypes.c_void_p) == 8 else "ilp32"
-    assert host.layout_probe() == (1, compute_layout(schema, model).probe_values())
-
-
-def test_hello_uses_the_request(host):
-    from nylon_ring_sdk.host import NrStatus, Request
-
-    r = host.call("hello", body=b"world", request=Request(method="GET", path="/hello", query="",
-                                                         headers=[("x-test", "1")]))
-    assert (r.status, r.data) == (NrStatus.OK, b"GET /hello world")
-
-
-def test_echo_on_the_host_thread_and_in_the_background(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    sync = host.call_raw("echo", b"hi\x00there")
-    assert (sync.status, sync.data) == (NrStatus.OK, b"hi\x00there")
-    background = host.call_raw("echo_async", b"later")
-    assert (background.status, background.handle_status, background.data) == (NrStatus.OK, NrStatus.OK, b"later")
-    assert background.thread_id != sync.thread_id  # answered from a pool thread, not the caller's
-
-
-def test_count_streams_frames_then_one_end(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    frames = list(host.stream_raw("count", b"3"))
-    assert [(f.status, f.data) for f in frames] == [
-        (NrStatus.OK, b"0"), (NrStatus.OK, b"1"), (NrStatus.OK, b"2"), (NrStatus.STREAM_END, b"")]
-    assert [(f.status, f.data) for f in host.stream_raw("count", b"0")] == [(NrStatus.STREAM_END, b"")]
-
-
-def test_count_rejects_a_non_number_with_invalid(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    frames = list(host.stream_raw("count", b"three"))
-    assert [(f.status, f.data) for f in frames] == [(NrStatus.INVALID, b"")]  # handle's status: nothing was sent
-
-
-def test_chat_echoes_each_frame_and_ends_on_close(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    with host.bidi("chat", body=b"", raw=True) as s:
-        s.send(b"ping")
-        assert (s.next_frame(timeout=5).data) == b"ping"
-        s.send(b"pong")
-        assert (s.next_frame(timeout=5).data) == b"pong"
-        s.close()
-        rest = list(s)
-    assert [(f.status, f.data) for f in rest] == [(NrStatus.STREAM_END, b"")]
-    assert host.stream_data(s.sid, b"late") == NrStatus.INVALID
-    assert host.stream_close(s.sid) == NrStatus.INVALID
-
-
-def test_state_round_trip_and_without_the_extension(host, debug_lib):
-    from nylon_ring_sdk.host import Host, NrStatus
-
-    r = host.call_raw("state", b"kept value")
-    assert (r.status, r.data) == (NrStatus.OK, b"kept value")
-    host.close()
-    with Host.load(debug_lib, state=False) as bare:
-        r = bare.call_raw("state", b"kept value")
-        assert r.status == NrStatus.UNSUPPORTED
-        assert bare.violations == []
-
-
-def test_unknown_and_odd_entry_names(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    assert host.call_raw("no_such_entry", b"").status == NrStatus.UNSUPPORTED
-    assert host.call_raw("", b"").status == NrStatus.UNSUPPORTED
-    assert host.call_raw(b"\xff\xfe", b"").status == NrStatus.UNSUPPORTED
-    assert host.call_raw("e" * 65536, b"").status == NrStatus.UNSUPPORTED
-
-
-def test_extra_entry_from_new_entries(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    r = host.call_raw(EXTRA, b"ping")
-    assert (r.status, r.data) == (NrStatus.OK, b"ping")
-
-
-def test_panic_on_the_host_thread_answers_err_and_the_host_lives(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    r = host.call_raw("panic", b"")
-    assert r.status == NrStatus.ERR
-    assert host.call_raw("echo", b"still here").data == b"still here"
-
-
-def test_panic_on_a_background_thread_answers_err_and_the_host_lives(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    r = host.call_raw("panic_async", b"")
-    assert (r.handle_status, r.status) == (NrStatus.OK, NrStatus.ERR)  # accepted, then answered Err
-    assert r.thread_id != host.call_raw("echo", b"").thread_id
-    assert host.call_raw("echo_async", b"still here").data == b"still here"
-
-
-def test_many_threads_each_get_their_own_answer(host):
-    from nylon_ring_sdk.host import NrStatus
-
-    failures: list[str] = []
-
-    def worker(n: int) -> None:
-        for i in range(50):
-            entry = "echo_async" if i % 2 else "echo"
-            body = f"{n}:{i}".encode()
-            r = host.call_raw(entry, body)
-            if (r.status, r.data) != (NrStatus.OK, body):
-                failures.append(f"{entry} {body!r} -> {r.status!r} {r.data!r}")
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
-
-
-def test_shutdown_with_background_calls_in_flight_sends_nothing_after(debug_lib):
-    """Shutdown waits for in-flight background handlers; nothing reaches the host after it."""
-    import asyncio
-
-    from nylon_ring_sdk.host import Host
-
-    async def main() -> None:
-        h = Host.load(debug_lib)
-        calls = [asyncio.ensure_future(h.acall_raw("echo_async", b"x" * 1024, timeout=10)) for _ in range(200)]
-        await asyncio.sleep(0)
-        h.close()
-        await asyncio.gather(*calls, return_exceptions=True)
-        assert [v for v in h.violations if v.kind == "after_shutdown"] == []
-        assert h.violations == []
-
-    asyncio.run(main())
 
 
 # ---------------------------------------------------------------- the SDK's guards
@@ -363,32 +170,17 @@ def test_guards_hold_whatever_the_handler_does(guards_lib):
 
 
 def test_release_build_answers_the_same(release_lib):
-    from nylon_ring_sdk.host import Host, NrStatus
+    from nylon_ring_sdk.host import Host
 
     with Host.load(release_lib) as h:
-        assert h.call_raw("echo", b"fast").data == b"fast"
-        assert h.call_raw("panic", b"").status == NrStatus.ERR
-        assert h.call_raw("panic_async", b"").status == NrStatus.ERR
+        assert_release_answers(h, "zig")  # Err: the probes stay in release builds
         assert [f.data for f in h.stream_raw("count", b"2")] == [b"0", b"1", b""]
         assert h.violations == []
 
 
-def _conformance(library: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    report = tmp_path / "report.xml"
-    proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "conformance", str(library), "--junit", str(report)],
-                          capture_output=True, text=True, timeout=900)
-    assert "No such command" not in proc.stderr, "the conformance command is not available"
-    assert report.is_file(), proc.stdout + proc.stderr
-    return proc
-
-
-@pytest.mark.parametrize("which", ["debug", "release"])
-def test_conformance_has_no_must_failures(request, tmp_path, which):
-    library = request.getfixturevalue(f"{which}_lib")
-    proc = _conformance(library, tmp_path)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]  # 0: no MUST check failed
-    assert " 0 failed," in proc.stdout, proc.stdout[-4000:]
-    assert f"plugin '{NAME}' '0.1.0'" in proc.stdout and "(found near the plugin)" in proc.stdout
+def test_release_build_has_no_conformance_must_failures(release_lib, tmp_path):
+    """The debug build's conformance run is in tests/test_template_matrix.py."""
+    assert_conformance(release_lib, NAME, tmp_path)
 
 
 def test_cross_build_for_aarch64(project):

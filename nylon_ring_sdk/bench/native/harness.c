@@ -92,6 +92,7 @@ typedef struct {
     uint64_t calls;     /* completed, verified calls in the current run */
     uint64_t t0, t1;    /* run start and end, ns */
     uint64_t cpu0, cpu1; /* the thread's CPU time at run start and end, ns */
+    uint64_t rq0, rq1;   /* the thread's time runnable but waiting for a CPU (Linux schedstat), ns */
     uint64_t *lat;      /* latency samples of the current case (async mode) */
     size_t nlat;
     unsigned index;
@@ -107,13 +108,16 @@ typedef struct {
     unsigned char tail[8];
 } HostCtx;
 
-/* One timed run. cpus is the CPU time the worker threads got over the run's wall-clock
- * span: 2 threads that got only 1.3 CPUs show that the machine, not the plugin, limited
- * the scaling. */
+/* One timed run. Over the run's wall-clock span, cpus is the CPU time the worker threads
+ * got and waiting the time they were runnable but no CPU was free (-1 where the system
+ * does not say). What is left of threads - cpus - waiting, they slept: blocked on a lock
+ * or a futex. So 2 threads that got only 1.3 CPUs show either a busy machine (waiting)
+ * or blocking (neither). */
 typedef struct {
     double ns_per_call;
     double calls_per_s;
     double cpus;
+    double waiting;
     uint64_t calls;
 } RunStats;
 
@@ -190,6 +194,18 @@ static uint64_t thread_cpu_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Nanoseconds this thread has spent runnable but waiting for a CPU; UINT64_MAX when the
+ * system has no /proc/thread-self/schedstat. */
+static uint64_t thread_runqueue_ns(void) {
+    unsigned long long on_cpu, waiting;
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    if (!f)
+        return UINT64_MAX;
+    int n = fscanf(f, "%llu %llu", &on_cpu, &waiting);
+    fclose(f);
+    return n == 2 ? (uint64_t)waiting : UINT64_MAX;
 }
 
 static inline uint64_t now_ns(void) {
@@ -760,6 +776,7 @@ static void *worker_main(void *arg) {
     atomic_fetch_add(&g.ready, 1);
     while (!atomic_load_explicit(&g.go, ACQUIRE))
         sched_yield();
+    w->rq0 = thread_runqueue_ns();
     w->cpu0 = thread_cpu_ns();
     w->t0 = now_ns();
     if (a->inflight <= 1)
@@ -768,6 +785,7 @@ static void *worker_main(void *arg) {
         loop_pipelined(w, a->inflight);
     w->t1 = now_ns();
     w->cpu1 = thread_cpu_ns();
+    w->rq1 = thread_runqueue_ns();
     atomic_store_explicit(&w->finished, 1, RELEASE);
     return NULL;
 }
@@ -824,13 +842,18 @@ static void run_once(unsigned n, unsigned inflight, double seconds, RunStats *ou
     /* ns/call is thread time per call; calls/s is all calls over the wall-clock span from
      * the first thread's start to the last thread's end, so threads that did not overlap
      * are not counted as parallel. */
-    double ns = 0, cpu = 0;
+    double ns = 0, cpu = 0, waiting = 0;
+    int has_waiting = 1;
     uint64_t total = 0, first = UINT64_MAX, last = 0;
     for (unsigned i = 0; i < n; i++) {
         Worker *w = &g.workers[i];
         total += w->calls;
         ns += (double)(w->t1 - w->t0);
         cpu += (double)(w->cpu1 - w->cpu0);
+        if (w->rq0 == UINT64_MAX || w->rq1 == UINT64_MAX)
+            has_waiting = 0;
+        else
+            waiting += (double)(w->rq1 - w->rq0);
         first = w->t0 < first ? w->t0 : first;
         last = w->t1 > last ? w->t1 : last;
     }
@@ -839,6 +862,7 @@ static void run_once(unsigned n, unsigned inflight, double seconds, RunStats *ou
     out->ns_per_call = total ? ns / (double)total : 0.0;
     out->calls_per_s = last > first ? (double)total * 1e9 / (double)(last - first) : 0.0;
     out->cpus = last > first ? cpu / (double)(last - first) : 0.0;
+    out->waiting = !has_waiting ? -1.0 : last > first ? waiting / (double)(last - first) : 0.0;
 }
 
 static int cmp_u64(const void *a, const void *b) {
@@ -958,8 +982,9 @@ static void print_case(const CaseResult *r) {
     printf("{\"threads\": %u, \"inflight\": %u, \"runs\": [", r->threads, r->inflight);
     for (unsigned i = 0; i < r->nruns; i++) {
         const RunStats *run = &r->run[i];
-        printf("%s{\"ns_per_call\": %.3f, \"calls_per_s\": %.1f, \"cpus\": %.3f, \"calls\": %" PRIu64 "}",
-               i ? ", " : "", run->ns_per_call, run->calls_per_s, run->cpus, run->calls);
+        printf("%s{\"ns_per_call\": %.3f, \"calls_per_s\": %.1f, \"cpus\": %.3f, \"waiting\": %.3f, "
+               "\"calls\": %" PRIu64 "}",
+               i ? ", " : "", run->ns_per_call, run->calls_per_s, run->cpus, run->waiting, run->calls);
         calls += run->calls;
     }
     printf("], \"calls\": %" PRIu64 ", \"ns_per_call\": ", calls);

@@ -14,9 +14,14 @@ import (
 func init() {
 	plugin := sdk.NewPlugin("{{ cookiecutter.project_name }}", "{{ cookiecutter.plugin_version }}")
 
-	// hello (unary, with request metadata; runs in a goroutine): "<method> <path> <payload>".
-	plugin.Handle("hello", func(req sdk.Request, payload []byte, callback func(sdk.Response)) {
-		callback(sdk.Response{Status: sdk.StatusOk, Data: []byte(req.Method + " " + req.Path + " " + string(payload))})
+	// hello (unary, with request metadata, on the host thread): "<method> <path> <payload>".
+	// Cheap work answers synchronously; Handle would run it in a goroutine, which costs
+	// far more than the work itself (see echo_async for that shape).
+	plugin.HandleSync("hello", func(req sdk.Request, payload []byte, callback func(sdk.Response)) {
+		answer := make([]byte, 0, len(req.Method)+len(req.Path)+len(payload)+2)
+		answer = append(append(answer, req.Method...), ' ')
+		answer = append(append(answer, req.Path...), ' ')
+		callback(sdk.Response{Status: sdk.StatusOk, Data: append(answer, payload...)})
 	})
 
 	// echo (raw, on the host thread): the payload unchanged. This is the fast path: the
@@ -32,15 +37,17 @@ func init() {
 	})
 
 	// count (raw stream): payload N gives frames "0" .. "N-1" then StreamEnd; a payload
-	// that is not a number is rejected with Invalid (nothing is sent).
+	// that is not a number is rejected with Invalid (nothing is sent). The host has the
+	// frame before callback returns, so one buffer serves every frame.
 	plugin.HandleRawStream("count", func(payload []byte, callback func(sdk.Response)) {
 		n, err := strconv.Atoi(string(payload))
 		if err != nil || n < 0 {
 			callback(sdk.Reject(sdk.StatusInvalid))
 			return
 		}
+		digits := make([]byte, 0, 20)
 		for i := 0; i < n; i++ {
-			callback(sdk.Response{Status: sdk.StatusOk, Data: []byte(strconv.Itoa(i))})
+			callback(sdk.Response{Status: sdk.StatusOk, Data: strconv.AppendInt(digits[:0], int64(i), 10)})
 		}
 		callback(sdk.Response{Status: sdk.StatusStreamEnd})
 	})

@@ -11,15 +11,17 @@
  *    handler that returns Ok without answering is answered Err for it;
  *  - a stream sends Ok frames, then exactly one terminal frame; nothing after it;
  *  - nrp_panic() unwinds a failing handler to the SDK boundary, which answers Err;
- *  - background entries run on tracked threads; shutdown waits for them, ends
- *    open bidirectional streams, and after it returns nothing calls the host
- *    (later sends are dropped);
+ *  - background entries run on a small pool of worker threads fed by a queue;
+ *    shutdown runs what is queued, waits for every handler, joins the workers, ends
+ *    open bidirectional streams, and after it returns nothing calls the host (later
+ *    sends are dropped);
  *  - the state extension a host hands over through nylon_ring_set_host_ext_v1 is
  *    reached with nrp_state_set()/nrp_state_get();
  *  - the optional layout probe export is defined.
  *
- * The synchronous path allocates nothing and takes no lock: the call lives on the
- * host thread's stack for the duration of the handler.
+ * The synchronous path allocates nothing, takes no lock and writes no shared memory:
+ * the call lives on the host thread's stack for the duration of the handler, so host
+ * threads calling in parallel do not slow each other down.
  */
 #ifndef NR_PLUGIN_H
 #define NR_PLUGIN_H
@@ -54,7 +56,10 @@ typedef enum NrpKind {
 typedef enum NrpRun {
     /** On the host's thread, inside handle: the fast path; keep it short. */
     NRP_SYNC = 0,
-    /** On a background thread the SDK starts, tracks and joins at shutdown (not for NRP_BIDI). */
+    /**
+     * On a worker of the SDK's background pool, with copies of the payload and request
+     * (not for NRP_BIDI). Workers are shared: a handler that blocks holds one of them.
+     */
     NRP_BACKGROUND = 1,
 } NrpRun;
 
@@ -117,6 +122,8 @@ typedef struct NrpPlugin {
     NrStatus (*on_init)(void);
     /** Optional: runs in shutdown after background work is joined, before sends stop. */
     void (*on_shutdown)(void);
+    /** Optional: worker threads for NRP_BACKGROUND entries (0: one per CPU, at least 2; at most 64). */
+    size_t background_threads;
 } NrpPlugin;
 
 /** Defined by the plugin, read by nr_plugin.c. */
@@ -141,17 +148,52 @@ bool nrp_utf8_valid(const void *data, size_t len);
 
 /* ---- the call ---- */
 
-uint64_t nrp_sid(const NrpCall *call);
+/**
+ * Internal: the first fields of every NrpCall (the rest is private to nr_plugin.c), so
+ * the accessors a handler calls on every request inline. Plugin code uses the accessors.
+ */
+typedef struct NrpCallHead {
+    uint64_t sid;
+    NrBytes payload;      /* never a NULL pointer */
+    const NrRequest *req; /* NULL through handle_raw */
+} NrpCallHead;
+
+/** Internal: the head of a non-NULL call. */
+static inline const NrpCallHead *nrp_call_head_(const NrpCall *call) { return (const NrpCallHead *)(const void *)call; }
+
+/** Internal: `s` with a pointer that is never NULL (nrp_str_view, inline). */
+static inline NrStr nrp_text_view_(NrStr s) {
+    NrStr empty = {(const uint8_t *)"", 0};
+    return s.ptr != NULL ? s : empty;
+}
+
+/** The call's sid (0 for a NULL call). */
+static inline uint64_t nrp_sid(const NrpCall *call) { return call != NULL ? nrp_call_head_(call)->sid : 0; }
 /** The entry name the host used. */
 NrStr nrp_entry_name(const NrpCall *call);
+
 /** The request body (never a NULL pointer). */
-NrBytes nrp_payload(const NrpCall *call);
+static inline NrBytes nrp_payload(const NrpCall *call) {
+    NrBytes none = {(const uint8_t *)"", 0};
+    return call != NULL ? nrp_call_head_(call)->payload : none;
+}
+
 /** Whether the call came through handle (with request metadata) rather than handle_raw. */
-bool nrp_has_request(const NrpCall *call);
+static inline bool nrp_has_request(const NrpCall *call) { return call != NULL && nrp_call_head_(call)->req != NULL; }
+
 /** Request method, path and query; empty without a request. */
-NrStr nrp_method(const NrpCall *call);
-NrStr nrp_path(const NrpCall *call);
-NrStr nrp_query(const NrpCall *call);
+static inline NrStr nrp_method(const NrpCall *call) {
+    NrStr none = {NULL, 0};
+    return nrp_text_view_(nrp_has_request(call) ? nrp_call_head_(call)->req->method : none);
+}
+static inline NrStr nrp_path(const NrpCall *call) {
+    NrStr none = {NULL, 0};
+    return nrp_text_view_(nrp_has_request(call) ? nrp_call_head_(call)->req->path : none);
+}
+static inline NrStr nrp_query(const NrpCall *call) {
+    NrStr none = {NULL, 0};
+    return nrp_text_view_(nrp_has_request(call) ? nrp_call_head_(call)->req->query : none);
+}
 size_t nrp_header_count(const NrpCall *call);
 /** Header `index` with never-NULL views; an empty header when out of range. */
 NrHeader nrp_header_at(const NrpCall *call, size_t index);
@@ -179,7 +221,7 @@ NrpSend nrp_end(NrpCall *call);
 /** Ends any call with an error status and message (Ok or StreamEnd become Err). */
 NrpSend nrp_fail(NrpCall *call, NrStatus status, const char *message);
 /**
- * The handler failed beyond repair: unwinds (siglongjmp) to the SDK boundary of the
+ * The handler failed beyond repair: unwinds (a long jump) to the SDK boundary of the
  * handler running on this thread, which answers Err with `message` unless the call
  * has already ended. Memory the handler allocated is not freed. Called on a thread
  * that is not running a handler, it fails `call` and ends that thread.

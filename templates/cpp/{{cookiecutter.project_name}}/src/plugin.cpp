@@ -4,6 +4,7 @@
 // this file. Write your own the same way: answer through the Responder (ok/reply for
 // unary calls, frame + end for streams), or return an error status without answering
 // to reject the call. The SDK in sdk/ keeps the ABI's rules (see sdk/nr_plugin.hpp).
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 #include <string>
@@ -16,13 +17,23 @@ using nylon_ring::Status;
 
 namespace {
 
-// hello (unary, needs the request): "<method> <path> " + payload.
+// hello (unary, needs the request): "<method> <path> " + payload, put together on the
+// stack when it is small (a std::string would allocate on every call).
 Status hello(const nr::Request &req, nr::Responder &res) {
     if (!req.has_metadata()) return Status::Invalid;
-    std::string out;
-    out.reserve(req.method().size() + req.path().size() + req.text().size() + 2);
-    out.append(req.method()).append(" ").append(req.path()).append(" ").append(req.text());
-    res.ok(out);
+    const std::string_view parts[] = {req.method(), " ", req.path(), " ", req.text()};
+    std::size_t size = 0;
+    for (std::string_view part : parts) size += part.size();
+    char small[256];
+    std::string large;
+    char *out = small;
+    if (size > sizeof(small)) {
+        large.resize(size);
+        out = large.data();
+    }
+    char *end = out;
+    for (std::string_view part : parts) end = std::copy(part.begin(), part.end(), end);
+    res.ok(std::string_view(out, size));
     return Status::Ok;
 }
 
@@ -40,7 +51,11 @@ Status count(const nr::Request &req, nr::Responder &res) {
     if (text.empty() || error != std::errc() || end != text.data() + text.size() || n < 0 || n > 1000000) {
         return Status::Invalid;  // rejected: nothing is sent
     }
-    for (long i = 0; i < n; ++i) res.frame(std::to_string(i));
+    for (long i = 0; i < n; ++i) {
+        char digits[24];
+        const char *last = std::to_chars(digits, digits + sizeof(digits), i).ptr;
+        res.frame(std::string_view(digits, static_cast<std::size_t>(last - digits)));
+    }
     res.end();
     return Status::Ok;
 }

@@ -21,10 +21,11 @@ import (
 
 // cHost sends frames through the send_result that init bound on the C side
 // (nrgo_bind_host), so a send passes no Go-typed pointer: cgo's per-argument pointer
-// check, a measurable part of a raw call, has nothing to inspect.
+// check, a measurable part of a raw call, has nothing to inspect. The pointer receiver
+// lets the sender interface call send itself, with no wrapper in between.
 type cHost struct{}
 
-func (cHost) send(sid uint64, status Status, data []byte) {
+func (*cHost) send(sid uint64, status Status, data []byte) {
 	C.nrgo_send(C.uint64_t(sid), C.NrStatus(status), bytesArg(data))
 }
 
@@ -67,6 +68,10 @@ func bytesView(b C.NrBytes) ([]byte, bool) { return view(b.ptr, uint64(b.len)) }
 
 func strView(s C.NrStr) ([]byte, bool) { return view(s.ptr, uint64(s.len)) }
 
+func nameView(ptr C.NrgoNamePtr, n C.uint32_t) ([]byte, bool) {
+	return view((*C.uint8_t)(unsafe.Pointer(ptr)), uint64(n))
+}
+
 func view(ptr *C.uint8_t, n uint64) ([]byte, bool) {
 	if n == 0 {
 		return nil, true
@@ -77,32 +82,54 @@ func view(ptr *C.uint8_t, n uint64) ([]byte, bool) {
 	return unsafe.Slice((*byte)(unsafe.Pointer(ptr)), int(n)), true
 }
 
-func strCopy(s C.NrStr) (string, bool) {
-	view, ok := strView(s)
-	return string(view), ok
+// convertRequest copies the host's NrRequest into out; false for bad pointers. Every
+// string is copied into one buffer, so the metadata costs one allocation for its text
+// (plus the header map), whatever the number of headers.
+func convertRequest(req C.NrRequestConstPtr, out *Request) bool {
+	method, ok1 := strView(req.method)
+	path, ok2 := strView(req.path)
+	query, ok3 := strView(req.query)
+	if !ok1 || !ok2 || !ok3 || (req.headers == nil && req.headers_len != 0) {
+		return false
+	}
+	var headers []C.NrHeader
+	if req.headers_len != 0 {
+		headers = unsafe.Slice((*C.NrHeader)(unsafe.Pointer(req.headers)), int(req.headers_len))
+	}
+	size := uint64(len(method)) + uint64(len(path)) + uint64(len(query))
+	for i := range headers {
+		key, ok1 := strView(headers[i].key)
+		value, ok2 := strView(headers[i].value)
+		if !ok1 || !ok2 {
+			return false
+		}
+		size += uint64(len(key)) + uint64(len(value))
+	}
+	if size > math.MaxInt {
+		return false // more text than Go can hold in one buffer (32-bit targets)
+	}
+	text := textBuffer(make([]byte, 0, int(size)))
+	out.Method, out.Path, out.Query = text.add(method), text.add(path), text.add(query)
+	out.Headers = make(map[string]string, len(headers))
+	for i := range headers {
+		key, _ := strView(headers[i].key)
+		value, _ := strView(headers[i].value)
+		out.Headers[text.add(key)] = text.add(value)
+	}
+	return true
 }
 
-// convertRequest copies the host's NrRequest into Go memory; false for bad pointers.
-func convertRequest(req C.NrRequestConstPtr) (*Request, bool) {
-	method, ok1 := strCopy(req.method)
-	path, ok2 := strCopy(req.path)
-	query, ok3 := strCopy(req.query)
-	if !ok1 || !ok2 || !ok3 || (req.headers == nil && req.headers_len != 0) {
-		return nil, false
+// textBuffer hands out strings copied into one buffer sized for all of them up front;
+// bytes once handed out are never written again.
+type textBuffer []byte
+
+func (t *textBuffer) add(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	out := &Request{Method: method, Path: path, Query: query, Headers: make(map[string]string, int(req.headers_len))}
-	if req.headers_len == 0 {
-		return out, true
-	}
-	for _, h := range unsafe.Slice((*C.NrHeader)(unsafe.Pointer(req.headers)), int(req.headers_len)) {
-		key, ok1 := strCopy(h.key)
-		value, ok2 := strCopy(h.value)
-		if !ok1 || !ok2 {
-			return nil, false
-		}
-		out.Headers[key] = value
-	}
-	return out, true
+	start := len(*t)
+	*t = append(*t, b...)
+	return unsafe.String(&(*t)[start], len(b))
 }
 
 // hostExt is the state extension the host handed over before init (nil if none).
@@ -130,38 +157,37 @@ func initPlugin(hostCtx unsafe.Pointer, vt C.NrHostVTableConstPtr) Status {
 		state = &cState{ctx: hostCtx, ext: ext}
 	}
 	C.nrgo_bind_host(C.uintptr_t(uintptr(hostCtx)), vt.send_result)
-	if !current.CompareAndSwap(nil, newEngine(p, cHost{}, state)) {
+	if !current.CompareAndSwap(nil, newEngine(p, &cHost{}, state)) {
 		return StatusErr
 	}
 	return StatusOk
 }
 
-// handleCall validates the host's arguments, routes by entry name and starts the call.
-// req is nil for handle_raw.
-func handleCall(entry C.NrStr, sid C.uint64_t, req C.NrRequestConstPtr, payload C.NrBytes, raw bool) Status {
+// handleCall validates the host's arguments to handle, routes by entry name and starts
+// the call, with the request metadata converted only for a handler that reads it.
+func handleCall(namePtr C.NrgoNamePtr, nameLen C.uint32_t, sid C.uint64_t, req C.NrRequestConstPtr, payload C.NrBytes) Status {
 	rt := current.Load()
 	if rt == nil {
 		return StatusErr
 	}
-	name, ok1 := strView(entry)
+	name, ok1 := nameView(namePtr, nameLen)
 	body, ok2 := bytesView(payload)
-	if !ok1 || !ok2 || (!raw && req == nil) {
+	if !ok1 || !ok2 || req == nil {
 		return StatusInvalid
 	}
-	r := rt.routes[string(name)]
+	r := rt.routes.find(name)
 	if r == nil {
 		return StatusUnsupported
 	}
-	var request *Request
-	if !raw && r.request {
-		converted, ok := convertRequest(req)
-		if !ok {
-			return StatusInvalid
-		}
-		converted.Body = body
-		request = converted
+	if !r.request {
+		return rt.start(r, uint64(sid), nil, body)
 	}
-	return rt.start(r, uint64(sid), request, body)
+	var request Request
+	if !convertRequest(req, &request) {
+		return StatusInvalid
+	}
+	request.Body = body
+	return rt.start(r, uint64(sid), &request, body)
 }
 
 func streamData(sid C.uint64_t, data C.NrBytes) Status {

@@ -9,17 +9,25 @@ import (
 // answer it. Its methods are safe to use from any goroutine.
 type Call struct {
 	sid     uint64
-	request *Request
+	request *Request // nil for a call without metadata
 	payload []byte
 	rt      *engine
 
 	mu           sync.Mutex // serialises answers: no frame can pass the terminal one
 	stream       bool       // frames then one terminal frame, instead of one answer
 	onHost       bool       // the handler runs inside handle, on the host's thread
+	inHostCall   bool       // a stream_data or stream_close of this stream is running
 	sent         bool       // at least one frame went to the host
 	done         bool       // the terminal answer went out (or the call was rejected)
 	rejected     bool       // Reject was given in time: handle returns rejectStatus
 	rejectStatus Status
+}
+
+// callWithRequest keeps a call's metadata in the same allocation as the call, while a
+// call without metadata allocates no room for it.
+type callWithRequest struct {
+	Call
+	req Request
 }
 
 // SID is the stream id the host gave this call.
@@ -57,13 +65,10 @@ func (c *Call) Respond(resp Response) {
 		c.done, c.rejected, c.rejectStatus = true, true, resp.Status
 		return
 	}
-	status := resp.Status
-	if status > StatusStreamEnd {
-		status = StatusErr // a value outside the enum must not reach the host
-	}
+	status := known(resp.Status)
 	c.sent = true
 	c.done = !c.stream || status != StatusOk
-	c.rt.deliver(c.sid, status, resp.Data, c.onHost)
+	c.rt.deliver(c.sid, status, resp.Data, c.onHost || c.inHostCall)
 }
 
 // finishOnHost closes a call whose handler ran on the host thread and says what handle
@@ -72,20 +77,20 @@ func (c *Call) Respond(resp Response) {
 func (c *Call) finishOnHost(panicked any) Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	defer func() { c.onHost = false }()
-	if c.rejected {
-		return c.rejectStatus
-	}
-	if c.done {
-		return StatusOk
-	}
-	if !c.sent {
+	status := StatusOk
+	switch {
+	case c.rejected:
+		status = c.rejectStatus
+	case c.done:
+	case !c.sent:
 		c.done = true // nothing went out: reject instead of answering
-		return StatusErr
+		status = StatusErr
+	default:
+		c.done = true
+		c.rt.deliver(c.sid, StatusErr, unfinished(panicked, c.stream), true)
 	}
-	c.done = true
-	c.rt.deliver(c.sid, StatusErr, unfinished(panicked, c.stream), true)
-	return StatusOk
+	c.onHost = false // from now on, sends count as background sends
+	return status
 }
 
 // finishAsync ends a call whose goroutine handler returned or panicked without a terminal answer.
@@ -111,9 +116,19 @@ func unfinished(panicked any, stream bool) []byte {
 	}
 }
 
-// isDone reports whether the terminal answer went out.
-func (c *Call) isDone() bool {
+// enterHostCall marks a stream_data or stream_close of this stream as running, so its
+// sends go straight out; false if the stream has ended already.
+func (c *Call) enterHostCall() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.inHostCall = !c.done
+	return c.inHostCall
+}
+
+// leaveHostCall ends what enterHostCall began and reports whether the stream has ended.
+func (c *Call) leaveHostCall() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inHostCall = false
 	return c.done
 }

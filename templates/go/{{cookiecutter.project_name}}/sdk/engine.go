@@ -57,44 +57,52 @@ type stateStore interface {
 	get(sid uint64, key string) []byte
 }
 
-// session is an open bidirectional stream.
+// session is an open bidirectional stream; its Call lives in the same allocation.
 type session struct {
-	call     *Call
+	call     Call
 	handlers *bidiHandlers
-	mu       sync.Mutex // one inbound frame at a time
+	respond  func(Response) // call.Respond, made once for every inbound frame
+	mu       sync.Mutex     // one inbound frame at a time
+}
+
+// sessionShards spreads the open bidirectional streams over maps with their own locks,
+// so host threads working on different streams do not write to one shared lock.
+const sessionShards = 16
+
+type sessionShard struct {
+	mu sync.Mutex
+	m  map[uint64]*session
+	_  [48]byte // 64 bytes a shard: no two shards' locks share a cache line
 }
 
 // engine is one initialised life of the plugin: from the host's init to its shutdown.
 // Its routing table is immutable, so the request path reads it without a lock.
 type engine struct {
 	plugin *Plugin
-	routes map[string]*route
+	routes routeTable
 	out    sender
 	state  stateStore // nil when the host offers no state extension
 	tasks  tracker    // goroutine handlers in flight
-	sends  tracker    // host calls from outside handle in flight
+	sends  tracker    // host calls from outside a host call in flight
 	done   chan struct{}
 
-	sessionsMu sync.Mutex
-	sessions   map[uint64]*session
+	sessions [sessionShards]sessionShard
 }
 
 func newEngine(p *Plugin, out sender, state stateStore) *engine {
-	routes := make(map[string]*route, len(p.entries))
-	for name, r := range p.entries {
-		routes[name] = r
+	rt := &engine{plugin: p, routes: newRouteTable(p.entries), out: out, state: state, done: make(chan struct{})}
+	for i := range rt.sessions {
+		rt.sessions[i].m = map[uint64]*session{}
 	}
-	rt := &engine{plugin: p, routes: routes, out: out, state: state, done: make(chan struct{}),
-		sessions: map[uint64]*session{}}
 	rt.tasks.idle = make(chan struct{})
 	rt.sends.idle = make(chan struct{})
 	return rt
 }
 
-// deliver sends a frame. A send from inside handle goes straight out; any other is
-// counted so shutdown can wait for it, and dropped once shutdown has finished.
-func (rt *engine) deliver(sid uint64, status Status, data []byte, onHost bool) {
-	if onHost {
+// deliver sends a frame. A send from inside a host call goes straight out; any other
+// is counted so shutdown can wait for it, and dropped once shutdown has finished.
+func (rt *engine) deliver(sid uint64, status Status, data []byte, inHostCall bool) {
+	if inHostCall {
 		rt.out.send(sid, status, data)
 		return
 	}
@@ -105,18 +113,48 @@ func (rt *engine) deliver(sid uint64, status Status, data []byte, onHost bool) {
 	rt.out.send(sid, status, data)
 }
 
-// start runs a routed call; it returns what handle returns.
+// handleRaw routes one handle_raw call by the bytes of its entry name. It answers a
+// HandleRawFunc entry itself: the fast path, one function between the exported symbol
+// and the handler. A panic in that handler, before anything was sent, is turned into
+// Err by the exported function.
+func (rt *engine) handleRaw(name []byte, sid uint64, payload []byte) Status {
+	r := rt.routes.find(name)
+	if r == nil {
+		return StatusUnsupported
+	}
+	if r.direct == nil || rt.tasks.isClosing() {
+		return rt.start(r, sid, nil, payload)
+	}
+	resp := r.direct(payload) // exactly one answer by construction, no allocation
+	if resp.reject {
+		return resp.Status
+	}
+	rt.out.send(sid, known(resp.Status), resp.Data)
+	return StatusOk
+}
+
+// known keeps a status outside the enum from reaching the host: it becomes Err.
+func known(status Status) Status {
+	if status > StatusStreamEnd {
+		return StatusErr
+	}
+	return status
+}
+
+// start runs a routed call; it returns what handle returns. A panic that escapes it
+// (from a HandleRawFunc handler) is turned into Err by the exported function, before
+// anything was sent.
 func (rt *engine) start(r *route, sid uint64, req *Request, payload []byte) Status {
 	if rt.tasks.isClosing() {
 		return StatusErr
 	}
 	if r.direct != nil {
-		return rt.runDirect(r.direct, sid, payload)
+		return rt.answer(r.direct(payload), sid)
 	}
-	c := &Call{sid: sid, request: req, payload: payload, rt: rt, stream: r.stream}
 	if r.bidi != nil {
-		return rt.open(c, r.bidi)
+		return rt.open(sid, r.bidi)
 	}
+	c := rt.newCall(sid, req, payload, r.stream)
 	if r.async {
 		return rt.startAsync(c, r)
 	}
@@ -124,22 +162,22 @@ func (rt *engine) start(r *route, sid uint64, req *Request, payload []byte) Stat
 	return rt.runOnHost(c, r)
 }
 
-// runDirect answers with what h returns: exactly one answer by construction, no
-// allocation. A panic (before anything was sent) rejects the call with Err.
-func (rt *engine) runDirect(h func(payload []byte) Response, sid uint64, payload []byte) (status Status) {
-	defer func() {
-		if recover() != nil {
-			status = StatusErr
-		}
-	}()
-	resp := h(payload)
+// newCall makes the record of one call, with a copy of its metadata when it has some.
+func (rt *engine) newCall(sid uint64, req *Request, payload []byte, stream bool) *Call {
+	if req == nil {
+		return &Call{sid: sid, payload: payload, rt: rt, stream: stream}
+	}
+	withRequest := &callWithRequest{Call: Call{sid: sid, payload: payload, rt: rt, stream: stream}, req: *req}
+	withRequest.request = &withRequest.req
+	return &withRequest.Call
+}
+
+// answer sends what a HandleRawFunc handler returned.
+func (rt *engine) answer(resp Response, sid uint64) Status {
 	if resp.reject {
 		return resp.Status
 	}
-	if resp.Status > StatusStreamEnd {
-		resp.Status = StatusErr
-	}
-	rt.out.send(sid, resp.Status, resp.Data)
+	rt.out.send(sid, known(resp.Status), resp.Data)
 	return StatusOk
 }
 
@@ -172,75 +210,92 @@ func clone(b []byte) []byte {
 	return append([]byte(nil), b...)
 }
 
+func (rt *engine) shard(sid uint64) *sessionShard {
+	return &rt.sessions[(sid*0x9E3779B97F4A7C15)>>60] // Fibonacci hashing: the top 4 bits
+}
+
 // open accepts a bidirectional stream: nothing is sent until frames arrive.
-func (rt *engine) open(c *Call, h *bidiHandlers) Status {
-	rt.sessionsMu.Lock()
-	defer rt.sessionsMu.Unlock()
-	if rt.sessions[c.sid] != nil {
+func (rt *engine) open(sid uint64, h *bidiHandlers) Status {
+	s := &session{call: Call{sid: sid, rt: rt, stream: true}, handlers: h}
+	s.respond = s.call.Respond
+	sh := rt.shard(sid)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.m[sid] != nil {
 		return StatusInvalid // the sid is already an open stream
 	}
-	rt.sessions[c.sid] = &session{call: c, handlers: h}
+	sh.m[sid] = s
 	return StatusOk
 }
 
 func (rt *engine) session(sid uint64) *session {
-	rt.sessionsMu.Lock()
-	defer rt.sessionsMu.Unlock()
-	return rt.sessions[sid]
+	sh := rt.shard(sid)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.m[sid]
 }
 
-func (rt *engine) endSession(sid uint64) {
-	rt.sessionsMu.Lock()
-	defer rt.sessionsMu.Unlock()
-	delete(rt.sessions, sid)
+// endSession forgets s, unless sid was already reopened as another stream.
+func (rt *engine) endSession(sid uint64, s *session) {
+	sh := rt.shard(sid)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.m[sid] == s {
+		delete(sh.m, sid)
+	}
 }
 
 // streamData hands one inbound frame to the stream's data handler.
 func (rt *engine) streamData(sid uint64, data []byte) Status {
-	return rt.withSession(sid, func(s *session) {
-		rt.runStreamHandler(s, func() { s.handlers.data(data, s.call.Respond) })
-		if s.call.isDone() {
-			rt.endSession(sid)
-		}
-	})
-}
-
-// streamClose runs the close handler and ends the stream with StreamEnd if it did not.
-func (rt *engine) streamClose(sid uint64) Status {
-	return rt.withSession(sid, func(s *session) {
-		defer rt.endSession(sid)
-		if s.handlers.close != nil {
-			rt.runStreamHandler(s, func() { s.handlers.close(s.call.Respond) })
-		}
-		s.call.Respond(Response{Status: StatusStreamEnd})
-	})
-}
-
-// withSession runs fn on the open stream sid, one inbound event at a time; Invalid
-// for a sid that is not an open stream.
-func (rt *engine) withSession(sid uint64, fn func(s *session)) Status {
 	s := rt.session(sid)
 	if s == nil {
 		return StatusInvalid
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.call.isDone() {
-		rt.endSession(sid)
+	if !s.call.enterHostCall() {
+		rt.endSession(sid, s)
 		return StatusInvalid
 	}
-	fn(s)
+	rt.runStreamHandler(s, data, false)
+	if s.call.leaveHostCall() {
+		rt.endSession(sid, s)
+	}
+	return StatusOk
+}
+
+// streamClose runs the close handler and ends the stream with StreamEnd if it did not.
+func (rt *engine) streamClose(sid uint64) Status {
+	s := rt.session(sid)
+	if s == nil {
+		return StatusInvalid
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer rt.endSession(sid, s)
+	if !s.call.enterHostCall() {
+		return StatusInvalid
+	}
+	if s.handlers.close != nil {
+		rt.runStreamHandler(s, nil, true)
+	}
+	s.respond(Response{Status: StatusStreamEnd})
+	s.call.leaveHostCall()
 	return StatusOk
 }
 
 // runStreamHandler runs a bidirectional handler; a panic ends the stream with Err.
-func (rt *engine) runStreamHandler(s *session, fn func()) {
+func (rt *engine) runStreamHandler(s *session, data []byte, closing bool) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.call.Respond(Response{Status: StatusErr, Data: unfinished(v, true)})
+			s.respond(Response{Status: StatusErr, Data: unfinished(v, true)})
 		}
 	}()
-	fn()
+	if closing {
+		s.handlers.close(s.respond)
+	} else {
+		s.handlers.data(data, s.respond)
+	}
 }
 
 // shutdown stops new work, waits for goroutine handlers, ends open streams with Err,
@@ -249,12 +304,15 @@ func (rt *engine) runStreamHandler(s *session, fn func()) {
 func (rt *engine) shutdown() {
 	close(rt.done)
 	rt.tasks.closeAndWait()
-	rt.sessionsMu.Lock()
-	open := rt.sessions
-	rt.sessions = map[uint64]*session{}
-	rt.sessionsMu.Unlock()
-	for _, s := range open {
-		s.call.Respond(Response{Status: StatusErr, Data: []byte("plugin shut down")})
+	for i := range rt.sessions {
+		sh := &rt.sessions[i]
+		sh.mu.Lock()
+		open := sh.m
+		sh.m = map[uint64]*session{}
+		sh.mu.Unlock()
+		for _, s := range open {
+			s.respond(Response{Status: StatusErr, Data: []byte("plugin shut down")})
+		}
 	}
 	if fn := rt.plugin.shutdownFn; fn != nil {
 		if err := callGuarded(func() error { fn(); return nil }); err != nil {
@@ -319,12 +377,19 @@ func GetState(sid uint64, key string) ([]byte, error) {
 
 // tracker counts work in flight and lets a closer wait for it. Once closing, enter
 // refuses new work. Lock-free on the counting side. idle must be made before use.
+// closing, which every call reads, and n, which every tracked call writes, sit a cache
+// line apart: background work does not slow the host threads' reads.
 type tracker struct {
-	n       atomic.Int64
 	closing atomic.Bool
 	idle    chan struct{}
 	once    sync.Once
+	_       cacheLinePad
+	n       atomic.Int64
+	_       cacheLinePad
 }
+
+// cacheLinePad keeps the fields on either side of it off one cache line.
+type cacheLinePad [64]byte
 
 func (t *tracker) enter() bool {
 	t.n.Add(1)

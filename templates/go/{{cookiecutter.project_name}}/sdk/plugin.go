@@ -58,19 +58,22 @@ type Request struct {
 	Body    []byte
 }
 
-// Response is one answer or one stream frame.
+// Response is one answer or one stream frame. It is 32 bytes on 64-bit targets (reject
+// sits in Status's padding): small enough for the compiler to keep a returned Response
+// in registers rather than copy it through memory.
 type Response struct {
 	Status Status
-	Data   []byte
 	reject bool
+	Data   []byte
 }
 
 // Reject answers with status and nothing else. Given by a handler running on the host
 // thread before it sent anything, it makes handle return status, so the host sees a
 // rejected request and no result follows; anywhere else it is a terminal frame with
-// that status. Ok and StreamEnd are not rejections and become Err.
+// that status. Ok and StreamEnd are not rejections, and a value outside the enum is
+// none the host knows: they become Err.
 func Reject(status Status) Response {
-	if status == StatusOk || status == StatusStreamEnd {
+	if status == StatusOk || status >= StatusStreamEnd {
 		status = StatusErr
 	}
 	return Response{Status: status, reject: true}

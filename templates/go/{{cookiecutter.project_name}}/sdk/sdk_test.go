@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // frame is one send_result as the fake host saw it.
@@ -65,13 +66,19 @@ func run(t *testing.T, setup func(p *Plugin)) (*engine, *fakeHost) {
 	return newEngine(p, host, nil), host
 }
 
-func call(t *testing.T, rt *engine, entry string, sid uint64, payload string) Status {
+// call makes a handle_raw call as the exported function does: a panic that reaches it
+// is Err (exports.go).
+func call(t *testing.T, rt *engine, entry string, sid uint64, payload string) (status Status) {
 	t.Helper()
-	r := rt.routes[entry]
-	if r == nil {
+	if rt.routes.find([]byte(entry)) == nil {
 		t.Fatalf("no entry %q", entry)
 	}
-	return rt.start(r, sid, nil, []byte(payload))
+	defer func() {
+		if recover() != nil {
+			status = StatusErr
+		}
+	}()
+	return rt.handleRaw([]byte(entry), sid, []byte(payload))
 }
 
 func expect(t *testing.T, got []frame, want ...frame) {
@@ -201,7 +208,7 @@ func TestAsyncPayloadIsACopy(t *testing.T) {
 		})
 	})
 	buf := []byte("original")
-	rt.start(rt.routes["echo"], 1, nil, buf)
+	rt.handleRaw([]byte("echo"), 1, buf)
 	copy(buf, "CHANGED!") // the host reuses its buffer once handle returned
 	close(release)
 	rt.shutdown()
@@ -283,6 +290,98 @@ func TestShutdownEndsOpenStreamsWithErr(t *testing.T) {
 	expectErr(t, host.got(), 9, "shut down")
 }
 
+// Streams spread over the session shards: every one is found, and shutdown ends all.
+func TestManyOpenStreams(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleStream("chat", func(data []byte, callback func(Response)) { callback(Response{Data: data}) }, nil)
+	})
+	const streams = 100
+	for sid := uint64(1); sid <= streams; sid++ {
+		if status := call(t, rt, "chat", sid*7919, ""); status != StatusOk {
+			t.Fatalf("open %d: %v", sid, status)
+		}
+	}
+	for sid := uint64(1); sid <= streams; sid++ {
+		if status := rt.streamData(sid*7919, []byte("x")); status != StatusOk {
+			t.Fatalf("stream_data %d: %v", sid, status)
+		}
+	}
+	rt.shutdown()
+	ended := map[uint64]bool{}
+	for _, f := range host.got() {
+		if f.status == StatusErr {
+			ended[f.sid] = true
+		}
+	}
+	if len(ended) != streams {
+		t.Fatalf("%d of %d streams ended at shutdown", len(ended), streams)
+	}
+}
+
+// The route table finds every registered name, of every length, and nothing else:
+// not a name with any one byte changed, nor one a byte longer or shorter.
+func TestRouteTableMatchesExactNames(t *testing.T) {
+	entries := map[string]*route{}
+	for n := 1; n <= 40; n++ {
+		for _, fill := range []byte{'a', 'b'} {
+			name := strings.Repeat(string(fill), n-1) + "z"
+			entries[name] = &route{}
+			entries["z"+name[1:]] = &route{}
+		}
+	}
+	long := strings.Repeat("long", 80) // past the length index
+	entries[long] = &route{}
+	entries[long+"!"] = &route{}
+	table := newRouteTable(entries)
+	for name, want := range entries {
+		if got := table.find([]byte(name)); got != want {
+			t.Fatalf("find(%q) = %p, want %p", name, got, want)
+		}
+		for _, other := range variants(name) {
+			if got := table.find([]byte(other)); got != entries[other] {
+				t.Fatalf("find(%q) = %p, want %p", other, got, entries[other])
+			}
+		}
+	}
+	for _, name := range []string{"", "e", "\x00", strings.Repeat("e", 65536)} {
+		if table.find([]byte(name)) != nil {
+			t.Fatalf("find(%q) found a route", name)
+		}
+	}
+}
+
+// variants is name with each byte in turn changed, plus one byte more and one less.
+func variants(name string) []string {
+	out := []string{name + "z", name[:len(name)-1]}
+	for i := range name {
+		b := []byte(name)
+		b[i] ^= 0x20
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// A Response stays 32 bytes on 64-bit targets, the size up to which the compiler keeps
+// a returned value in registers: the fast path depends on it.
+func TestResponseFitsInRegisters(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) == 8 && unsafe.Sizeof(Response{}) != 32 {
+		t.Fatalf("Response is %d bytes, want 32", unsafe.Sizeof(Response{}))
+	}
+}
+
+func TestRejectNeverCarriesAStatusOutsideTheEnum(t *testing.T) {
+	for _, status := range []Status{StatusOk, StatusStreamEnd, 5, 99, ^Status(0)} {
+		if got := Reject(status).Status; got != StatusErr {
+			t.Errorf("Reject(%d) carries %d, want Err", status, got)
+		}
+	}
+	for _, status := range []Status{StatusErr, StatusInvalid, StatusUnsupported} {
+		if got := Reject(status).Status; got != status {
+			t.Errorf("Reject(%d) carries %d", status, got)
+		}
+	}
+}
+
 func TestStatusOutsideTheEnumBecomesErr(t *testing.T) {
 	rt, host := run(t, func(p *Plugin) {
 		p.HandleRaw("odd", func(payload []byte, callback func(Response)) { callback(Response{Status: 99}) })
@@ -355,8 +454,8 @@ func TestRawFuncAnswersOnceOrRejects(t *testing.T) {
 func allocsPerCall(t *testing.T, setup func(p *Plugin)) float64 {
 	rt, _ := run(t, setup)
 	rt.out = discard{}
-	r, payload := rt.routes["echo"], []byte("payload")
-	return testing.AllocsPerRun(1000, func() { rt.start(r, 1, nil, payload) })
+	name, payload := []byte("echo"), []byte("payload")
+	return testing.AllocsPerRun(1000, func() { rt.handleRaw(name, 1, payload) })
 }
 
 // The fast path allocates nothing; the callback shape only its call record and callback.

@@ -1,16 +1,28 @@
 // The plugin's NrPluginVTable and NrPluginInfo live in C static memory: a host keeps
 // pointers to them, which cgo's rules forbid for Go memory. The host's send_result is
 // bound here too, for the one plugin life that runs at a time. The slots are the Go
-// functions exported in exports.go; _cgo_export.h declares them with the exact C
-// types of the ABI, so no cast is needed.
+// functions exported in exports.go (the handle slots through a C function that unpacks
+// the entry name); _cgo_export.h declares them with the exact C types of the ABI, so
+// no cast is needed.
 #include "_cgo_export.h"
 #include "nrgo.h"
 #include "nylon_ring_calls.h"
 
+// The handle slots pass the entry name on as pointer and length (see exports.go).
+static NrStatus nrgo_handle_slot(void *plugin_ctx, NrStr entry, uint64_t sid, const NrRequest *req, NrBytes payload) {
+    (void)plugin_ctx;
+    return nrgo_handle(entry.ptr, entry.len, sid, req, payload);
+}
+
+static NrStatus nrgo_handle_raw_slot(void *plugin_ctx, NrStr entry, uint64_t sid, NrBytes payload) {
+    (void)plugin_ctx;
+    return nrgo_handle_raw(entry.ptr, entry.len, sid, payload);
+}
+
 static const NrPluginVTable nrgo_vtable = {
     .init = nrgo_init,
-    .handle = nrgo_handle,
-    .handle_raw = nrgo_handle_raw,
+    .handle = nrgo_handle_slot,
+    .handle_raw = nrgo_handle_raw_slot,
     .shutdown = nrgo_shutdown,
     .stream_data = nrgo_stream_data,
     .stream_close = nrgo_stream_close,
@@ -34,14 +46,9 @@ void nrgo_set_identity(const char *name, uint32_t name_len, const char *version,
     nrgo_info.version.len = version_len;
 }
 
-static void *nrgo_host_ctx;
-static NrSendResultFn nrgo_send_result;
+NRGO_OWN_CACHE_LINE NrgoHost nrgo_host;
 
 void nrgo_bind_host(uintptr_t host_ctx, NrSendResultFn send_result) {
-    nrgo_host_ctx = (void *)host_ctx;
-    nrgo_send_result = send_result;
-}
-
-void nrgo_send(uint64_t sid, NrStatus status, NrBytes payload) {
-    nr_call_NrSendResultFn(nrgo_send_result, nrgo_host_ctx, sid, status, payload);
+    nrgo_host.ctx = (void *)host_ctx;
+    nrgo_host.send_result = send_result;
 }

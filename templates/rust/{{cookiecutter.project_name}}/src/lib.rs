@@ -9,72 +9,103 @@ pub mod nylon_ring_abi;
 pub mod nylon_ring_sdk;
 
 use nylon_ring_sdk::{
-    define_plugin, spawn, Call, Flow, NrStatus, Reply, Responder, Session, StreamResponder,
+    define_plugin, spawn, Call, CallResponder, CallStreamResponder, Flow, NrStatus, Reply,
+    Responder, Session,
 };
 
-/// `hello` (unary, uses the request): answers `"<method> <path> <payload>"`.
-fn hello(call: Call<'_>, out: Responder) -> Reply {
+/// `hello` (unary, uses the request): answers `"<method> <path> <payload>"`, joined on
+/// the stack by `respond_parts` (no allocation for answers up to 256 bytes).
+fn hello(call: Call<'_>, out: CallResponder<'_>) -> Reply {
     let Some(request) = call.request() else {
         return out.reject(NrStatus::Invalid);
     };
-    let mut text = Vec::with_capacity(
-        request.method().len() + request.path().len() + call.payload().len() + 2,
-    );
-    text.extend_from_slice(request.method().as_bytes());
-    text.push(b' ');
-    text.extend_from_slice(request.path().as_bytes());
-    text.push(b' ');
-    text.extend_from_slice(call.payload());
-    out.respond(NrStatus::Ok, &text)
+    out.respond_parts(
+        NrStatus::Ok,
+        &[
+            request.method().as_bytes(),
+            b" ",
+            request.path().as_bytes(),
+            b" ",
+            call.payload(),
+        ],
+    )
 }
 
-/// `echo` (raw, synchronous): answers the payload on the host's thread. No allocation.
-fn echo(call: Call<'_>, out: Responder) -> Reply {
+/// `echo` (raw, synchronous): answers the payload on the host's thread, before it
+/// returns. A `CallResponder` is bound to the call: the fastest path, no allocation.
+fn echo(call: Call<'_>, out: CallResponder<'_>) -> Reply {
     out.respond(NrStatus::Ok, call.payload())
 }
 
 /// `echo_async` (raw, background): copies the payload, answers from a worker thread.
+/// A `Responder` may leave the call, so it can move into `spawn`.
 fn echo_async(call: Call<'_>, out: Responder) -> Reply {
     let data = call.payload().to_vec();
     spawn(move || out.respond(NrStatus::Ok, &data))
 }
 
-/// `count` (server stream): payload `N` gives frames `"0"` .. `"N-1"`, then `StreamEnd`.
-/// A payload that is not a number is rejected with `Invalid` (nothing is sent).
-fn count(call: Call<'_>, out: StreamResponder) -> Reply {
-    let parsed = std::str::from_utf8(call.payload())
-        .ok()
-        .and_then(|text| text.trim().parse::<u64>().ok());
-    let Some(n) = parsed else {
+/// `count` (server stream): payload `N` gives frames `"0"` .. `"N-1"`, then `StreamEnd`,
+/// all sent on the host's thread before `handle` returns. A payload that is not a
+/// number is rejected with `Invalid` (nothing is sent). A stream whose frames come
+/// later takes a `StreamResponder` and moves it into `spawn`, as `echo_async` does.
+fn count(call: Call<'_>, out: CallStreamResponder<'_>) -> Reply {
+    let Some(n) = parse_count(call.payload()) else {
         return out.reject(NrStatus::Invalid);
     };
-    spawn(move || {
-        for i in 0..n {
-            if !out.send(i.to_string().as_bytes()) {
-                break;
-            }
+    let mut digits = [0u8; 20];
+    for i in 0..n {
+        if !out.send(decimal(i, &mut digits)) {
+            break;
         }
-        out.end(NrStatus::StreamEnd)
+    }
+    out.end(NrStatus::StreamEnd)
+}
+
+/// Decimal digits with optional ASCII white space around them; `None` for anything
+/// else (empty, a sign, other characters, more than `u64::MAX`).
+fn parse_count(payload: &[u8]) -> Option<u64> {
+    let digits = payload.trim_ascii();
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &digit| {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
     })
+}
+
+/// `n` in decimal, written into the end of `buf` (no allocation).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[start..];
+        }
+    }
 }
 
 /// `chat` (bidirectional): echoes each inbound frame; the host's close ends the stream.
 struct Chat;
 
 impl Session for Chat {
-    fn on_data(&mut self, data: &[u8], out: &StreamResponder) -> Flow {
+    fn on_data(&mut self, data: &[u8], out: &CallStreamResponder<'_>) -> Flow {
         out.send(data);
         Flow::Continue
     }
 }
 
-fn chat(_call: Call<'_>, _out: &StreamResponder) -> Result<Box<dyn Session>, NrStatus> {
+fn chat(_call: Call<'_>, _out: &CallStreamResponder<'_>) -> Result<Box<dyn Session>, NrStatus> {
     Ok(Box::new(Chat))
 }
 
 /// `state` (raw): stores the payload under `"k"` in the host's per-sid state, reads
 /// it back and answers it; `Unsupported` when the host offers no state extension.
-fn state(call: Call<'_>, out: Responder) -> Reply {
+fn state(call: Call<'_>, out: CallResponder<'_>) -> Reply {
     let Some(state) = call.state() else {
         return out.respond(NrStatus::Unsupported, b"");
     };
@@ -85,7 +116,7 @@ fn state(call: Call<'_>, out: Responder) -> Reply {
 }
 
 /// `panic` (probe): panics on the host's thread; the SDK answers `Err`.
-fn panic(_call: Call<'_>, _out: Responder) -> Reply {
+fn panic(_call: Call<'_>, _out: CallResponder<'_>) -> Reply {
     panic!("panic probe: a handler panicked on the host's thread")
 }
 
@@ -99,7 +130,7 @@ fn panic_async(_call: Call<'_>, out: Responder) -> Reply {
 {%- for entry in cookiecutter.extra_entries.split(",") if entry %}
 
 /// `{{ entry }}`: answers its payload; replace with your own handler.
-fn entry_{{ entry }}(call: Call<'_>, out: Responder) -> Reply {
+fn entry_{{ entry }}(call: Call<'_>, out: CallResponder<'_>) -> Reply {
     out.respond(NrStatus::Ok, call.payload())
 }
 {%- endfor %}

@@ -4,8 +4,8 @@
 //! the fast path). A handler that answers later copies what it needs first
 //! (`call.payload().to_vec()`, `request.path().to_owned()`).
 
-use super::host;
-use crate::nylon_ring_abi::{NrHeader, NrRequest, NrStatus};
+use super::{bytes, host};
+use crate::nylon_ring_abi::{NrHeader, NrRequest, NrStatus, NrStr};
 
 /// One call: entry name, stream id, payload and, through `handle`, the request.
 #[derive(Clone, Copy, Debug)]
@@ -13,7 +13,7 @@ pub struct Call<'a> {
     entry: &'a str,
     sid: u64,
     payload: &'a [u8],
-    request: Option<Request<'a>>,
+    request: Option<&'a Request<'a>>,
 }
 
 impl<'a> Call<'a> {
@@ -21,7 +21,7 @@ impl<'a> Call<'a> {
         entry: &'a str,
         sid: u64,
         payload: &'a [u8],
-        request: Option<Request<'a>>,
+        request: Option<&'a Request<'a>>,
     ) -> Call<'a> {
         Call {
             entry,
@@ -48,8 +48,8 @@ impl<'a> Call<'a> {
 
     /// The request metadata; `None` on the raw path (`handle_raw`) or when the host
     /// passed none.
-    pub fn request(&self) -> Option<&Request<'a>> {
-        self.request.as_ref()
+    pub fn request(&self) -> Option<&'a Request<'a>> {
+        self.request
     }
 
     /// The host's per-sid state, or `None` when the host offered no state extension.
@@ -74,19 +74,34 @@ impl<'a> Request<'a> {
     /// # Safety
     /// `raw` and everything it points to must stay valid for `'a`.
     pub(crate) unsafe fn from_raw(raw: &'a NrRequest) -> Result<Request<'a>, NrStatus> {
-        // SAFETY: validity for 'a is this function's contract.
-        let text = |view: &'a crate::nylon_ring_abi::NrStr| {
-            unsafe { view.as_str() }.ok_or(NrStatus::Invalid)
-        };
+        // SAFETY (all views): validity for 'a is this function's contract.
+        let view = |view: &'a NrStr| unsafe { view.try_as_bytes() }.ok_or(NrStatus::Invalid);
         let headers = unsafe { raw.headers_slice() }.ok_or(NrStatus::Invalid)?;
+        let (method, path, query) = (view(&raw.method)?, view(&raw.path)?, view(&raw.query)?);
+        // One pass over every byte: all ASCII (the usual case) is all UTF-8.
+        let mut bits = bytes::or_bits(method) | bytes::or_bits(path) | bytes::or_bits(query);
         for header in headers {
-            text(&header.key)?;
-            text(&header.value)?;
+            bits |= bytes::or_bits(view(&header.key)?) | bytes::or_bits(view(&header.value)?);
+        }
+        if bits & bytes::NOT_ASCII == 0 {
+            // SAFETY: ASCII is UTF-8.
+            let ascii = |text: &'a [u8]| unsafe { core::str::from_utf8_unchecked(text) };
+            return Ok(Request {
+                method: ascii(method),
+                path: ascii(path),
+                query: ascii(query),
+                headers,
+            });
+        }
+        let text = |text: &'a [u8]| core::str::from_utf8(text).map_err(|_| NrStatus::Invalid);
+        for header in headers {
+            text(view(&header.key)?)?;
+            text(view(&header.value)?)?;
         }
         Ok(Request {
-            method: text(&raw.method)?,
-            path: text(&raw.path)?,
-            query: text(&raw.query)?,
+            method: text(method)?,
+            path: text(path)?,
+            query: text(query)?,
             headers,
         })
     }
@@ -121,6 +136,23 @@ impl<'a> Request<'a> {
     }
 }
 
+/// The viewed string, or `None` for a NULL pointer with a length or bytes that are
+/// not UTF-8. ASCII (nearly every method, path and header) is settled a word at a
+/// time; only other bytes take the full UTF-8 check.
+///
+/// # Safety
+/// As for [`NrStr::try_as_bytes`].
+#[inline]
+unsafe fn checked_str(view: &NrStr) -> Option<&str> {
+    // SAFETY: forwarded contract.
+    let text = unsafe { view.try_as_bytes() }?;
+    if bytes::or_bits(text) & bytes::NOT_ASCII == 0 {
+        // SAFETY: ASCII is UTF-8.
+        return Some(unsafe { core::str::from_utf8_unchecked(text) });
+    }
+    core::str::from_utf8(text).ok()
+}
+
 /// Iterator over a request's headers as `(name, value)`.
 #[derive(Clone, Debug)]
 pub struct Headers<'a> {
@@ -132,8 +164,8 @@ impl<'a> Iterator for Headers<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         for header in self.inner.by_ref() {
-            // SAFETY: checked readable and UTF-8 in `Request::from_raw`, valid for 'a.
-            let pair = unsafe { (header.key.as_str(), header.value.as_str()) };
+            // SAFETY: checked readable in `Request::from_raw`, valid for 'a.
+            let pair = unsafe { (checked_str(&header.key), checked_str(&header.value)) };
             if let (Some(key), Some(value)) = pair {
                 return Some((key, value));
             }

@@ -19,9 +19,9 @@
 ///     entries: { "legacy" => handle_legacy },        // unsafe fn(ctx, sid, *const NrRequest, NrBytes) -> NrStatus
 ///     raw_entries: { "legacy_raw" => handle_raw },   // unsafe fn(ctx, sid, NrBytes) -> NrStatus
 ///     stream_handlers: { data: on_data, close: on_close },
-///     unary: { "hello" => hello },   // fn(Call, Responder) -> Reply
-///     stream: { "count" => count },  // fn(Call, StreamResponder) -> Reply
-///     bidi: { "chat" => chat },      // fn(Call, &StreamResponder) -> Result<Box<dyn Session>, NrStatus>
+///     unary: { "hello" => hello },   // fn(Call, CallResponder) -> Reply, or fn(Call, Responder) -> Reply
+///     stream: { "count" => count },  // fn(Call, CallStreamResponder) -> Reply, or fn(Call, StreamResponder) -> Reply
+///     bidi: { "chat" => chat },      // fn(Call, &CallStreamResponder) -> Result<Box<dyn Session>, NrStatus>
 /// }
 /// ```
 ///
@@ -29,6 +29,11 @@
 /// condition holds (the panic probes use `#[cfg(any(debug_assertions, feature = "panic-probes"))]`).
 /// Every entry is reachable through both `handle` and `handle_raw`; an unknown name
 /// answers `Unsupported`. Name and version come from `CARGO_PKG_NAME`/`CARGO_PKG_VERSION`.
+///
+/// A `unary:` handler takes either a `CallResponder<'_>` (bound to the call: it answers
+/// before the handler returns; the fastest path) or a `Responder` (it may be moved into
+/// `spawn` to answer later); a `stream:` handler likewise takes a
+/// `CallStreamResponder<'_>` or a `StreamResponder`. The signature picks the shape.
 macro_rules! define_plugin {
     (
         $(init: $init:path,)?
@@ -49,8 +54,8 @@ macro_rules! define_plugin {
         const __NYLON_RING_ROUTES: &[$crate::nylon_ring_sdk::Route] = &[
             $($($crate::nylon_ring_sdk::__nylon_ring_route!(Legacy, $e_name, $e_fn $(, $e_cfg)?),)*)?
             $($($crate::nylon_ring_sdk::__nylon_ring_route!(LegacyRaw, $r_name, $r_fn $(, $r_cfg)?),)*)?
-            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Unary, $u_name, $u_fn $(, $u_cfg)?),)*)?
-            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Stream, $s_name, $s_fn $(, $s_cfg)?),)*)?
+            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Unary, serve_unary, $u_name, $u_fn $(, $u_cfg)?),)*)?
+            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Stream, serve_stream, $s_name, $s_fn $(, $s_cfg)?),)*)?
             $($($crate::nylon_ring_sdk::__nylon_ring_route!(Bidi, $b_name, $b_fn $(, $b_cfg)?),)*)?
         ];
 
@@ -110,14 +115,21 @@ macro_rules! define_plugin {
     };
 }
 
-/// One routing-table row (internal to `define_plugin!`).
+/// One routing-table row (internal to `define_plugin!`). A `unary:`/`stream:` handler
+/// is wrapped in a function that serves it in the shape its signature asks for.
 macro_rules! __nylon_ring_route {
-    ($kind:ident, $name:literal, $handler:path) => {
-        $crate::nylon_ring_sdk::Route::new($name, $crate::nylon_ring_sdk::Handler::$kind($handler))
+    ($kind:ident, $serve:ident, $name:literal, $handler:path $(, $cfg:meta)?) => {
+        $crate::nylon_ring_sdk::Route::new($name, $crate::nylon_ring_sdk::Handler::$kind({
+            fn serve(call: $crate::nylon_ring_sdk::Call<'_>) -> $crate::nylon_ring_abi::NrStatus {
+                $crate::nylon_ring_sdk::$serve($handler, call)
+            }
+            serve
+        }))
+        $(.enabled(cfg!($cfg)))?
     };
-    ($kind:ident, $name:literal, $handler:path, $cfg:meta) => {
+    ($kind:ident, $name:literal, $handler:path $(, $cfg:meta)?) => {
         $crate::nylon_ring_sdk::Route::new($name, $crate::nylon_ring_sdk::Handler::$kind($handler))
-            .enabled(cfg!($cfg))
+            $(.enabled(cfg!($cfg)))?
     };
 }
 

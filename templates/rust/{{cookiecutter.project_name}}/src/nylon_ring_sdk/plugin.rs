@@ -9,23 +9,24 @@ use core::ptr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::call::{Call, Request};
+use super::handler::discard;
 use super::legacy::{
     self, LegacyCloseFn, LegacyDataFn, LegacyEntryFn, LegacyInitFn, LegacyRawFn, LegacyShutdownFn,
 };
-use super::respond::{Reply, Responder, StreamResponder};
+use super::respond::CallStreamResponder;
 use super::session::{self, Session};
-use super::{host, workers};
+use super::{bytes, host, workers};
 use crate::nylon_ring_abi::{
     NrBytes, NrHostExt, NrHostVTable, NrPluginInfo, NrPluginVTable, NrRequest, NrStatus,
     NrStatusRaw, NrStr, NR_ABI_VERSION,
 };
 
-/// A unary handler: answers once through the responder.
-pub type UnaryFn = fn(Call<'_>, Responder) -> Reply;
-/// A server-stream handler: frames, then one terminal frame.
-pub type StreamFn = fn(Call<'_>, StreamResponder) -> Reply;
+/// How `define_plugin!` serves a `unary:` or `stream:` entry: a small function around
+/// the handler (see `handler.rs`) that builds its responder, runs it behind
+/// `catch_unwind`, and returns the status for `handle`.
+pub type ServeFn = fn(Call<'_>) -> NrStatus;
 /// A bidirectional opener: returns the session that receives the host's frames.
-pub type BidiFn = fn(Call<'_>, &StreamResponder) -> Result<Box<dyn Session>, NrStatus>;
+pub type BidiFn = fn(Call<'_>, &CallStreamResponder<'_>) -> Result<Box<dyn Session>, NrStatus>;
 /// The safe `on_init` hook; an `Err` fails the load.
 pub type InitHook = fn() -> Result<(), NrStatus>;
 /// The safe `on_shutdown` hook, run after background work finished.
@@ -35,9 +36,9 @@ pub type ShutdownHook = fn();
 #[derive(Clone, Copy)]
 pub enum Handler {
     /// `unary: { "name" => f }`.
-    Unary(UnaryFn),
+    Unary(ServeFn),
     /// `stream: { "name" => f }`.
-    Stream(StreamFn),
+    Stream(ServeFn),
     /// `bidi: { "name" => f }`.
     Bidi(BidiFn),
     /// Seed-era `entries: { "name" => f }`.
@@ -167,12 +168,6 @@ fn guarded(status_on_panic: NrStatus, f: impl FnOnce() -> NrStatus) -> NrStatus 
     }
 }
 
-/// Drops a panic payload behind its own guard: a payload that panics when dropped
-/// cannot escape either.
-fn discard(payload: Box<dyn std::any::Any + Send>) {
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
-}
-
 fn boundary(f: impl FnOnce() -> NrStatus) -> NrStatusRaw {
     guarded(NrStatus::Err, f).to_raw()
 }
@@ -225,7 +220,9 @@ unsafe extern "C" fn stream_data<P: Plugin>(
             return status;
         }
         match P::spec().stream_data {
-            Some(f) => guarded(NrStatus::Err, || unsafe { f(plugin_ctx, sid, data) }),
+            Some(f) => {
+                host::in_call(|| guarded(NrStatus::Err, || unsafe { f(plugin_ctx, sid, data) }))
+            }
             None => NrStatus::Invalid,
         }
     })
@@ -237,7 +234,7 @@ unsafe extern "C" fn stream_close<P: Plugin>(plugin_ctx: *mut c_void, sid: u64) 
             return status;
         }
         match P::spec().stream_close {
-            Some(f) => guarded(NrStatus::Err, || unsafe { f(plugin_ctx, sid) }),
+            Some(f) => host::in_call(|| guarded(NrStatus::Err, || unsafe { f(plugin_ctx, sid) })),
             None => NrStatus::Invalid,
         }
     })
@@ -301,6 +298,10 @@ fn stop(spec: &PluginSpec, plugin_ctx: *mut c_void) {
 }
 
 /// Routes one call. `req` is `Some` on the `handle` path (possibly NULL).
+///
+/// Inlined into `handle` and `handle_raw`, so the raw path carries no request code.
+/// The request is checked here, once, and lent to the handler from this frame.
+#[inline(always)]
 unsafe fn dispatch(
     spec: &PluginSpec,
     plugin_ctx: *mut c_void,
@@ -313,60 +314,74 @@ unsafe fn dispatch(
     let Some(name) = (unsafe { entry.try_as_bytes() }) else {
         return NrStatus::Invalid;
     };
-    let Some(route) = spec
-        .routes
-        .iter()
-        .find(|r| r.enabled && r.name.as_bytes() == name)
-    else {
+    let Some(route) = find_route(spec.routes, name) else {
         return NrStatus::Unsupported;
     };
     let Some(body) = (unsafe { payload.try_as_slice() }) else {
         return NrStatus::Invalid;
     };
     let raw_req = req.unwrap_or(ptr::null());
-    let request = match unsafe { raw_req.as_ref() }.map(|r| unsafe { Request::from_raw(r) }) {
+    let checked;
+    let request = match unsafe { raw_req.as_ref() } {
         None => None,
-        Some(Ok(request)) => Some(request),
-        Some(Err(status)) => return status,
+        Some(raw) => match unsafe { Request::from_raw(raw) } {
+            Ok(request) => {
+                checked = request;
+                Some(&checked)
+            }
+            Err(status) => return status,
+        },
     };
     let call = Call::new(route.name, sid, body, request);
     match route.handler {
-        Handler::Unary(f) => finish(catch_unwind(AssertUnwindSafe(|| {
-            f(call, Responder::new(sid))
-        }))),
-        Handler::Stream(f) => finish(catch_unwind(AssertUnwindSafe(|| {
-            f(call, StreamResponder::new(sid))
-        }))),
+        Handler::Unary(serve) | Handler::Stream(serve) => serve(call),
         Handler::Bidi(f) => open_bidi(f, call),
-        Handler::Legacy(f) => {
-            let empty = NrRequest::build("", "", "", &[]);
-            let req = if raw_req.is_null() {
-                &empty as *const NrRequest
-            } else {
-                raw_req
-            };
-            guarded(NrStatus::Err, || unsafe {
-                f(plugin_ctx, sid, req, payload)
-            })
-        }
-        Handler::LegacyRaw(f) => guarded(NrStatus::Err, || unsafe { f(plugin_ctx, sid, payload) }),
-    }
-}
-
-/// The status of a responder-based handler. After a panic the responder (or an
-/// unreturned rejection) answered `Err` while unwinding, so the call was accepted.
-fn finish(outcome: std::thread::Result<Reply>) -> NrStatus {
-    match outcome {
-        Ok(reply) => reply.into_status(),
-        Err(payload) => {
-            discard(payload);
-            NrStatus::Ok
+        Handler::Legacy(f) => unsafe { legacy_entry(f, plugin_ctx, sid, raw_req, payload) },
+        Handler::LegacyRaw(f) => {
+            host::in_call(|| guarded(NrStatus::Err, || unsafe { f(plugin_ctx, sid, payload) }))
         }
     }
 }
 
+/// The route named `name`, scanning the static table in place. A plain loop (not
+/// `Iterator::find`, which stays a call) inlines, so the compiler unrolls the constant
+/// table into a few word compares.
+#[inline(always)]
+#[allow(clippy::manual_find)]
+fn find_route<'r>(routes: &'r [Route], name: &[u8]) -> Option<&'r Route> {
+    for route in routes {
+        if bytes::same(route.name.as_bytes(), name) && route.enabled {
+            return Some(route);
+        }
+    }
+    None
+}
+
+/// A seed-era `entries` handler; it always gets a request (an empty one on `handle_raw`).
+#[inline(never)]
+unsafe fn legacy_entry(
+    f: LegacyEntryFn,
+    plugin_ctx: *mut c_void,
+    sid: u64,
+    raw_req: *const NrRequest,
+    payload: NrBytes,
+) -> NrStatus {
+    let empty = NrRequest::build("", "", "", &[]);
+    let req = if raw_req.is_null() {
+        &empty as *const NrRequest
+    } else {
+        raw_req
+    };
+    host::in_call(|| {
+        guarded(NrStatus::Err, || unsafe {
+            f(plugin_ctx, sid, req, payload)
+        })
+    })
+}
+
+#[inline(never)]
 fn open_bidi(open: BidiFn, call: Call<'_>) -> NrStatus {
-    let out = StreamResponder::new(call.sid());
+    let out = CallStreamResponder::new(call.sid());
     let opened = catch_unwind(AssertUnwindSafe(|| open(call, &out)));
     match opened {
         Ok(Ok(session)) => match session::insert(call.sid(), session, out) {

@@ -8,19 +8,81 @@
 //!   rejection. A rejection that never reaches the host (lost in a panic, or dropped
 //!   on a background thread) sends `Err` instead, so every accepted call is answered.
 //!
+//! Each responder has a reach (its type parameter), which decides how its answers
+//! pass the shutdown gate of `host.rs`:
+//! - [`Anywhere`] (the default: `Responder`, `StreamResponder`): it may be moved to
+//!   `spawn` or any thread and answer at any time, so each answer first asks which
+//!   thread it is on (a thread-local read) and, off the plugin's own calls and
+//!   workers, goes through the gate.
+//! - [`InCall`] ([`CallResponder`], [`CallStreamResponder`]): bound to the call that
+//!   created it by a lifetime, it cannot outlive the call (scoped threads end first),
+//!   and a host never runs `shutdown` while a call is in flight. Its answers only
+//!   check that the plugin is live: no thread-local read, no shared write. This is
+//!   the fastest way to answer on the host's thread. `detach()` turns it into an
+//!   `Anywhere` responder for work that answers later.
+//!
 //! None of them allocates: the synchronous path answers from the stack.
 
+use core::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
-use super::host;
+use super::{bytes, host};
 use crate::nylon_ring_abi::NrStatus;
 
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Where a responder may answer from: [`Anywhere`] or [`InCall`].
+pub trait Reach: sealed::Sealed {
+    /// Whether the responder is bound to its call (see [`InCall`]).
+    #[doc(hidden)]
+    const IN_CALL: bool;
+}
+
+/// The reach of a responder that may be moved anywhere (into `spawn`, to another
+/// thread) and answer at any time.
+#[derive(Debug)]
+pub enum Anywhere {}
+
+/// The reach of a responder bound to the call `'call`: it answers before the call
+/// returns (on the host's thread, or a scoped thread the handler joins).
+#[derive(Debug)]
+pub struct InCall<'call>(PhantomData<&'call ()>);
+
+impl sealed::Sealed for Anywhere {}
+impl Reach for Anywhere {
+    const IN_CALL: bool = false;
+}
+impl sealed::Sealed for InCall<'_> {}
+impl Reach for InCall<'_> {
+    const IN_CALL: bool = true;
+}
+
+/// A unary responder bound to its call: the synchronous fast path.
+pub type CallResponder<'call> = Responder<InCall<'call>>;
+
+/// A stream responder bound to its call: frames sent before the call returns.
+pub type CallStreamResponder<'call> = StreamResponder<InCall<'call>>;
+
+/// Delivers one frame by the path the responder's reach allows.
+#[inline(always)]
+fn deliver<R: Reach>(sid: u64, status: NrStatus, data: &[u8]) -> bool {
+    if R::IN_CALL {
+        host::send_in_call(sid, status, data)
+    } else {
+        host::send(sid, status, data)
+    }
+}
+
 /// What a handler returns: accepted (answers follow) or rejected (nothing follows).
+///
+/// Two words (returned in registers): a rejection is any status but `Ok`, and it is
+/// armed until `handle` hands it to the host.
 #[derive(Debug)]
 pub struct Reply {
     sid: u64,
     status: NrStatus,
-    armed: bool,
 }
 
 impl Reply {
@@ -30,7 +92,6 @@ impl Reply {
         Reply {
             sid: 0,
             status: NrStatus::Ok,
-            armed: false,
         }
     }
 
@@ -40,11 +101,7 @@ impl Reply {
         } else {
             status
         };
-        Reply {
-            sid,
-            status,
-            armed: true,
-        }
+        Reply { sid, status }
     }
 
     /// Whether the host will be told "accepted".
@@ -53,31 +110,38 @@ impl Reply {
     }
 
     /// The status `handle` returns to the host; the rejection has reached it.
-    pub(crate) fn into_status(mut self) -> NrStatus {
-        self.armed = false;
-        self.status
+    pub(crate) fn into_status(self) -> NrStatus {
+        let status = self.status;
+        core::mem::forget(self);
+        status
     }
 }
 
 impl Drop for Reply {
     fn drop(&mut self) {
-        if self.armed {
+        if self.status != NrStatus::Ok {
             // The rejection never reached the host, which was told "accepted".
             host::send(self.sid, NrStatus::Err, &[]);
         }
     }
 }
 
-/// Answers one unary call, exactly once.
+/// Answers one unary call, exactly once. `Responder` may go anywhere;
+/// [`CallResponder`] is bound to its call.
 #[derive(Debug)]
-pub struct Responder {
+pub struct Responder<R: Reach = Anywhere> {
     sid: u64,
     done: bool,
+    reach: PhantomData<R>,
 }
 
-impl Responder {
-    pub(crate) fn new(sid: u64) -> Responder {
-        Responder { sid, done: false }
+impl<R: Reach> Responder<R> {
+    pub(crate) fn new(sid: u64) -> Responder<R> {
+        Responder {
+            sid,
+            done: false,
+            reach: PhantomData,
+        }
     }
 
     /// The stream id of the call (the key of the host's per-sid state).
@@ -88,8 +152,15 @@ impl Responder {
     /// Sends the one answer. The data is copied by the host during the call.
     pub fn respond(mut self, status: NrStatus, data: &[u8]) -> Reply {
         self.done = true;
-        host::send(self.sid, status, data);
+        deliver::<R>(self.sid, status, data);
         Reply::accepted()
+    }
+
+    /// Sends the one answer made of `parts` joined end to end. Up to
+    /// [`JOIN_ON_STACK`] bytes are joined on the stack (no allocation); a longer
+    /// answer is joined on the heap.
+    pub fn respond_parts(self, status: NrStatus, parts: &[&[u8]]) -> Reply {
+        bytes::joined::<JOIN_ON_STACK, _>(parts, |data| self.respond(status, data))
     }
 
     /// Refuses the call without an answer (only meaningful on the handler's own
@@ -100,28 +171,43 @@ impl Responder {
     }
 }
 
-impl Drop for Responder {
+impl CallResponder<'_> {
+    /// A responder for the same call that may leave it: move it into `spawn` to
+    /// answer later (its answer then passes the shutdown gate).
+    pub fn detach(mut self) -> Responder {
+        self.done = true;
+        Responder::new(self.sid)
+    }
+}
+
+impl<R: Reach> Drop for Responder<R> {
     fn drop(&mut self) {
         if !self.done {
-            host::send(self.sid, NrStatus::Err, &[]);
+            deliver::<R>(self.sid, NrStatus::Err, &[]);
         }
     }
 }
 
+/// The longest answer [`Responder::respond_parts`] joins without allocating.
+pub const JOIN_ON_STACK: usize = 256;
+
 /// Sends the frames of one stream, then exactly one terminal frame.
+/// `StreamResponder` may go anywhere; [`CallStreamResponder`] is bound to its call.
 #[derive(Debug)]
-pub struct StreamResponder {
+pub struct StreamResponder<R: Reach = Anywhere> {
     sid: u64,
     sent: AtomicBool,
     ended: bool,
+    reach: PhantomData<R>,
 }
 
-impl StreamResponder {
-    pub(crate) fn new(sid: u64) -> StreamResponder {
+impl<R: Reach> StreamResponder<R> {
+    pub(crate) fn new(sid: u64) -> StreamResponder<R> {
         StreamResponder {
             sid,
             sent: AtomicBool::new(false),
             ended: false,
+            reach: PhantomData,
         }
     }
 
@@ -134,7 +220,7 @@ impl StreamResponder {
     /// shutting down or has no host (a loop producing frames should stop then).
     pub fn send(&self, data: &[u8]) -> bool {
         self.sent.store(true, Relaxed);
-        host::send(self.sid, NrStatus::Ok, data)
+        deliver::<R>(self.sid, NrStatus::Ok, data)
     }
 
     /// Ends the stream with its terminal frame: `StreamEnd` for a normal end, or
@@ -146,7 +232,7 @@ impl StreamResponder {
         } else {
             status
         };
-        host::send(self.sid, status, &[]);
+        deliver::<R>(self.sid, status, &[]);
         Reply::accepted()
     }
 
@@ -166,10 +252,21 @@ impl StreamResponder {
     }
 }
 
-impl Drop for StreamResponder {
+impl CallStreamResponder<'_> {
+    /// A responder for the same stream that may leave the call: move it into
+    /// `spawn` to send frames later (they then pass the shutdown gate).
+    pub fn detach(mut self) -> StreamResponder {
+        self.ended = true;
+        let out = StreamResponder::new(self.sid);
+        out.sent.store(self.sent.load(Relaxed), Relaxed);
+        out
+    }
+}
+
+impl<R: Reach> Drop for StreamResponder<R> {
     fn drop(&mut self) {
         if !self.ended {
-            host::send(self.sid, NrStatus::Err, &[]);
+            deliver::<R>(self.sid, NrStatus::Err, &[]);
         }
     }
 }

@@ -1,13 +1,15 @@
 //! Background answers: tracked worker threads that shutdown joins.
 //!
 //! Only the background path takes this module's lock; the synchronous path never
-//! touches it.
+//! touches it. Shutdown joins every worker before it closes the host gate, so a
+//! worker's answers take the shielded path of `host.rs` (no shared write).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
+use super::host;
 use super::respond::Reply;
 
 static WORKERS: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
@@ -36,6 +38,7 @@ where
         } else {
             reap_finished(&mut workers);
             let job = move || {
+                host::shield_worker_thread();
                 let _ = catch_unwind(AssertUnwindSafe(move || drop(work())));
             };
             if let Ok(handle) = std::thread::Builder::new()
