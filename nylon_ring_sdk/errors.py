@@ -44,15 +44,6 @@ class GenerationError(NylonRingError):
     """Raised when bindings cannot be generated or written (unknown language, foreign file)."""
 
 
-class DriftError(NylonRingError):
-    """Raised by ``gen-bindings --check`` when generated files are missing or differ."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("bindings out of date: " + "; ".join(problems)
-                         + " (run `nylon-ring gen-bindings` to regenerate)")
-
-
 class ScaffoldError(NylonRingError):
     """Raised when ``nylon-ring new`` refuses a name or a target directory."""
 

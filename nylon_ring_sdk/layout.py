@@ -189,12 +189,6 @@ def compute_layout(schema: Schema, model: str | DataModel = "lp64") -> LayoutTab
     return LayoutTable(dm, tuple(engine.struct(s) for s in schema.structs))
 
 
-def size_align(schema: Schema, t: TypeRef, model: str | DataModel = "lp64") -> tuple[int, int]:
-    """(size, align) of any by-value type under a data model."""
-    dm = model if isinstance(model, DataModel) else data_model(model)
-    return _Engine(schema, dm).size_align(t)
-
-
 def distinct_layouts(schema: Schema) -> list[tuple[list[str], LayoutTable]]:
     """Data models grouped by identical tables (LP64 and LLP64 agree for this ABI).
 

@@ -149,20 +149,38 @@ def _render(spec: TemplateSpec, name: str, entries: list[str], scratch: Path) ->
     return Path(out)
 
 
-def _write_bindings(spec: TemplateSpec, project: Path) -> None:
-    """Overwrite the template's copy of the bindings with a fresh generation."""
-    from .gen import generate, write_atomic
+def binding_files(spec: TemplateSpec, project: Path) -> dict[Path, str]:
+    """Where a project keeps its generated bindings, and what they must contain.
+
+    A template's `bindings` value is a file path when the generator writes exactly that
+    one file, and a folder otherwise.
+    """
+    from .gen import generate
     from .schema import load_default
 
     schema = load_default()
+    files: dict[Path, str] = {}
     for lang, rel in spec.bindings.items():
-        files = generate(schema, lang)
+        generated = generate(schema, lang)
         dest = project / rel
-        if len(files) == 1 and dest.suffix and dest.name == files[0].path:
-            write_atomic(dest, files[0].content)
-            continue
-        for f in files:
-            write_atomic(dest / f.path, f.content)
+        if len(generated) == 1 and dest.suffix and dest.name == generated[0].path:
+            files[dest] = generated[0].content
+        else:
+            files.update({dest / f.path: f.content for f in generated})
+    return files
+
+
+def template_project_dir(spec: TemplateSpec) -> Path:
+    """The template's unrendered project folder (`{{cookiecutter.project_name}}`)."""
+    return next(p for p in spec.path.iterdir() if p.name.startswith("{{"))
+
+
+def _write_bindings(spec: TemplateSpec, project: Path) -> None:
+    """Overwrite the template's copy of the bindings with a fresh generation."""
+    from .gen import write_atomic
+
+    for path, content in binding_files(spec, project).items():
+        write_atomic(path, content)
 
 
 def _place(rendered: Path, target: Path) -> None:
@@ -185,21 +203,15 @@ from .build import BuildResult, build, build_project, detect_language  # noqa: E
 
 def refresh_template_bindings() -> list[Path]:
     """Rewrite the bindings copies inside `templates/<lang>/` (what plain cookiecutter renders)."""
-    from .gen import generate, write_atomic
-    from .schema import load_default
+    from .gen import write_atomic
 
-    schema = load_default()
     written: list[Path] = []
     for lang in available_languages():
         spec = load_template(lang)
-        root = next(p for p in spec.path.iterdir() if p.name.startswith("{{"))
-        for gen_lang, rel in spec.bindings.items():
-            for f in generate(schema, gen_lang):
-                dest = root / rel
-                dest = dest if dest.suffix and dest.name == f.path else dest / f.path
-                if not dest.is_file() or dest.read_text() != f.content:
-                    write_atomic(dest, f.content)
-                    written.append(dest)
+        for path, content in binding_files(spec, template_project_dir(spec)).items():
+            if not path.is_file() or path.read_text() != content:
+                write_atomic(path, content)
+                written.append(path)
     return written
 
 

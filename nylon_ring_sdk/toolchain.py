@@ -66,10 +66,6 @@ def shared_library_suffix(target: str | None = None) -> str:
     return ".so"
 
 
-def which(tool: str) -> str | None:
-    return shutil.which(tool)
-
-
 def run(cmd: list[str], cwd: str | Path | None = None, env: dict | None = None,
         timeout: float | None = None) -> subprocess.CompletedProcess:
     """Run a build step capturing output (text)."""
@@ -82,3 +78,52 @@ def cache_dir() -> Path:
     path = Path(base) / "nylon-ring" if not os.environ.get("NYLON_RING_CACHE") else Path(base)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def content_key(*parts: str | bytes) -> str:
+    """A short hash of every input that changes a compiled helper."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0\0")
+    return digest.hexdigest()[:20]
+
+
+def generated_c_header() -> str:
+    """The C header for the bundled schema, exactly as `gen-bindings --lang c` writes it."""
+    from .gen import generate
+    from .gen.c import HEADER
+    from .schema import load_default
+
+    return next(f.content for f in generate(load_default(), "c") if f.path == HEADER)
+
+
+def compile_cached(source: Path, cc: list[str], flags: list[str], libs: list[str], *, target: Path,
+                   header: str, what: str, error: type[Exception]) -> Path:
+    """Compile one C file against `header` (as nylon_ring.h) into `target`, unless it is there.
+
+    The compiler writes into a scratch folder beside `target` and the result is renamed
+    into place, so processes racing to build the same helper all load a complete file.
+    """
+    if target.is_file():
+        return target
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=str(target.parent)) as scratch:
+        work = Path(scratch)
+        (work / "nylon_ring.h").write_text(header, encoding="utf-8")
+        out = work / target.name
+        cmd = [*cc, *flags, "-I", str(work), str(source), "-o", str(out), *libs]
+        try:
+            proc = run(cmd, cwd=work, timeout=300)
+        except OSError as exc:
+            raise error(f"{source}: cannot run the C compiler {cc[0]} ({exc})") from None
+        if proc.returncode != 0:
+            detail = (proc.stderr or proc.stdout).strip().splitlines()
+            first = detail[0] if detail else f"exit code {proc.returncode}"
+            raise error(f"{source}: compiling {what} with {' '.join(cc)} failed: {first}")
+        os.replace(out, target)
+    return target

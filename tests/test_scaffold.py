@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from nylon_ring_sdk.cli import app
 from nylon_ring_sdk.errors import ScaffoldError
-from nylon_ring_sdk.scaffold import available_languages, load_template, new_project, validate_name
+from nylon_ring_sdk.scaffold import (available_languages, binding_files, load_template, new_project,
+                                     template_project_dir, validate_name)
 
 runner = CliRunner()
 LANGS = ["c", "cpp", "rust", "go", "zig"]
@@ -67,14 +68,10 @@ def test_new_renders_a_clean_project(lang, tmp_path):
     assert (project / ".github" / "workflows" / "ci.yml").is_file()
     assert (project / ".gitignore").is_file()
     # the freshly generated bindings were written where the template declares them
-    from nylon_ring_sdk.gen import generate
-    from nylon_ring_sdk.schema import load_default
-
-    for gen_lang, rel in load_template(lang).bindings.items():
-        for f in generate(load_default(), gen_lang):
-            dest = project / rel
-            dest = dest if dest.suffix and dest.name == f.path else dest / f.path
-            assert dest.read_text() == f.content, dest
+    files = binding_files(load_template(lang), project)
+    assert files
+    for dest, content in files.items():
+        assert dest.read_text() == content, dest
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".demo-plugin.")]
 
 
@@ -117,17 +114,10 @@ def test_target_that_is_a_file_is_refused(tmp_path):
 
 def test_template_bindings_copies_are_current():
     """`cookiecutter templates/<lang>` alone must give working bindings too."""
-    from nylon_ring_sdk.gen import generate
-    from nylon_ring_sdk.schema import load_default
-
     stale = []
     for lang in LANGS:
         spec = load_template(lang)
-        root = next(p for p in spec.path.iterdir() if p.name.startswith("{{"))
-        for gen_lang, rel in spec.bindings.items():
-            for f in generate(load_default(), gen_lang):
-                dest = root / rel
-                dest = dest if dest.suffix and dest.name == f.path else dest / f.path
-                if not dest.is_file() or dest.read_text() != f.content:
-                    stale.append(str(dest))
+        for dest, content in binding_files(spec, template_project_dir(spec)).items():
+            if not dest.is_file() or dest.read_text() != content:
+                stale.append(str(dest))
     assert not stale, "stale template bindings; run `python -m nylon_ring_sdk.scaffold --refresh-bindings`: " + ", ".join(stale)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
-from ..errors import DriftError, GenerationError
+from ..errors import GenerationError
 from ..schema.model import Schema
 
 LANGUAGES: tuple[str, ...] = ("c", "cpp", "rust", "go", "zig", "python")
@@ -199,12 +199,6 @@ def check_files(files: dict[Path, str]) -> list[str]:
         elif path.read_text(encoding="utf-8", errors="replace") != content:
             problems.append(f"{path}: differs")
     return problems
-
-
-def check_or_raise(files: dict[Path, str]) -> None:
-    problems = check_files(files)
-    if problems:
-        raise DriftError(problems)
 
 
 def sync_bindings(lang: str, out: Path, schema_path: Path | None, *, check: bool = False,

@@ -2,7 +2,7 @@
 
 The helper is compiled on first use with the system C compiler (or ``zig cc``) and
 cached in :func:`nylon_ring_sdk.toolchain.cache_dir`, keyed by a hash of its source,
-of the generated ABI module (so a schema change rebuilds it), of the compiler and
+of the generated C header (so a schema change rebuilds it), of the compiler and
 of the platform. It is compiled to a temporary name and renamed into place, so two
 processes racing to build it both end up loading a complete file.
 """
@@ -10,18 +10,15 @@ processes racing to build it both end up loading a complete file.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import platform
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
 from ..errors import ShimBuildError, ToolchainMissing
 
 SOURCE = Path(__file__).parent / "native" / "nrh_shim.c"
-ABI_MODULE = Path(__file__).parent / "nylon_ring_abi.py"
 CFLAGS = ["-O2", "-shared", "-fPIC", "-pthread", "-fvisibility=hidden", "-std=c11"]
 if sys.platform == "darwin":
     # CPython's stable-ABI functions resolve against the running interpreter, as for extensions.
@@ -59,54 +56,18 @@ def _compilers() -> list[list[str]]:
     return found
 
 
-def _cache_key(cc: list[str]) -> str:
-    digest = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), ABI_MODULE.read_bytes(), " ".join(cc + CFLAGS).encode(),
-                 f"{sys.platform}-{platform.machine()}".encode()):
-        digest.update(part)
-        digest.update(b"\0")
-    return digest.hexdigest()[:20]
-
-
-def _write_header(folder: Path) -> None:
-    """The shim includes the generated C header, written fresh from the schema."""
-    from ..gen import generate
-    from ..schema import load_default
-
-    for f in generate(load_default(), "c"):
-        (folder / f.path).write_text(f.content, encoding="utf-8")
-
-
-def _compile(cc: list[str], target: Path) -> None:
-    from ..toolchain import run
-
-    with tempfile.TemporaryDirectory(prefix="nrh-build-") as tmp:
-        _write_header(Path(tmp))
-        fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
-        os.close(fd)
-        try:
-            result = run([*cc, *CFLAGS, "-I", tmp, "-o", partial, str(SOURCE)])
-            if result.returncode != 0:
-                first = (result.stderr or result.stdout).strip().splitlines()[:1]
-                raise ShimBuildError(f"{SOURCE}: `{' '.join(cc)}` failed: {first[0] if first else 'no output'}")
-            os.replace(partial, target)
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
-
-
 def shim_path() -> Path:
     """Path of the compiled helper, building it when the cache has none."""
-    from ..toolchain import cache_dir, shared_library_suffix
+    from ..toolchain import cache_dir, compile_cached, content_key, generated_c_header, shared_library_suffix
 
+    header = generated_c_header()
     errors: list[str] = []
     for cc in _compilers():
-        target = cache_dir() / f"nrh_shim-{_cache_key(cc)}{shared_library_suffix()}"
-        if target.is_file():
-            return target
+        key = content_key(SOURCE.read_bytes(), header, " ".join(cc + CFLAGS), f"{sys.platform}-{platform.machine()}")
+        target = cache_dir() / f"nrh_shim-{key}{shared_library_suffix()}"
         try:
-            _compile(cc, target)
-            return target
+            return compile_cached(SOURCE, cc, CFLAGS, [], target=target, header=header,
+                                  what="the reference host's native helper", error=ShimBuildError)
         except ShimBuildError as exc:
             errors.append(str(exc))
     raise ShimBuildError("; ".join(errors))
