@@ -35,6 +35,10 @@ class TemplateSpec:
     description: str
     requires: tuple[str, ...]
     bindings: dict[str, str] = field(default_factory=dict)
+    # ABI generation -> files of the rendered project that belong to that generation only;
+    # `new --abi N` deletes the other generations' files, so a project holds one SDK layer.
+    generation_files: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    generations: tuple[int, ...] = (1,)
 
 
 def templates_root() -> Path:
@@ -55,12 +59,15 @@ def load_template(lang: str) -> TemplateSpec:
         data = tomllib.loads(spec_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScaffoldError(f"{spec_path}: {exc}") from None
+    gens = data.get("generations", {"1": {}})
     return TemplateSpec(
         lang=lang,
         path=folder,
         description=str(data.get("description", "")),
         requires=tuple(data.get("requires", ())),
         bindings=dict(data.get("bindings", {})),
+        generation_files={int(g): tuple(t.get("files", ())) for g, t in gens.items()},
+        generations=tuple(sorted(int(g) for g in gens)),
     )
 
 
@@ -110,14 +117,20 @@ def _non_empty(path: Path) -> bool:
 
 
 def new_project(lang: str, name: str, dest_parent: str | Path = ".", *, force: bool = False,
-                entries: list[str] | None = None) -> Path:
-    """Scaffold `dest_parent/name` from the `lang` template; returns the project folder.
+                entries: list[str] | None = None, abi: int | str | None = None) -> Path:
+    """Scaffold `dest_parent/name` from the `lang` template for ABI generation `abi`.
 
     An existing non-empty target is refused unless `force`; with `force`, the
     template's files replace their namesakes and every other file is kept.
     """
+    from .schema import parse_abi
+
     validate_name(name)
     spec = load_template(lang)
+    generation = parse_abi(abi)
+    if generation not in spec.generations:
+        have = ", ".join(str(g) for g in spec.generations)
+        raise ScaffoldError(f"--abi: the {lang} template has no ABI {generation} layer (expected one of {have})")
     extra = validate_entries(entries or [])
     parent = Path(dest_parent).resolve()
     target = parent / name
@@ -128,19 +141,22 @@ def new_project(lang: str, name: str, dest_parent: str | Path = ".", *, force: b
     parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=str(parent)))
     try:
-        rendered = _render(spec, name, extra, scratch)
-        _write_bindings(spec, rendered)
+        rendered = _render(spec, name, extra, scratch, generation)
+        _prune_generations(spec, rendered, generation)
+        _write_bindings(spec, rendered, generation)
         _place(rendered, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
 
 
-def _render(spec: TemplateSpec, name: str, entries: list[str], scratch: Path) -> Path:
+def _render(spec: TemplateSpec, name: str, entries: list[str], scratch: Path, abi: int) -> Path:
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.main import cookiecutter
 
     context = {"project_name": name, "extra_entries": ",".join(entries)}
+    if len(spec.generations) > 1:
+        context["abi"] = str(abi)
     try:
         out = cookiecutter(str(spec.path), no_input=True, extra_context=context,
                            output_dir=str(scratch), overwrite_if_exists=False, accept_hooks=True)
@@ -149,7 +165,17 @@ def _render(spec: TemplateSpec, name: str, entries: list[str], scratch: Path) ->
     return Path(out)
 
 
-def binding_files(spec: TemplateSpec, project: Path) -> dict[Path, str]:
+def _prune_generations(spec: TemplateSpec, project: Path, abi: int) -> None:
+    """Delete the files that belong to the generations the project was not made for."""
+    keep = set(spec.generation_files.get(abi, ()))
+    for gen, files in spec.generation_files.items():
+        for rel in files:
+            path = project / rel
+            if gen != abi and rel not in keep and path.exists():
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def binding_files(spec: TemplateSpec, project: Path, abi: int = 1) -> dict[Path, str]:
     """Where a project keeps its generated bindings, and what they must contain.
 
     A template's `bindings` value is a file path when the generator writes exactly that
@@ -158,7 +184,7 @@ def binding_files(spec: TemplateSpec, project: Path) -> dict[Path, str]:
     from .gen import generate
     from .schema import load_default
 
-    schema = load_default()
+    schema = load_default(abi)
     files: dict[Path, str] = {}
     for lang, rel in spec.bindings.items():
         generated = generate(schema, lang)
@@ -175,11 +201,11 @@ def template_project_dir(spec: TemplateSpec) -> Path:
     return next(p for p in spec.path.iterdir() if p.name.startswith("{{"))
 
 
-def _write_bindings(spec: TemplateSpec, project: Path) -> None:
+def _write_bindings(spec: TemplateSpec, project: Path, abi: int) -> None:
     """Overwrite the template's copy of the bindings with a fresh generation."""
     from .gen import write_atomic
 
-    for path, content in binding_files(spec, project).items():
+    for path, content in binding_files(spec, project, abi).items():
         write_atomic(path, content)
 
 
@@ -208,7 +234,8 @@ def refresh_template_bindings() -> list[Path]:
     written: list[Path] = []
     for lang in available_languages():
         spec = load_template(lang)
-        for path, content in binding_files(spec, template_project_dir(spec)).items():
+        # The committed copy is what plain cookiecutter renders: the template's newest generation.
+        for path, content in binding_files(spec, template_project_dir(spec), max(spec.generations)).items():
             if not path.is_file() or path.read_text() != content:
                 write_atomic(path, content)
                 written.append(path)

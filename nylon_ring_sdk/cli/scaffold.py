@@ -19,6 +19,7 @@ def new(
     entries: Annotated[Optional[str], typer.Option("--entries", help="Comma-separated extra entry names to stub out.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Write into an existing non-empty folder (template files replace their namesakes; other files are kept).")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the languages and what each needs installed.")] = False,
+    abi: Annotated[Optional[str], typer.Option("--abi", help="ABI generation: 2 (released hosts, the default) or 1 (the original).")] = None,
 ) -> None:
     """Scaffold a plugin project that builds and passes conformance out of the box."""
     from ..scaffold import available_languages, load_template, new_project
@@ -32,7 +33,7 @@ def new(
     if not name:
         raise fail("NAME: missing (expected `nylon-ring new --lang LANG NAME`)")
     extra = [e.strip() for e in entries.split(",") if e.strip()] if entries else []
-    project = new_project(lang, name, dir, force=force, entries=extra)
+    project = new_project(lang, name, dir, force=force, entries=extra, abi=abi)
     typer.echo(f"created {project}")
     typer.echo(f"next: nylon-ring build {project} && nylon-ring conformance <library printed by build>")
 

@@ -202,13 +202,14 @@ def _build(ctx: _Ctx, doc: dict[str, Any]) -> Schema:
     if "abi" not in doc:
         raise ctx.error("abi", "missing required table [abi] (expected name, version and doc)")
     abi = _table(ctx, doc, "abi")
-    _check_keys(ctx, abi, "abi", ("name", "version", "doc"))
+    _check_keys(ctx, abi, "abi", ("name", "version", "doc", "pointer_bits"))
     name = _require(ctx, abi, "name", "abi", str, "an identifier such as \"nylon_ring\"")
     _check_name(ctx, name, "abi.name")
     version = _require(ctx, abi, "version", "abi", int, "a positive integer")
     if version < 1:
         raise ctx.error("abi.version", f"got {version} (expected a positive integer)")
     abi_doc = _require(ctx, abi, "doc", "abi", str, "a doc string")
+    pointer_bits = _pointer_bits(ctx, abi)
 
     seen: dict[str, str] = {}
 
@@ -225,9 +226,17 @@ def _build(ctx: _Ctx, doc: dict[str, Any]) -> Schema:
     exports = tuple(_export(ctx, n, t, claim) for n, t in _table(ctx, doc, "exports").items())
 
     schema = Schema(name=name, version=version, doc=abi_doc, constants=constants, enums=enums,
-                    structs=structs, functions=functions, exports=exports)
+                    structs=structs, functions=functions, exports=exports, pointer_bits=pointer_bits)
     _resolve(ctx, schema)
     return schema
+
+
+def _pointer_bits(ctx: _Ctx, abi: dict[str, Any]) -> tuple[int, ...]:
+    """Which pointer widths the ABI allows: ABI 2 is 64-bit only, so its generators refuse 32-bit targets."""
+    bits = _optional(ctx, abi, "pointer_bits", "abi", list, "a list drawn from [32, 64]", [32, 64])
+    if not bits or any(b not in (32, 64) for b in bits) or len(set(bits)) != len(bits):
+        raise ctx.error("abi.pointer_bits", f"got {bits!r} (expected a non-empty list drawn from [32, 64])")
+    return tuple(sorted(bits))
 
 
 def _item_table(ctx: _Ctx, value: Any, key: str) -> dict[str, Any]:

@@ -151,6 +151,7 @@ class Schema:
     structs: tuple[Struct, ...]
     functions: tuple[Function, ...]
     exports: tuple[Export, ...]
+    pointer_bits: tuple[int, ...] = (32, 64)
     source: str = "schema/abi.toml"
     sha256: str = ""
     _index: dict[str, Item] = field(default_factory=dict, compare=False, repr=False)
