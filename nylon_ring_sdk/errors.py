@@ -36,6 +36,10 @@ class SchemaError(NylonRingError):
         super().__init__(text)
 
 
+class UsageError(NylonRingError):
+    """Raised when a command-line option has a value the tool does not know (`--abi 3`)."""
+
+
 class LayoutError(NylonRingError):
     """Raised when a layout cannot be computed (an unknown target or data model)."""
 

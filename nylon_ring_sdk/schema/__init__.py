@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import SchemaError
+from ..errors import UsageError
 from .loader import load_schema, parse_schema, parse_type
 from .model import Schema
 
@@ -24,7 +24,7 @@ def parse_abi(value: int | str | None) -> int:
     if text.isdigit() and int(text) in GENERATIONS:
         return int(text)
     known = "|".join(str(g) for g in GENERATIONS)
-    raise SchemaError(f"--abi: unknown ABI generation {text!r} (expected {known})")
+    raise UsageError(f"--abi: unknown ABI generation {text!r} (expected {known})")
 
 
 def bundled_schema_path(abi: int = 1) -> Path:
