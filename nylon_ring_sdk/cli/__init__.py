@@ -46,7 +46,7 @@ def fail(message: str, code: int = 1) -> "typer.Exit":
 
 def _register() -> None:
     from . import gen  # noqa: F401
-    for optional in ("host", "conformance", "scaffold", "bench"):
+    for optional in ("host", "conformance", "scaffold", "bench", "abi"):
         try:
             __import__(f"{__name__}.{optional}")
         except ModuleNotFoundError as exc:
