@@ -44,14 +44,25 @@ def fail(message: str, code: int = 1) -> "typer.Exit":
     return typer.Exit(code)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"nylon-ring {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Bindings, scaffolding, a reference host and a conformance suite for nylon-ring plugins."""
+
+
 def _register() -> None:
-    from . import gen  # noqa: F401
-    for optional in ("host", "conformance", "scaffold", "bench", "abi"):
-        try:
-            __import__(f"{__name__}.{optional}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{optional}":
-                raise
+    """Import every command module; a broken one is an import error, never a command that vanishes."""
+    from . import abi, bench, conformance, gen, host, scaffold  # noqa: F401
 
 
 _register()
