@@ -186,7 +186,7 @@ def test_a_broken_compiler_is_a_build_error(tmp_path, monkeypatch):
 
     monkeypatch.setenv("NYLON_RING_CACHE", str(tmp_path))
     monkeypatch.setenv("NYLON_RING_BENCH_CC", "false")
-    with pytest.raises(BuildError, match="compiling the benchmark harness with false failed"):
+    with pytest.raises(BuildError, match="compiling the ABI 1 benchmark harness with false failed"):
         harness_path()
 
 
