@@ -106,6 +106,7 @@ class BenchResult:
     cases: tuple[Case, ...]
     calls_total: int
     answers_total: int
+    rss_kib: int | None  # the harness process's resident set at the end (None where unknown)
     data: dict = field(repr=False)
 
     def case(self, threads: int = 1, inflight: int = 1) -> Case:
@@ -218,7 +219,8 @@ def _result(data: dict) -> BenchResult:
                        abi=int(data.get("abi", 1)), by_id=bool(data.get("by_id", False)),
                        answer_paths=dict(data.get("answer_paths", {})),
                        cases=tuple(_case(c) for c in data["cases"]), calls_total=data["calls_total"],
-                       answers_total=data["answers_total"], data=data)
+                       answers_total=data["answers_total"],
+                       rss_kib=data["rss_kib"] if data.get("rss_kib", -1) >= 0 else None, data=data)
 
 
 def format_rate(rate: float) -> str:

@@ -1248,6 +1248,23 @@ static uint64_t path_total(unsigned path) {
 }
 #endif
 
+/* The process's resident set in KiB (VmRSS), -1 where the system does not say: with a
+ * fixed number of calls it shows whether memory grows with the calls made (a leak). */
+static long rss_kib(void) {
+    char line[256];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kib = strtol(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kib;
+}
+
 static void print_result(const CaseResult *cases, unsigned ncases) {
     const NrPluginInfo *info = g.info;
     printf("{\"ok\": true, \"harness_version\": %d, \"plugin\": ", HARNESS_VERSION);
@@ -1275,7 +1292,8 @@ static void print_result(const CaseResult *cases, unsigned ncases) {
             printf(", ");
         print_case(&cases[i]);
     }
-    printf("], \"calls_total\": %" PRIu64 ", \"answers_total\": %" PRIu64 "}\n", g.calls_total, answers_total());
+    printf("], \"calls_total\": %" PRIu64 ", \"answers_total\": %" PRIu64 ", \"rss_kib\": %ld}\n", g.calls_total,
+           answers_total(), rss_kib());
 }
 
 /* ------------------------------------------------------------------ arguments */
