@@ -61,8 +61,18 @@ def banner_lines(schema: Schema) -> list[str]:
     source = Path(schema.source).name if Path(schema.source).is_absolute() else schema.source
     return [
         f"Generated from {source} (schema sha256 {fingerprint(schema)[:16]}) by nylon-ring-sdk; {BANNER_MARK}.",
-        "Regenerate with: nylon-ring gen-bindings",
+        f"Regenerate with: nylon-ring gen-bindings {regenerate_option(schema, source)}",
     ]
+
+
+def regenerate_option(schema: Schema, source: str) -> str:
+    """`--abi N` for a bundled generation, else `--schema <file>`: what rebuilds this file."""
+    from ..schema import GENERATIONS
+
+    bundled = {f"schema/{name}": abi for abi, name in GENERATIONS.items()}
+    if source in bundled:
+        return f"--abi {bundled[source]}"
+    return f"--schema {source}"
 
 
 _ENV = None

@@ -1,8 +1,16 @@
-/* Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
+/* Generated from schema/abi.toml (schema sha256 9cee74593742d5c3) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --abi 1 */
 /** nylon-ring: an ABI-stable host/plugin interface for high-performance proxies. */
 #ifndef NYLON_RING_H
 #define NYLON_RING_H
+
+/*
+ * Language: C11 or later (_Static_assert, _Alignof), or C++11 or later; the header is
+ * C++ clean and declares everything extern "C" there.
+ */
+#if !defined(__cplusplus) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+#error "nylon_ring.h requires C11 or later (compile with -std=c11, or as C++11 or later)"
+#endif
 
 #include <stdbool.h>
 #include <stddef.h>

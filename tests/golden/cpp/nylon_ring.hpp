@@ -1,5 +1,5 @@
-/* Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
+/* Generated from schema/abi.toml (schema sha256 9cee74593742d5c3) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --abi 1 */
 /** nylon-ring: an ABI-stable host/plugin interface for high-performance proxies. */
 /*
  * C++17 layer over nylon_ring.h: enum classes, NULL-safe views, helper constructors

@@ -1,5 +1,5 @@
-// Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit.
-// Regenerate with: nylon-ring gen-bindings
+// Generated from schema/abi.toml (schema sha256 9cee74593742d5c3) by nylon-ring-sdk; do not edit.
+// Regenerate with: nylon-ring gen-bindings --abi 1
 
 //go:build 386 && !windows
 

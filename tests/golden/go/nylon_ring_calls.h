@@ -1,5 +1,5 @@
-/* Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
+/* Generated from schema/abi.toml (schema sha256 9cee74593742d5c3) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --abi 1 */
 /*
  * Static inline helpers for cgo: Go cannot call a C function pointer, so each function
  * type gets a trampoline nr_call_<Fn>(fn, args...); a NULL pointer does nothing (or
