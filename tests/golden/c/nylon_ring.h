@@ -1,4 +1,4 @@
-/* Generated from schema/abi.toml (schema sha256 9cee74593742d5c3) by nylon-ring-sdk; do not edit. */
+/* Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit. */
 /* Regenerate with: nylon-ring gen-bindings --abi 1 */
 /** nylon-ring: an ABI-stable host/plugin interface for high-performance proxies. */
 #ifndef NYLON_RING_H
@@ -214,6 +214,9 @@ typedef const NrPluginInfo *(*NrGetPluginFn)(void);
 /** Signature of the optional state-extension hand-over. */
 typedef void (*NrSetHostExtFn)(const NrHostExt *ext);
 
+/** Signature of the optional embedded manifest. */
+typedef const uint8_t *(*NrGetManifestFn)(void);
+
 /** Signature of the optional layout probe. */
 typedef const NrLayoutProbe *(*NrGetLayoutProbeFn)(void);
 
@@ -234,6 +237,13 @@ NR_EXPORT void nylon_ring_set_host_ext_v1(const NrHostExt *ext);
  * built against drifted bindings.
  */
 NR_EXPORT const NrLayoutProbe *nylon_ring_layout_probe_v1(void);
+
+/**
+ * Optional, additive: a NUL-terminated UTF-8 TOML text in the nylon-ring.toml manifest
+ * format, describing the plugin's entries, so a released library is self-describing for
+ * conformance. Hosts that do not know it ignore it.
+ */
+NR_EXPORT const uint8_t *nylon_ring_manifest(void);
 
 /* ---- layout checks: the numbers come from nylon-ring's layout engine ---- */
 #if UINTPTR_MAX > 0xFFFFFFFFu

@@ -1,4 +1,4 @@
-/* Generated from schema/abi.toml (schema sha256 9cee74593742d5c3) by nylon-ring-sdk; do not edit. */
+/* Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit. */
 /* Regenerate with: nylon-ring gen-bindings --abi 1 */
 /*
  * Static inline helpers for cgo: Go cannot call a C function pointer, so each function
@@ -78,6 +78,12 @@ static inline void nr_call_NrSetHostExtFn(NrSetHostExtFn nr__fn, const NrHostExt
     if (nr__fn != NULL) {
         nr__fn(ext);
     }
+}
+
+/** Calls a NrGetManifestFn through its pointer. */
+static inline const uint8_t *nr_call_NrGetManifestFn(NrGetManifestFn nr__fn) {
+    const uint8_t *nr__zero = {0};
+    return nr__fn != NULL ? nr__fn() : nr__zero;
 }
 
 /** Calls a NrGetLayoutProbeFn through its pointer. */

@@ -1,4 +1,4 @@
-/* Generated from schema/abi.toml (schema sha256 9cee74593742d5c3) by nylon-ring-sdk; do not edit. */
+/* Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit. */
 /* Regenerate with: nylon-ring gen-bindings --abi 1 */
 /*
  * cgo declarations on top of nylon_ring.h: declarations only, so this header is safe in

@@ -1,4 +1,4 @@
-# Generated from schema/abi.toml (schema sha256 9cee74593742d5c3) by nylon-ring-sdk; do not edit.
+# Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit.
 # Regenerate with: nylon-ring gen-bindings --abi 1
 """ctypes declarations of the nylon-ring ABI v1.
 
@@ -22,12 +22,13 @@ EXPORTS = {
     "nylon_ring_get_plugin_v1": ("NrGetPluginFn", True),
     "nylon_ring_set_host_ext_v1": ("NrSetHostExtFn", False),
     "nylon_ring_layout_probe_v1": ("NrGetLayoutProbeFn", False),
+    "nylon_ring_manifest": ("NrGetManifestFn", False),
 }
 ENTRY_SYMBOL = "nylon_ring_get_plugin_v1"
 #: Optional exports of this generation (None when it has no such export).
 LAYOUT_PROBE_SYMBOL = "nylon_ring_layout_probe_v1"
 SET_HOST_EXT_SYMBOL = "nylon_ring_set_host_ext_v1"
-MANIFEST_SYMBOL = None
+MANIFEST_SYMBOL = "nylon_ring_manifest"
 
 
 class NrStr(ctypes.Structure):
@@ -187,6 +188,10 @@ NrGetPluginFn = ctypes.CFUNCTYPE(ctypes.POINTER(NrPluginInfo))
 
 #: Signature of the optional state-extension hand-over.
 NrSetHostExtFn = ctypes.CFUNCTYPE(None, ctypes.POINTER(NrHostExt))
+
+
+#: Signature of the optional embedded manifest.
+NrGetManifestFn = ctypes.CFUNCTYPE(ctypes.c_void_p)
 
 
 #: Signature of the optional layout probe.

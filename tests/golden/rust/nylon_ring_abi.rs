@@ -1,4 +1,4 @@
-// Generated from schema/abi.toml (schema sha256 9cee74593742d5c3) by nylon-ring-sdk; do not edit.
+// Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit.
 // Regenerate with: nylon-ring gen-bindings --abi 1
 
 //! Rust declarations of the nylon-ring ABI v1.
@@ -268,6 +268,9 @@ pub type NrGetPluginFn = unsafe extern "C" fn() -> *const NrPluginInfo;
 /// Signature of the optional state-extension hand-over.
 pub type NrSetHostExtFn = unsafe extern "C" fn(ext: *const NrHostExt);
 
+/// Signature of the optional embedded manifest.
+pub type NrGetManifestFn = unsafe extern "C" fn() -> *const u8;
+
 /// Signature of the optional layout probe.
 pub type NrGetLayoutProbeFn = unsafe extern "C" fn() -> *const NrLayoutProbe;
 
@@ -287,6 +290,12 @@ pub const NYLON_RING_SET_HOST_EXT_V1_SYMBOL: &[u8] = b"nylon_ring_set_host_ext_v
 /// built against drifted bindings.
 /// Type: [`NrGetLayoutProbeFn`].
 pub const NYLON_RING_LAYOUT_PROBE_V1_SYMBOL: &[u8] = b"nylon_ring_layout_probe_v1\0";
+
+/// Optional, additive: a NUL-terminated UTF-8 TOML text in the nylon-ring.toml manifest
+/// format, describing the plugin's entries, so a released library is self-describing for
+/// conformance. Hosts that do not know it ignore it.
+/// Type: [`NrGetManifestFn`].
+pub const NYLON_RING_MANIFEST_SYMBOL: &[u8] = b"nylon_ring_manifest\0";
 
 impl NrStr {
     /// The empty view: NULL pointer, length 0.
