@@ -1,16 +1,20 @@
-"""`nylon-ring abi diff`: listed here for `nylon-ring --help`; parsed once, in :func:`nylon_ring_sdk.entry.abi_diff`."""
+"""`nylon-ring abi diff` in the typer app: its one parser is :func:`nylon_ring_sdk.entry.abi_parser`."""
 
 from __future__ import annotations
 
 import typer
 
+from ..entry import ABI_HELP
 from . import app
 
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
-@app.command("abi", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-             add_help_option=False)
+
+@app.command("abi", help=ABI_HELP + " Options: see `nylon-ring abi --help`.",
+             context_settings=_PASS_THROUGH, add_help_option=False)
 def abi(ctx: typer.Context) -> None:
-    """Compare two ABI schemas: `abi diff OLD NEW` (files, abi:1/abi:2, or REV:path in git)."""
-    from ..entry import abi_diff
+    from ..entry import run
 
-    raise typer.Exit(abi_diff(list(ctx.args)))
+    code = run("abi", list(ctx.args))
+    if code:
+        raise typer.Exit(code)
