@@ -92,7 +92,6 @@ def _layout(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[Callable[[], argparse.ArgumentParser], Callable[[argparse.Namespace], int]]] = {
     "gen-bindings": (gen_bindings_parser, _gen_bindings),
     "layout": (layout_parser, _layout),
-    "abi": (abi_parser, _abi_diff),
 }
 
 
@@ -167,6 +166,9 @@ def _abi_diff(args: argparse.Namespace) -> int:
     else:
         print(abidiff.render_text(changes, args.old, args.new, allow))
     return abidiff.exit_code(changes, allow)
+
+
+COMMANDS["abi"] = (abi_parser, _abi_diff)
 
 
 def main() -> None:

@@ -217,7 +217,8 @@ def test_cli_usage_errors_exit_2_with_one_line():
     for args, text in ((("diff", "abi:3", "abi:1"), "abi:3: unknown bundled generation"),
                        (("diff", "no/such.toml", "abi:1"), "no/such.toml: no such schema file"),
                        (("diff", "abi:1", "abi:2", "--allow", "field.nope"), "--allow: unknown rule id 'field.nope'"),
-                       (("frob",), "abi: unknown subcommand")):
+                       (("frob",), "invalid choice: 'frob'"),
+                       (("diff", "abi:1"), "diff needs OLD and NEW")):
         done = cli(*args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert text in done.stderr and "Traceback" not in done.stderr

@@ -576,7 +576,7 @@ static NrBufferLease host_acquire_result_buffer(void *host_ctx, uint64_t sid, ui
     if (UNLIKELY(atomic_load_explicit(&c->expect, ACQUIRE) != sid || atomic_load_explicit(&c->done, RELAXED) == sid ||
                  atomic_load_explicit(&c->lease_token, RELAXED) != 0))
         return lease;
-    if (UNLIKELY(capacity > c->lease_cap)) {
+    if (UNLIKELY(capacity > c->lease_cap || !c->lease_buf)) {
         uint8_t *grown = realloc(c->lease_buf, capacity ? capacity : 1);
         if (!grown)
             return lease;
