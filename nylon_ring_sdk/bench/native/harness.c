@@ -1161,6 +1161,10 @@ static void alloc_workers(void) {
             die(EXIT_PLUGIN);
         }
         memset(w->cells, 0, sizeof(Cell) * cells);
+        /* Touched now, so the resident set printed at the end does not grow with the
+         * number of latency samples: its growth is the plugin's. */
+        if (w->lat)
+            memset(w->lat, 0, sizeof(uint64_t) * MAX_LATENCY_SAMPLES);
     }
 }
 
