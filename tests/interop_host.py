@@ -1,0 +1,210 @@
+"""Drive a plugin through the released Rust host (`nylon-ring-host` 0.2.2).
+
+The driver is the Cargo binary in tests/interop/released-host/. It is built once per
+content (its sources, Cargo.lock and the rustc version) into the nylon-ring cache, so
+every test and every process after the first reuses it.
+
+    from interop_host import drive
+
+    results = drive(plugin_path, [
+        {"op": "unary", "entry": "echo", "payload": "hi"},
+        {"op": "stream", "entry": "count", "payload": "3"},
+        {"op": "bidi", "entry": "chat", "send": ["a", "b"]},
+    ])
+    assert results[0]["status"] == 0 and results[0]["data"] == "hi"
+
+Step ops: unary (call_response), fast (call_response_fast), call (fire-and-forget),
+bytes (call_response_bytes), stream (call_stream until a terminal frame), bidi
+(call_stream, send_stream_data per "send" item, close_stream unless "close": false),
+by_id (entry(name), then "call": unary|fast|call|stream through it), bench
+("n" calls, "rounds"). A payload is a string (UTF-8) or {"hex": "..."}.
+
+The core functions need no pytest (bench/released_host.py uses them); `released_host()`
+turns a missing cargo or crate registry into a skip, or a failure under
+NYLON_RING_REQUIRE_TOOLCHAINS=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+CRATE = Path(__file__).resolve().parent / "interop" / "released-host"
+BINARY = "nr-released-host"
+BUILD_TIMEOUT = 1200
+CRATE_INPUTS = ("Cargo.toml", "Cargo.lock", "src/main.rs")
+
+
+class InteropError(Exception):
+    """Base of the driver's errors; the message is one line naming what failed."""
+
+
+class ToolchainUnavailable(InteropError):
+    """cargo is not installed, or the crate registry cannot be reached to fetch nylon-ring-host."""
+
+
+class HostBuildError(InteropError):
+    """The driver crate did not compile."""
+
+
+class HostRefusedPlugin(InteropError):
+    """The released host refused the plugin; the message is the host's own error text."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class DriverError(InteropError):
+    """The driver rejected the steps or died before answering every step (a crashed plugin).
+
+    `results` holds the lines it printed before that.
+    """
+
+    def __init__(self, message: str, results: list[dict]) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+def _cache_root() -> Path:
+    from nylon_ring_sdk.toolchain import cache_dir
+
+    return cache_dir()
+
+
+def _rustc_version(cargo: str) -> str:
+    rustc = Path(cargo).with_name("rustc")
+    command = [str(rustc) if rustc.exists() else "rustc", "--version"]
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=60).stdout.strip()
+    except OSError:
+        return ""
+
+
+def _content_key(cargo: str) -> str:
+    from nylon_ring_sdk.toolchain import content_key
+
+    parts = [(CRATE / name).read_bytes() for name in CRATE_INPUTS]
+    return content_key(_rustc_version(cargo), *parts)
+
+
+def _last_line(proc: subprocess.CompletedProcess) -> str:
+    lines = [line.strip() for line in (proc.stderr or proc.stdout or "").splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error")]
+    return (errors or lines or [f"exit code {proc.returncode}"])[0]
+
+
+def build_released_host(cargo: str | None = None) -> Path:
+    """Path of the driver binary, compiling it when this content has not been built yet.
+
+    Dependencies are fetched first, so an unreachable registry is told apart from a
+    compile error. Concurrent builders are serialised by a lock file in the cache.
+    """
+    cargo = cargo or shutil.which("cargo")
+    if cargo is None:
+        raise ToolchainUnavailable("toolchain 'cargo' not installed (needed to build the released nylon-ring-host 0.2.2)")
+    root = _cache_root()
+    target = root / f"released-host-{_content_key(cargo)}" / BINARY
+    if target.is_file():
+        return target
+    import fcntl
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(root / "released-host.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.is_file():
+            return target
+        env = {**os.environ, "CARGO_TARGET_DIR": str(root / "released-host-target")}
+        manifest = ["--manifest-path", str(CRATE / "Cargo.toml"), "--locked"]
+        fetch = subprocess.run([cargo, "fetch", *manifest], capture_output=True, text=True, env=env,
+                               timeout=BUILD_TIMEOUT)
+        if fetch.returncode != 0:
+            raise ToolchainUnavailable(f"crate registry: cannot fetch nylon-ring-host =0.2.2 ({_last_line(fetch)})")
+        build = subprocess.run([cargo, "build", "--release", *manifest], capture_output=True, text=True, env=env,
+                               timeout=BUILD_TIMEOUT)
+        if build.returncode != 0:
+            raise HostBuildError(f"{CRATE / 'src/main.rs'}: cargo build failed: {_last_line(build)}")
+        built = Path(env["CARGO_TARGET_DIR"]) / "release" / BINARY
+        scratch = target.with_name(f".{BINARY}.{os.getpid()}")
+        shutil.copy2(built, scratch)
+        os.replace(scratch, target)
+    return target
+
+
+@lru_cache(maxsize=None)
+def _host_or_reason() -> tuple[Path | None, str]:
+    try:
+        return build_released_host(), ""
+    except ToolchainUnavailable as exc:
+        return None, str(exc)
+
+
+def released_host() -> Path:
+    """The driver binary for a test: built once per session; a missing toolchain skips the test.
+
+    Under NYLON_RING_REQUIRE_TOOLCHAINS=1 a missing cargo or an unreachable registry
+    fails the test instead; a compile error always fails it.
+    """
+    import pytest
+
+    from conftest import REQUIRE
+
+    try:
+        path, reason = _host_or_reason()
+    except HostBuildError as exc:
+        pytest.fail(str(exc))
+    if path is None:
+        if REQUIRE:
+            pytest.fail(reason + " (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
+        pytest.skip(reason)
+    return path
+
+
+def run_driver(host: Path, plugin_path: str | Path, steps: list[dict], *, timeout: float = 120,
+               env: dict | None = None) -> list[dict]:
+    """Run `steps` against the plugin with the driver at `host`; one dict per step, in order."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="nr-steps-", delete=False) as handle:
+        json.dump(steps, handle)
+        script = handle.name
+    try:
+        proc = subprocess.run([str(host), str(plugin_path), "--script", script], capture_output=True,
+                              text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    finally:
+        os.unlink(script)
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return _check_lines(plugin_path, lines, len(steps), proc)
+
+
+def _check_lines(plugin_path: str | Path, lines: list[dict], expected: int,
+                 proc: subprocess.CompletedProcess) -> list[dict]:
+    head = lines[0] if lines else {}
+    if head.get("op") == "load" and not head.get("ok"):
+        raise HostRefusedPlugin(f"{plugin_path}: released host refused the plugin: {head.get('error')}",
+                              head.get("error_kind", ""))
+    if head.get("op") == "error":
+        raise DriverError(f"released host: {head.get('error')}", [])
+    results = [line for line in lines[1:] if line.get("op") != "error"]
+    if proc.returncode != 0 or len(results) != expected:
+        how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit code {proc.returncode}"
+        raise DriverError(f"{plugin_path}: released host stopped after {len(results)} of {expected} steps "
+                          f"({how}; {_last_line(proc) if proc.stderr else 'no stderr'})", results)
+    return results
+
+
+def drive(plugin_path: str | Path, steps: list[dict], *, timeout: float = 120,
+          env: dict | None = None) -> list[dict]:
+    """Run `steps` against the plugin through the released host 0.2.2 (built on first use).
+
+    Each result has "op", "step", "ok"; an answer adds "status", "status_name", "hex" and,
+    for UTF-8 bytes, "data"; a failed call adds "error" and "error_kind" (the host's error
+    variant, e.g. "PluginHandleFailed" with "status"). Streams add "frames" and "end"
+    ("terminal", "closed" or "timeout"); bidi adds "sent" (send statuses, then
+    {"close": status}); bytes adds "foreign" (true when the answer was plugin-owned).
+    Raises HostRefusedPlugin when the host refuses the plugin, DriverError on a crash.
+    """
+    return run_driver(released_host(), plugin_path, steps, timeout=timeout, env=env)
