@@ -19,8 +19,13 @@ bytes (call_response_bytes), stream (call_stream until a terminal frame), bidi
 by_id (entry(name), then "call": unary|fast|call|stream through it), bench
 ("n" calls, "rounds"). A payload is a string (UTF-8) or {"hex": "..."}.
 
-The core functions need no pytest (bench/released_host.py uses them); `released_host()`
-turns a missing cargo or crate registry into a skip, or a failure under
+`released_plugin()` is a plugin built from the released `nylon-ring` 0.2.2 crate
+(tests/interop/released-plugin/) with the ABI 2 scaffold entries: hello, echo,
+echo_async, echo_owned, echo_lease, count (stream), chat (bidi), panic.
+
+The core functions (build_released_host, build_released_plugin, run_driver) need no
+pytest (bench/released_host.py uses them); `released_host()`/`released_plugin()` turn a
+missing cargo or crate registry into a skip, or a failure under
 NYLON_RING_REQUIRE_TOOLCHAINS=1.
 """
 
@@ -34,10 +39,14 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-CRATE = Path(__file__).resolve().parent / "interop" / "released-host"
+INTEROP = Path(__file__).resolve().parent / "interop"
+CRATE = INTEROP / "released-host"
+PLUGIN_CRATE = INTEROP / "released-plugin"
 BINARY = "nr-released-host"
+PLUGIN_LIBRARY = "libnr_released_plugin.so"
 BUILD_TIMEOUT = 1200
 CRATE_INPUTS = ("Cargo.toml", "Cargo.lock", "src/main.rs")
+PLUGIN_INPUTS = ("Cargo.toml", "Cargo.lock", "src/lib.rs")
 
 
 class InteropError(Exception):
@@ -49,7 +58,7 @@ class ToolchainUnavailable(InteropError):
 
 
 class HostBuildError(InteropError):
-    """The driver crate did not compile."""
+    """The driver crate or the released-crate plugin did not compile."""
 
 
 class HostRefusedPlugin(InteropError):
@@ -86,11 +95,10 @@ def _rustc_version(cargo: str) -> str:
         return ""
 
 
-def _content_key(cargo: str) -> str:
+def _content_key(cargo: str, crate: Path, inputs: tuple[str, ...]) -> str:
     from nylon_ring_sdk.toolchain import content_key
 
-    parts = [(CRATE / name).read_bytes() for name in CRATE_INPUTS]
-    return content_key(_rustc_version(cargo), *parts)
+    return content_key(_rustc_version(cargo), *((crate / name).read_bytes() for name in inputs))
 
 
 def _last_line(proc: subprocess.CompletedProcess) -> str:
@@ -100,62 +108,70 @@ def _last_line(proc: subprocess.CompletedProcess) -> str:
 
 
 def build_released_host(cargo: str | None = None) -> Path:
-    """Path of the driver binary, compiling it when this content has not been built yet.
+    """Path of the driver binary (nylon-ring-host 0.2.2), compiled on first use of this content."""
+    return _cargo_build(cargo, CRATE, CRATE_INPUTS, BINARY, "the released nylon-ring-host 0.2.2")
+
+
+def build_released_plugin(cargo: str | None = None) -> Path:
+    """Path of the plugin built from the released nylon-ring 0.2.2 crate, compiled on first use."""
+    return _cargo_build(cargo, PLUGIN_CRATE, PLUGIN_INPUTS, PLUGIN_LIBRARY, "a plugin of the released nylon-ring 0.2.2")
+
+
+def _cargo_build(cargo: str | None, crate: Path, inputs: tuple[str, ...], artifact: str, what: str) -> Path:
+    """`cargo build --release --locked` of `crate` into the cache, keyed by its content.
 
     Dependencies are fetched first, so an unreachable registry is told apart from a
-    compile error. Concurrent builders are serialised by a lock file in the cache.
+    compile error. Concurrent builders are serialised by a lock file in the cache, and
+    the artifact is renamed into place, so a reader never sees half a file.
     """
     cargo = cargo or shutil.which("cargo")
     if cargo is None:
-        raise ToolchainUnavailable("toolchain 'cargo' not installed (needed to build the released nylon-ring-host 0.2.2)")
+        raise ToolchainUnavailable(f"toolchain 'cargo' not installed (needed to build {what})")
     root = _cache_root()
-    target = root / f"released-host-{_content_key(cargo)}" / BINARY
+    target = root / f"{crate.name}-{_content_key(cargo, crate, inputs)}" / artifact
     if target.is_file():
         return target
     import fcntl
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(root / "released-host.lock", "w") as lock:
+    with open(root / f"{crate.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if target.is_file():
             return target
-        env = {**os.environ, "CARGO_TARGET_DIR": str(root / "released-host-target")}
-        manifest = ["--manifest-path", str(CRATE / "Cargo.toml"), "--locked"]
+        env = {**os.environ, "CARGO_TARGET_DIR": str(root / f"{crate.name}-target")}
+        manifest = ["--manifest-path", str(crate / "Cargo.toml"), "--locked"]
         fetch = subprocess.run([cargo, "fetch", *manifest], capture_output=True, text=True, env=env,
                                timeout=BUILD_TIMEOUT)
         if fetch.returncode != 0:
-            raise ToolchainUnavailable(f"crate registry: cannot fetch nylon-ring-host =0.2.2 ({_last_line(fetch)})")
+            raise ToolchainUnavailable(f"crate registry: cannot fetch the dependencies of {what} ({_last_line(fetch)})")
         build = subprocess.run([cargo, "build", "--release", *manifest], capture_output=True, text=True, env=env,
                                timeout=BUILD_TIMEOUT)
         if build.returncode != 0:
-            raise HostBuildError(f"{CRATE / 'src/main.rs'}: cargo build failed: {_last_line(build)}")
-        built = Path(env["CARGO_TARGET_DIR"]) / "release" / BINARY
-        scratch = target.with_name(f".{BINARY}.{os.getpid()}")
+            raise HostBuildError(f"{crate / inputs[-1]}: cargo build failed: {_last_line(build)}")
+        built = Path(env["CARGO_TARGET_DIR"]) / "release" / artifact
+        scratch = target.with_name(f".{artifact}.{os.getpid()}")
         shutil.copy2(built, scratch)
         os.replace(scratch, target)
     return target
 
 
 @lru_cache(maxsize=None)
-def _host_or_reason() -> tuple[Path | None, str]:
+def _built_or_reason(which: str) -> tuple[Path | None, str]:
+    build = build_released_host if which == "host" else build_released_plugin
     try:
-        return build_released_host(), ""
+        return build(), ""
     except ToolchainUnavailable as exc:
         return None, str(exc)
 
 
-def released_host() -> Path:
-    """The driver binary for a test: built once per session; a missing toolchain skips the test.
-
-    Under NYLON_RING_REQUIRE_TOOLCHAINS=1 a missing cargo or an unreachable registry
-    fails the test instead; a compile error always fails it.
-    """
+def _for_test(which: str) -> Path:
+    """A cargo-built artifact for a test: a missing toolchain skips, or fails under REQUIRE."""
     import pytest
 
     from conftest import REQUIRE
 
     try:
-        path, reason = _host_or_reason()
+        path, reason = _built_or_reason(which)
     except HostBuildError as exc:
         pytest.fail(str(exc))
     if path is None:
@@ -163,6 +179,20 @@ def released_host() -> Path:
             pytest.fail(reason + " (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
         pytest.skip(reason)
     return path
+
+
+def released_host() -> Path:
+    """The driver binary for a test, built once per session; a missing toolchain skips the test.
+
+    Under NYLON_RING_REQUIRE_TOOLCHAINS=1 a missing cargo or an unreachable registry
+    fails the test instead; a compile error always fails it.
+    """
+    return _for_test("host")
+
+
+def released_plugin() -> Path:
+    """The plugin of the released nylon-ring 0.2.2 crate for a test; toolchain rules as released_host()."""
+    return _for_test("plugin")
 
 
 def run_driver(host: Path, plugin_path: str | Path, steps: list[dict], *, timeout: float = 120,

@@ -184,3 +184,31 @@ def test_crashing_plugin_is_reported_with_the_answers_so_far(tmp_path):
     with pytest.raises(DriverError, match=r"stopped after 1 of 2 steps \(signal 11") as caught:
         drive(plugin, [{"op": "unary", "entry": "echo", "payload": "a"}, {"op": "unary", "entry": "fail"}])
     assert caught.value.results[0]["data"] == "a"
+
+
+def test_released_crate_plugin_through_the_released_host():
+    """The plugin written against nylon-ring 0.2.2 answers every path as its source says."""
+    from interop_host import released_plugin
+
+    plugin = released_plugin()
+    results = drive(plugin, [
+        {"op": "unary", "entry": "hello", "payload": "world"},
+        {"op": "fast", "entry": "echo", "payload": {"hex": "00ff10"}},
+        {"op": "unary", "entry": "echo_async", "payload": "later"},
+        {"op": "bytes", "entry": "echo_owned", "payload": "owned"},
+        {"op": "unary", "entry": "echo_lease", "payload": "leased"},
+        {"op": "by_id", "entry": "hello", "payload": "id", "call": "fast"},
+        {"op": "stream", "entry": "count", "payload": "3"},
+        {"op": "by_id", "entry": "count", "payload": "1", "call": "stream"},
+        {"op": "bidi", "entry": "chat", "send": ["a", "b"]},
+        {"op": "unary", "entry": "panic"},
+        {"op": "unary", "entry": "no_such_entry"},
+    ])
+    assert [r.get("data") for r in results[:6]] == ["hello, world", None, "later", "owned", "leased", "hello, id"]
+    assert answer(results[1]) == (0, "00ff10")
+    assert results[3]["foreign"] is True
+    assert frames(results[6]) == [(0, "0"), (0, "1"), (0, "2"), (4, "")]
+    assert frames(results[7]) == [(0, "0"), (4, "")]
+    assert frames(results[8]) == [(0, "a"), (0, "b"), (4, "")] and results[8]["sent"] == [0, 0, {"close": 0}]
+    assert not results[9]["ok"] and results[9]["error_kind"] == "PluginPanicked"
+    assert (results[10]["error_kind"], results[10]["status"]) == ("PluginHandleFailed", 2)
