@@ -212,3 +212,44 @@ def test_released_crate_plugin_through_the_released_host():
     assert frames(results[8]) == [(0, "a"), (0, "b"), (4, "")] and results[8]["sent"] == [0, 0, {"close": 0}]
     assert not results[9]["ok"] and results[9]["error_kind"] == "PluginPanicked"
     assert (results[10]["error_kind"], results[10]["status"]) == ("PluginHandleFailed", 2)
+
+
+def test_released_host_bench_compares_with_upstream(c_plugin, tmp_path):
+    """bench/released_host.py times upstream, the C floor and a given plugin in one run."""
+    import json
+    import os
+    import sys
+
+    from conftest import ROOT
+    from interop_host import released_plugin
+
+    released_plugin()
+    out = tmp_path / "figures.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "released_host.py"), "--calls", "2000",
+                           "--rounds", "2", "--json", str(out), f"mine={c_plugin}"],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert f"reproduce: python bench/released_host.py --calls 2000 --rounds 2 --json {out} mine={c_plugin}" in proc.stdout
+    figures = json.loads(out.read_text())
+    upstream, floor, mine = figures["plugins"]
+    assert upstream["label"].startswith("upstream") and floor["label"].startswith("C floor") and mine["label"] == "mine"
+    for row in (upstream, floor, mine):
+        assert row["problem"] is None and len(row["rounds_ns"]["call_response"]) == 2
+        for mode in ("call_response", "call_response_fast"):
+            assert row[f"{mode}_ns"] > 0
+            assert abs(row[f"{mode}_ratio"] - row[f"{mode}_ns"] / upstream[f"{mode}_ns"]) < 1e-9
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("mine "))
+    assert f"{mine['call_response_ratio']:.2f}x" in line
+
+
+def test_released_host_bench_rejects_a_missing_plugin(tmp_path):
+    import sys
+
+    from conftest import ROOT
+
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "released_host.py"), str(tmp_path / "none.so")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].endswith(
+        f"{tmp_path / 'none.so'}: no such plugin file (expected the path of a built ABI 2 shared library)")
