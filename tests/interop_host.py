@@ -204,10 +204,17 @@ def run_driver(host: Path, plugin_path: str | Path, steps: list[dict], *, timeou
     try:
         proc = subprocess.run([str(host), str(plugin_path), "--script", script], capture_output=True,
                               text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        raise DriverError(f"{plugin_path}: released host did not finish {len(steps)} steps within {timeout} s",
+                          _parse(out)[1:]) from None
     finally:
         os.unlink(script)
-    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    return _check_lines(plugin_path, lines, len(steps), proc)
+    return _check_lines(plugin_path, _parse(proc.stdout), len(steps), proc)
+
+
+def _parse(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
 def _check_lines(plugin_path: str | Path, lines: list[dict], expected: int,

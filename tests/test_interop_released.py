@@ -141,6 +141,19 @@ def test_failures_name_the_host_error(c_plugin):
     assert results[5]["error"] == "step: missing 'entry' (expected a string)"
 
 
+def test_unanswered_calls_time_out(c_plugin):
+    results = drive(c_plugin, [
+        {"op": "unary", "entry": "notify", "timeout_ms": 200},
+        {"op": "unary", "entry": "echo", "payload": "after"},
+    ])
+    assert (results[0]["ok"], results[0]["error_kind"], results[0]["error"]) == (False, "Timeout", "no answer within 200 ms")
+    assert results[1]["data"] == "after"
+    with pytest.raises(DriverError, match=r"did not finish 2 steps within 1 s") as caught:
+        drive(c_plugin, [{"op": "unary", "entry": "echo", "payload": "x"},
+                         {"op": "unary", "entry": "notify", "timeout_ms": 5000}], timeout=1)
+    assert [r["data"] for r in caught.value.results] == ["x"]
+
+
 def test_bench_step_reports_ns_per_call(c_plugin):
     [result] = drive(c_plugin, [{"op": "bench", "entry": "echo", "n": 2000, "rounds": 3}])
     assert result["ok"], result
