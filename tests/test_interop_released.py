@@ -334,3 +334,41 @@ def test_both_hosts_give_the_same_answers(c_plugin):
         assert paths == ["copy", "copy", "copy", "owned", "lease", "copy"], plugin
         assert released[0] == (0, b"same") and released[6][-1] == (4, b"")
         assert released[7] == [(0, b"x"), (0, b""), (0, b"\x00yz"), (4, b"")]
+
+
+def test_released_crate_plugin_passes_our_conformance():
+    """Our conformance suite (reference host, ABI 2) finds no FAIL in a plugin of the released crate."""
+    import os
+    import sys
+
+    from conftest import ROOT
+    from interop_host import PLUGIN_CRATE, released_plugin
+
+    plugin = released_plugin()
+    manifest = PLUGIN_CRATE / "nylon-ring.toml"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "conformance", str(plugin), "--manifest",
+                           str(manifest)], capture_output=True, text=True, timeout=600, env=env)
+    failed = [line for line in proc.stdout.splitlines() if line.strip().startswith("FAIL")]
+    assert failed == [], proc.stdout
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_released_host_backpressure_reaches_the_released_crate_plugin():
+    """With a 1-frame stream queue the released host answers Backpressure; the plugin's retries still end the stream."""
+    from interop_host import released_plugin
+
+    results = drive(released_plugin(), [
+        {"op": "stream", "entry": "count", "payload": "20"},
+        {"op": "bidi", "entry": "chat", "send": [str(i) for i in range(10)]},
+    ], stream_capacity=1)
+    assert frames(results[0]) == [(0, str(i)) for i in range(20)] + [(4, "")]
+    assert frames(results[1]) == [(0, str(i)) for i in range(10)] + [(4, "")]
+
+
+def test_driver_rejects_a_bad_stream_capacity(c_plugin):
+    host = released_host()
+    bad = subprocess.run([str(host), "--stream-capacity", "0", str(c_plugin), "unary", "echo", "x"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert bad.stdout.strip() == '{"error":"--stream-capacity: \'0\' is not a whole number >= 1","ok":false,"op":"error"}'
