@@ -95,6 +95,13 @@ COMMANDS: dict[str, tuple[Callable[[], argparse.ArgumentParser], Callable[[argpa
 }
 
 
+def exit_code_of(exc: Exception) -> int:
+    """2 for a usage error (an option value the tool does not know), 1 for every other error."""
+    from .errors import UsageError
+
+    return 2 if isinstance(exc, UsageError) else 1
+
+
 def run(command: str, argv: list[str]) -> int:
     """Parse `argv` for `command` and run it; returns the exit code. Library errors are one line, exit 1."""
     from .errors import NylonRingError
@@ -108,7 +115,7 @@ def run(command: str, argv: list[str]) -> int:
         return action(args)
     except NylonRingError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exit_code_of(exc)
 
 
 ABI_HELP = "Compare two ABI schemas: `abi diff OLD NEW` (files, abi:1/abi:2, or REV:path in git)."

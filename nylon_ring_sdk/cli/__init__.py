@@ -23,8 +23,10 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except NylonRingError as exc:
+            from ..entry import exit_code_of
+
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(exit_code_of(exc)) from None
 
 
 app = typer.Typer(
@@ -75,8 +77,10 @@ def main() -> None:
     try:
         app()
     except NylonRingError as exc:
+        from ..entry import exit_code_of
+
         typer.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(exit_code_of(exc))
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
