@@ -36,31 +36,6 @@ pub const fn vtable<P: Plugin>() -> NrPluginVTable {
     }
 }
 
-/// A view of static text (ABI 2's `NrStr`, its reserved word zero).
-pub const fn static_str(text: &'static str) -> NrStr {
-    assert!(text.len() <= u32::MAX as usize, "NrStr holds at most 4 GiB");
-    NrStr {
-        ptr: text.as_ptr(),
-        len: text.len() as u32,
-        reserved: 0,
-    }
-}
-
-/// The viewed bytes of a host's `NrStr`; `None` for a NULL pointer with a length.
-///
-/// # Safety
-/// A non-NULL `ptr` points to `len` bytes readable for the call that passed the view.
-pub unsafe fn str_bytes<'a>(view: NrStr) -> Option<&'a [u8]> {
-    if view.len == 0 {
-        return Some(&[]);
-    }
-    if view.ptr.is_null() {
-        return None;
-    }
-    // SAFETY: per this function's contract.
-    Some(unsafe { core::slice::from_raw_parts(view.ptr, view.len as usize) })
-}
-
 /// The `NrPluginInfo` a plugin exports.
 pub const fn plugin_info(
     name: &'static str,
@@ -70,8 +45,8 @@ pub const fn plugin_info(
     NrPluginInfo {
         abi_version: NR_ABI_VERSION,
         struct_size: core::mem::size_of::<NrPluginInfo>() as u32,
-        name: static_str(name),
-        version: static_str(version),
+        name: NrStr::new(name),
+        version: NrStr::new(version),
         plugin_ctx: ptr::null_mut(),
         vtable,
     }
@@ -102,7 +77,7 @@ unsafe extern "C" fn init<P: Plugin>(
 unsafe extern "C" fn handle<P: Plugin>(entry: NrStr, sid: u64, payload: NrBytes) -> NrStatusRaw {
     boundary(|| {
         // SAFETY: the host's view, valid for this call.
-        let Some(name) = (unsafe { str_bytes(entry) }) else {
+        let Some(name) = (unsafe { entry.try_as_bytes() }) else {
             return NrStatus::Invalid;
         };
         match find_route(P::spec().routes, name) {
@@ -115,7 +90,7 @@ unsafe extern "C" fn handle<P: Plugin>(entry: NrStr, sid: u64, payload: NrBytes)
 unsafe extern "C" fn resolve_entry<P: Plugin>(entry: NrStr) -> u32 {
     let resolved = std::panic::catch_unwind(|| {
         // SAFETY: the host's view, valid for this call.
-        let name = unsafe { str_bytes(entry) }?;
+        let name = unsafe { entry.try_as_bytes() }?;
         find_route(P::spec().routes, name).map(|(id, _)| id)
     });
     resolved.ok().flatten().unwrap_or(NR_ENTRY_UNKNOWN)

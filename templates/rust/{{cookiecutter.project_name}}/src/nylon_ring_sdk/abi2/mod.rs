@@ -20,7 +20,7 @@ use core::ffi::c_void;
 use crate::nylon_ring_abi::NrStatus;
 
 pub use answer::{Buffer, Owned};
-pub use boundary::{plugin_info, static_str, str_bytes, vtable, MANIFEST_MODES};
+pub use boundary::{plugin_info, vtable, MANIFEST_MODES};
 pub(crate) use exports::__nylon_ring_exports;
 pub use legacy::{
     acquire_result_buffer, commit_result_buffer, send_result, send_result_owned, LegacyCloseFn,
