@@ -270,6 +270,8 @@ ABI2_LIB = "libdemo_abi2.so"
 ABI2_ENTRIES = {"hello": "unary", "echo": "unary", "echo_async": "unary", "echo_owned": "unary",
                 "echo_lease": "unary", EXTRA: "unary", "count": "stream", "chat": "bidi"}
 PROBES_ON = {"NYLON_RING_ENABLE_PROBES": "1"}
+BIG_ABI2 = bytes(range(256)) * 4096
+PANIC = 5  # ABI 2's status for a contained panic (the host's NrStatus enum is ABI 1's)
 
 
 @pytest.fixture(scope="module")
@@ -534,3 +536,91 @@ def test_abi2_null_and_invalid_input_is_invalid_not_a_crash(abi2_library, tmp_pa
     assert vt.stream_data(987654, abi.NrBytes(text(b"x").ptr, 1)) == invalid
     assert vt.stream_data(987654, abi.NrBytes(None, 5)) == invalid
     assert vt.stream_close(987654) == invalid
+
+
+# ---------------------------------------------------------------- ABI 2 under the reference host
+
+
+@pytest.fixture
+def probes_on(monkeypatch):
+    """NYLON_RING_ENABLE_PROBES=1 in this process while the test loads plugins (read at init)."""
+    monkeypatch.setenv("NYLON_RING_ENABLE_PROBES", "1")
+
+
+def test_abi2_reference_host_every_answer_path(abi2_library, probes_on, tmp_path):
+    """The reference host records how each answer came (copy, owned, lease) and every
+    ABI 2 misuse (a release missing or twice, a frame after the terminal one, ...)."""
+    with Host.load(shutil.copy(abi2_library, tmp_path / "instance.so")) as h:
+        assert (h.abi, h.info.name, h.info.version) == (2, ABI2_NAME, "0.1.0")
+        answers = {entry: h.call_raw(entry, b"payload " + entry.encode())
+                   for entry in ("echo", "echo_async", "echo_owned", "echo_lease", EXTRA)}
+        assert {e: (r.status, r.data, r.path) for e, r in answers.items()} == {
+            "echo": (NrStatus.OK, b"payload echo", "copy"),
+            "echo_async": (NrStatus.OK, b"payload echo_async", "copy"),
+            "echo_owned": (NrStatus.OK, b"payload echo_owned", "owned"),
+            "echo_lease": (NrStatus.OK, b"payload echo_lease", "lease"),
+            EXTRA: (NrStatus.OK, b"payload " + EXTRA.encode(), "copy"),
+        }
+        assert h.call_raw("hello", b"there").data == b"hello, there"
+        assert h.call_raw("echo_owned", BIG_ABI2).data == BIG_ABI2
+        assert h.call_raw("echo_lease", BIG_ABI2).data == BIG_ABI2
+        assert [(f.status, f.data) for f in h.stream_raw("count", b"3")] == [
+            (NrStatus.OK, b"0"), (NrStatus.OK, b"1"), (NrStatus.OK, b"2"), (NrStatus.STREAM_END, b"")]
+        with h.bidi("chat", raw=True) as s:
+            for text in (b"ping", b"", b"pong"):
+                assert s.send(text) == NrStatus.OK
+                assert s.next_frame(timeout=10).data == text
+            s.close()
+            assert [f.status for f in s] == [NrStatus.STREAM_END]
+        panics = (h.call_raw("panic", b""), h.call_raw("panic_async", b""))
+        assert [(r.handle_status, r.status) for r in panics] == [(NrStatus.OK, PANIC)] * 2
+        assert h.call_raw("nope", b"").status == NrStatus.UNSUPPORTED
+        assert h.violations == []
+
+
+def test_abi2_integer_dispatch_behaves_like_handle(abi2_library, probes_on, tmp_path):
+    with Host.load(shutil.copy(abi2_library, tmp_path / "instance.so")) as h:
+        ids = {name: h.resolve(name) for name in (*ABI2_ENTRIES, "panic", "panic_async")}
+        assert sorted(ids.values()) == list(range(len(ids)))  # the route table's indexes
+        assert h.resolve("nope") == h.resolve(b"\xff") == 0xFFFFFFFF
+        for name in ("echo", "echo_async", "echo_owned", "echo_lease", "hello"):
+            by_id, by_name = h.call_by_id(ids[name], b"same"), h.call_raw(name, b"same")
+            assert (by_id.status, by_id.data, by_id.path) == (by_name.status, by_name.data, by_name.path)
+        assert [f.data for f in h.stream_by_id(ids["count"], b"2")] == [b"0", b"1", b""]
+        assert h.call_by_id(ids["panic"], b"").status == PANIC
+        assert h.call_by_id(len(ids), b"").status == NrStatus.INVALID  # an id never issued
+        assert h.violations == []
+
+
+def test_abi2_streams_wait_out_backpressure(abi2_library, tmp_path):
+    """With room for 2 unread frames per stream the host answers Backpressure; the
+    SDK retries, so all 300 frames arrive in order, then one StreamEnd."""
+    with Host.load(shutil.copy(abi2_library, tmp_path / "instance.so"), stream_queue=2) as h:
+        frames = [(f.status, f.data) for f in h.stream_raw("count", b"300", timeout=60)]
+        assert frames == [(NrStatus.OK, str(n).encode()) for n in range(300)] + [(NrStatus.STREAM_END, b"")]
+        assert h.violations == []
+
+
+def test_abi2_probes_are_inert_without_the_switch(abi2_library, monkeypatch, tmp_path):
+    monkeypatch.delenv("NYLON_RING_ENABLE_PROBES", raising=False)
+    with Host.load(shutil.copy(abi2_library, tmp_path / "instance.so")) as h:
+        assert [h.call_raw(p, b"").status for p in ("panic", "panic_async")] == [NrStatus.UNSUPPORTED] * 2
+        assert h.violations == []
+
+
+def test_abi2_shutdown_drains_the_pool_and_ends_open_streams(abi2_library, tmp_path):
+    """Every accepted background answer arrives before shutdown returns; an open bidi
+    stream ends with one Err frame; nothing reaches the host after it."""
+
+    async def main() -> None:
+        h = Host.load(shutil.copy(abi2_library, tmp_path / "instance.so"))
+        chat = h.bidi("chat", raw=True)
+        calls = [asyncio.ensure_future(h.acall_raw("echo_async", f"{n}".encode(), timeout=30)) for n in range(300)]
+        await asyncio.sleep(0)
+        h.close()
+        answers = await asyncio.gather(*calls)
+        assert [a.data for a in answers] == [f"{n}".encode() for n in range(300)]
+        assert [(f.status, f.data) for f in chat] == [(NrStatus.ERR, b"")]
+        assert h.violations == []
+
+    asyncio.run(main())

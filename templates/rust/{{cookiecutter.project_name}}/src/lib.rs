@@ -10,7 +10,7 @@ pub mod nylon_ring_sdk;
 
 use nylon_ring_sdk::{
     define_plugin, spawn, Call, CallResponder, CallStreamResponder, Flow, NrStatus, Reply,
-    Responder, Session,
+    Responder, Session,{% if cookiecutter.abi == "2" %} StreamResponder,{% endif %}
 };
 {% if cookiecutter.abi == "2" %}
 /// `hello` (unary): answers `"hello, <payload>"`, joined on the stack by
@@ -65,6 +65,27 @@ fn echo_lease(call: Call<'_>, out: CallResponder<'_>) -> Reply {
     })
 }
 {% endif %}
+{% if cookiecutter.abi == "2" -%}
+/// `count` (server stream): payload `N` gives frames `"0"` .. `"N-1"`, then `StreamEnd`,
+/// sent from a worker: an ABI 2 host bounds each stream's queue and drains it only
+/// once `handle` returned, so `send` waits there while the host answers
+/// `Backpressure`. A payload that is not a number is rejected with `Invalid`
+/// (nothing is sent).
+fn count(call: Call<'_>, out: StreamResponder) -> Reply {
+    let Some(n) = parse_count(call.payload()) else {
+        return out.reject(NrStatus::Invalid);
+    };
+    spawn(move || {
+        let mut digits = [0u8; 20];
+        for i in 0..n {
+            if !out.send(decimal(i, &mut digits)) {
+                break;
+            }
+        }
+        out.end(NrStatus::StreamEnd)
+    })
+}
+{% else -%}
 /// `count` (server stream): payload `N` gives frames `"0"` .. `"N-1"`, then `StreamEnd`,
 /// all sent on the host's thread before `handle` returns. A payload that is not a
 /// number is rejected with `Invalid` (nothing is sent). A stream whose frames come
@@ -81,7 +102,7 @@ fn count(call: Call<'_>, out: CallStreamResponder<'_>) -> Reply {
     }
     out.end(NrStatus::StreamEnd)
 }
-
+{% endif %}
 /// Decimal digits with optional ASCII white space around them; `None` for anything
 /// else (empty, a sign, other characters, more than `u64::MAX`).
 fn parse_count(payload: &[u8]) -> Option<u64> {
