@@ -624,3 +624,31 @@ def test_abi2_shutdown_drains_the_pool_and_ends_open_streams(abi2_library, tmp_p
         assert h.violations == []
 
     asyncio.run(main())
+
+
+def test_abi2_ci_workflow_builds_once_and_checks_that_artifact(abi2_project, abi2_release):
+    """The workflow is valid YAML, pins the tool version that generated the project,
+    builds the release library once, runs conformance on exactly that file (its
+    embedded manifest: no --manifest) and uploads it. Its bindings, lint and build
+    steps run here as written (`nylon-ring` spelled `python -m nylon_ring_sdk`)."""
+    import yaml  # the test extra installs pyyaml
+
+    from nylon_ring_sdk import __version__
+
+    workflow = yaml.safe_load((abi2_project / ".github" / "workflows" / "ci.yml").read_text())
+    steps = workflow["jobs"]["plugin"]["steps"]
+    runs = [step["run"] for step in steps if "run" in step]
+    assert f'pip install "nylon-ring-sdk=={__version__}"' in runs
+    assert [run for run in runs if "cargo build" in run] == ["cargo build --release"]
+    artifact = f"target/release/{ABI2_LIB}"
+    assert f"nylon-ring conformance {artifact} --junit report.xml" in runs
+    uploads = [step["with"]["path"] for step in steps if step.get("uses", "").startswith("actions/upload-artifact")]
+    assert uploads == [artifact, "report.xml"]
+    local = [run for run in runs if run.startswith(("nylon-ring gen-bindings", "cargo"))]
+    assert len(local) == 3
+    for run in local:
+        script = run.replace("nylon-ring ", f"{sys.executable} -m nylon_ring_sdk ")
+        proc = subprocess.run(["bash", "-e", "-c", script], cwd=abi2_project, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+        assert proc.returncode == 0, f"{run}: {proc.stderr[-2000:]}"
+    assert (abi2_project / artifact).is_file()
