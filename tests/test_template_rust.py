@@ -102,8 +102,8 @@ def test_clippy_and_rustfmt_clean(project):
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
-def test_sdk_has_no_unwrap_expect_or_panic(project):
-    for path in (project / "src" / "nylon_ring_sdk").glob("*.rs"):
+def test_sdk_has_no_unwrap_expect_or_panic(project, abi2_project):
+    for path in [*(project / "src" / "nylon_ring_sdk").rglob("*.rs"), *(abi2_project / "src" / "nylon_ring_sdk").rglob("*.rs")]:
         code = "\n".join(line.split("//")[0] for line in path.read_text().splitlines())
         for banned in (".unwrap()", ".expect(", "panic!(", "unreachable!(", "todo!("):
             assert banned not in code, f"{path.name}: {banned}"
@@ -652,3 +652,33 @@ def test_abi2_ci_workflow_builds_once_and_checks_that_artifact(abi2_project, abi
                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
         assert proc.returncode == 0, f"{run}: {proc.stderr[-2000:]}"
     assert (abi2_project / artifact).is_file()
+
+
+def test_a_released_crate_plugin_ports_onto_the_abi2_sdk(abi2_project, tmp_path):
+    """Code in the shape of the released crate's `define_plugin!` (init with the host
+    vtable, `entries` of `unsafe fn(sid, NrBytes)`, `stream_handlers`) builds on the
+    template's SDK by its `use` lines, and the released host gets its exact answers;
+    its panic answers Panic, and it also gains integer dispatch."""
+    from interop_host import drive
+
+    root = tmp_path / "released-port"
+    shutil.copytree(abi2_project / "src" / "nylon_ring_sdk", root / "src" / "nylon_ring_sdk")
+    shutil.copy(abi2_project / "src" / "nylon_ring_abi.rs", root / "src" / "nylon_ring_abi.rs")
+    shutil.copy(FIXTURES / "rust_released_crate_plugin.rs", root / "src" / "lib.rs")
+    (root / "Cargo.toml").write_text('[package]\nname = "released-port"\nversion = "0.2.2"\nedition = "2021"\n\n'
+                                     '[lib]\ncrate-type = ["cdylib"]\n')
+    library = build_project(root)
+    results = drive(library, [
+        {"op": "unary", "entry": "echo", "payload": "world"},
+        {"op": "stream", "entry": "stream"},
+        {"op": "unary", "entry": "later", "payload": "from a thread"},
+        {"op": "unary", "entry": "boom"},
+        {"op": "by_id", "entry": "echo", "payload": "id"},
+    ])
+    assert step_answers(results[:3]) == [
+        ("Ok", "world, Nylon Ring!"),
+        [("Ok", "Frame 1/3"), ("Ok", "Frame 2/3"), ("Ok", "Frame 3/3"), ("StreamEnd", "Stream complete")],
+        ("Ok", "from a thread"),
+    ]
+    assert (results[3]["ok"], results[3]["error_kind"]) == (False, "PluginPanicked")  # handle returned Panic
+    assert (results[4]["status"], results[4]["data"]) == (0, "id, Nylon Ring!")
