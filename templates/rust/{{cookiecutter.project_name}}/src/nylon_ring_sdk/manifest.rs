@@ -139,3 +139,37 @@ impl<const N: usize> Writer<N> {
         self.byte(b'"');
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::plugin::{Handler, Route};
+    use super::*;
+    use crate::nylon_ring_abi::NrStatus;
+
+    fn unary(_: super::super::call::Call<'_>) -> NrStatus {
+        NrStatus::Ok
+    }
+
+    const ROUTES: &[Route] = &[
+        Route::new("say \"hi\"\\\n", Handler::Unary(unary)).sample("payload = \"x\"\n"),
+        Route::new("gone", Handler::Unary(unary)).enabled(false),
+        Route::new("boom", Handler::Unary(unary)).probe(),
+        Route::new("custom", Handler::Unary(unary)).sample("mode = \"raw\"\n"),
+    ];
+    const LEN: usize = manifest_len("demo", ROUTES);
+    static TEXT: [u8; LEN] = manifest("demo", ROUTES);
+
+    #[test]
+    fn names_are_escaped_disabled_routes_left_out_probes_last() {
+        let (text, nul) = TEXT.split_at(LEN - 1);
+        assert_eq!(nul, [0]);
+        let mode = super::super::generation::MANIFEST_MODES[0];
+        let expected = format!(
+            "[plugin]\nname = \"demo\"\nunknown_entry = \"unsupported\"\n\
+             \n[[entries]]\nname = \"say \\\"hi\\\"\\\\\\u000A\"\nmode = \"{mode}\"\npayload = \"x\"\n\
+             \n[[entries]]\nname = \"custom\"\nmode = \"raw\"\n\
+             \n[[panic_probes]]\nname = \"boom\"\nmode = \"{mode}\"\n"
+        );
+        assert_eq!(core::str::from_utf8(text), Ok(expected.as_str()));
+    }
+}
