@@ -78,7 +78,7 @@ static void *run_job(void *arg) {
     job *j = (job *)arg;
     if (j->kind == 0) {
 #ifdef NRC_FAULT_SEND_AFTER_SHUTDOWN
-        usleep(100000); /* fault: answers late, and shutdown does not wait for it (below) */
+        usleep(30000); /* fault: answers late, and shutdown does not wait for it (below) */
 #endif
         send_copy(j->sid, NR_STATUS_OK, j->data, j->len);
     } else {
