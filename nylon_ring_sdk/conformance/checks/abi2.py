@@ -85,7 +85,8 @@ def info(ctx: Context) -> Any:
 def abi_version(ctx: Context) -> Any:
     version = load._header(ctx)[0]
     if version != 2:
-        return failed(f"abi_version is {version}; ABI 2 requires exactly 2", abi_version=version)
+        hint = " (an ABI 1 plugin exporting ABI 2's symbol name?)" if version == 1 else ""
+        return failed(f"abi_version is {version}; ABI 2 requires exactly 2{hint}", abi_version=version)
     return passed("abi_version 2", abi_version=version)
 
 

@@ -78,7 +78,7 @@ static void *run_job(void *arg) {
     job *j = (job *)arg;
     if (j->kind == 0) {
 #ifdef NRC_FAULT_SEND_AFTER_SHUTDOWN
-        usleep(100000); /* fault: answers late, and shutdown does not wait for it (below) */
+        usleep(30000); /* fault: answers late, and shutdown does not wait for it (below) */
 #endif
         send_copy(j->sid, NR_STATUS_OK, j->data, j->len);
     } else {
@@ -182,7 +182,11 @@ static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
     case E_STAMP: return stamp(sid);
     case E_COUNT: return spawn(1, sid, p);
     case E_CHAT: return open_chat(sid);
-    case E_PANIC: return send_copy(sid, NR_STATUS_PANIC, "contained panic", 15), NR_STATUS_OK;
+    case E_PANIC:
+#ifdef NRC_FAULT_PANIC_AS_ERR
+        return send_copy(sid, NR_STATUS_ERR, "contained panic", 15), NR_STATUS_OK; /* fault: Err, not Panic */
+#endif
+        return send_copy(sid, NR_STATUS_PANIC, "contained panic", 15), NR_STATUS_OK;
     default:
 #ifdef NRC_FAULT_SEND_AFTER_REJECT
         send_copy(sid, NR_STATUS_INVALID, "unknown entry", 13); /* fault: answers, then rejects */
