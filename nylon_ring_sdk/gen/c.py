@@ -104,7 +104,7 @@ def view(schema: Schema) -> dict:
             probe.append(f"(uint32_t)offsetof({e.struct}, {escape('c', e.field)})")
     exports = [{"decl": declare(schema.function(e.function).returns, f"{e.name}({param_list(schema.function(e.function))})"),
                 "doc": block_comment(e.doc), "required": e.required} for e in schema.exports]
-    probe_export = export_named(schema, "layout_probe_v1")
+    probe_export = export_named(schema, "layout_probe_v1") or export_named(schema, "layout_probe_v2")
     guard = f"{upper_snake(schema.name)}_H"
     return {
         "banner": banner_lines(schema),
