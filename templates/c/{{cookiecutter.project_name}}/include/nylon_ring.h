@@ -1,5 +1,5 @@
-/* Generated from schema/abi2.toml (schema sha256 5d7a30030f87fdfa) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
+/* Generated from schema/abi2.toml (schema sha256 e1a3a2de882d757b) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --abi 2 */
 /**
  * nylon-ring ABI 2: an ABI-stable host/plugin interface for high-performance proxies, with
  * zero-copy answers.
@@ -7,9 +7,22 @@
 #ifndef NYLON_RING_H
 #define NYLON_RING_H
 
+/*
+ * Language: C11 or later (_Static_assert, _Alignof), or C++11 or later; the header is
+ * C++ clean and declares everything extern "C" there.
+ */
+#if !defined(__cplusplus) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+#error "nylon_ring.h requires C11 or later (compile with -std=c11, or as C++11 or later)"
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* ABI 2 is defined for 64-bit targets only. */
+#if !defined(UINTPTR_MAX) || UINTPTR_MAX != 0xFFFFFFFFFFFFFFFFu
+#error "nylon-ring ABI 2 requires a 64-bit target (sizeof(void *) == 8)"
+#endif
 
 #if defined(_WIN32) || defined(__CYGWIN__)
 #define NR_EXPORT __declspec(dllexport)
@@ -33,7 +46,7 @@ extern "C" {
 /** The ABI version a plugin writes into NrPluginInfo.abi_version; a host requires exactly this value. */
 #define NR_ABI_VERSION 2u
 /** What resolve_entry returns for a name the plugin does not export (UINT32_MAX). */
-#define NR_ENTRY_UNKNOWN 4294967295u
+#define NR_ENTRY_UNKNOWN UINT32_MAX
 /** Version of the NrLayoutProbe table format. */
 #define NR_LAYOUT_PROBE_VERSION 1u
 
@@ -291,7 +304,7 @@ NR_EXPORT const NrLayoutProbe *nylon_ring_layout_probe_v2(void);
 NR_EXPORT const uint8_t *nylon_ring_manifest(void);
 
 /* ---- layout checks: the numbers come from nylon-ring's layout engine ---- */
-#if UINTPTR_MAX > 0xFFFFFFFFu
+NR__STATIC_ASSERT(sizeof(void *) == 8, "nylon-ring ABI 2 requires a 64-bit target (sizeof(void *) == 8)");
 /* LP64/LLP64 */
 NR__STATIC_ASSERT(sizeof(NrStr) == 16, "NrStr size");
 NR__STATIC_ASSERT(NR__ALIGNOF(NrStr) == 8, "NrStr align");
@@ -349,123 +362,6 @@ NR__STATIC_ASSERT(NR__ALIGNOF(NrLayoutProbe) == 8, "NrLayoutProbe align");
 NR__STATIC_ASSERT(offsetof(NrLayoutProbe, probe_version) == 0, "NrLayoutProbe.probe_version offset");
 NR__STATIC_ASSERT(offsetof(NrLayoutProbe, count) == 4, "NrLayoutProbe.count offset");
 NR__STATIC_ASSERT(offsetof(NrLayoutProbe, values) == 8, "NrLayoutProbe.values offset");
-#elif defined(__i386__) && !defined(_WIN32)
-/* ILP32-I386 */
-NR__STATIC_ASSERT(sizeof(NrStr) == 12, "NrStr size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrStr) == 4, "NrStr align");
-NR__STATIC_ASSERT(offsetof(NrStr, ptr) == 0, "NrStr.ptr offset");
-NR__STATIC_ASSERT(offsetof(NrStr, len) == 4, "NrStr.len offset");
-NR__STATIC_ASSERT(offsetof(NrStr, reserved) == 8, "NrStr.reserved offset");
-NR__STATIC_ASSERT(sizeof(NrBytes) == 12, "NrBytes size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrBytes) == 4, "NrBytes align");
-NR__STATIC_ASSERT(offsetof(NrBytes, ptr) == 0, "NrBytes.ptr offset");
-NR__STATIC_ASSERT(offsetof(NrBytes, len) == 4, "NrBytes.len offset");
-NR__STATIC_ASSERT(sizeof(NrVecU8) == 24, "NrVecU8 size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrVecU8) == 4, "NrVecU8 align");
-NR__STATIC_ASSERT(offsetof(NrVecU8, ptr) == 0, "NrVecU8.ptr offset");
-NR__STATIC_ASSERT(offsetof(NrVecU8, len) == 4, "NrVecU8.len offset");
-NR__STATIC_ASSERT(offsetof(NrVecU8, cap) == 8, "NrVecU8.cap offset");
-NR__STATIC_ASSERT(offsetof(NrVecU8, owned) == 12, "NrVecU8.owned offset");
-NR__STATIC_ASSERT(offsetof(NrVecU8, reserved) == 13, "NrVecU8.reserved offset");
-NR__STATIC_ASSERT(offsetof(NrVecU8, drop_fn) == 20, "NrVecU8.drop_fn offset");
-NR__STATIC_ASSERT(sizeof(NrOwnedBytes) == 20, "NrOwnedBytes size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrOwnedBytes) == 4, "NrOwnedBytes align");
-NR__STATIC_ASSERT(offsetof(NrOwnedBytes, ptr) == 0, "NrOwnedBytes.ptr offset");
-NR__STATIC_ASSERT(offsetof(NrOwnedBytes, len) == 4, "NrOwnedBytes.len offset");
-NR__STATIC_ASSERT(offsetof(NrOwnedBytes, owner_ctx) == 12, "NrOwnedBytes.owner_ctx offset");
-NR__STATIC_ASSERT(offsetof(NrOwnedBytes, release) == 16, "NrOwnedBytes.release offset");
-NR__STATIC_ASSERT(sizeof(NrBufferLease) == 20, "NrBufferLease size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrBufferLease) == 4, "NrBufferLease align");
-NR__STATIC_ASSERT(offsetof(NrBufferLease, ptr) == 0, "NrBufferLease.ptr offset");
-NR__STATIC_ASSERT(offsetof(NrBufferLease, cap) == 4, "NrBufferLease.cap offset");
-NR__STATIC_ASSERT(offsetof(NrBufferLease, token) == 12, "NrBufferLease.token offset");
-NR__STATIC_ASSERT(sizeof(NrHostVTable) == 16, "NrHostVTable size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrHostVTable) == 4, "NrHostVTable align");
-NR__STATIC_ASSERT(offsetof(NrHostVTable, send_result) == 0, "NrHostVTable.send_result offset");
-NR__STATIC_ASSERT(offsetof(NrHostVTable, send_result_owned) == 4, "NrHostVTable.send_result_owned offset");
-NR__STATIC_ASSERT(offsetof(NrHostVTable, acquire_result_buffer) == 8, "NrHostVTable.acquire_result_buffer offset");
-NR__STATIC_ASSERT(offsetof(NrHostVTable, commit_result_buffer) == 12, "NrHostVTable.commit_result_buffer offset");
-NR__STATIC_ASSERT(sizeof(NrPluginVTable) == 28, "NrPluginVTable size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrPluginVTable) == 4, "NrPluginVTable align");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, init) == 0, "NrPluginVTable.init offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, handle) == 4, "NrPluginVTable.handle offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, shutdown) == 8, "NrPluginVTable.shutdown offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, stream_data) == 12, "NrPluginVTable.stream_data offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, stream_close) == 16, "NrPluginVTable.stream_close offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, resolve_entry) == 20, "NrPluginVTable.resolve_entry offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, handle_by_id) == 24, "NrPluginVTable.handle_by_id offset");
-NR__STATIC_ASSERT(sizeof(NrPluginInfo) == 40, "NrPluginInfo size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrPluginInfo) == 4, "NrPluginInfo align");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, abi_version) == 0, "NrPluginInfo.abi_version offset");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, struct_size) == 4, "NrPluginInfo.struct_size offset");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, name) == 8, "NrPluginInfo.name offset");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, version) == 20, "NrPluginInfo.version offset");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, plugin_ctx) == 32, "NrPluginInfo.plugin_ctx offset");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, vtable) == 36, "NrPluginInfo.vtable offset");
-NR__STATIC_ASSERT(sizeof(NrLayoutProbe) == 12, "NrLayoutProbe size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrLayoutProbe) == 4, "NrLayoutProbe align");
-NR__STATIC_ASSERT(offsetof(NrLayoutProbe, probe_version) == 0, "NrLayoutProbe.probe_version offset");
-NR__STATIC_ASSERT(offsetof(NrLayoutProbe, count) == 4, "NrLayoutProbe.count offset");
-NR__STATIC_ASSERT(offsetof(NrLayoutProbe, values) == 8, "NrLayoutProbe.values offset");
-#else
-/* ILP32 */
-NR__STATIC_ASSERT(sizeof(NrStr) == 12, "NrStr size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrStr) == 4, "NrStr align");
-NR__STATIC_ASSERT(offsetof(NrStr, ptr) == 0, "NrStr.ptr offset");
-NR__STATIC_ASSERT(offsetof(NrStr, len) == 4, "NrStr.len offset");
-NR__STATIC_ASSERT(offsetof(NrStr, reserved) == 8, "NrStr.reserved offset");
-NR__STATIC_ASSERT(sizeof(NrBytes) == 16, "NrBytes size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrBytes) == 8, "NrBytes align");
-NR__STATIC_ASSERT(offsetof(NrBytes, ptr) == 0, "NrBytes.ptr offset");
-NR__STATIC_ASSERT(offsetof(NrBytes, len) == 8, "NrBytes.len offset");
-NR__STATIC_ASSERT(sizeof(NrVecU8) == 24, "NrVecU8 size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrVecU8) == 4, "NrVecU8 align");
-NR__STATIC_ASSERT(offsetof(NrVecU8, ptr) == 0, "NrVecU8.ptr offset");
-NR__STATIC_ASSERT(offsetof(NrVecU8, len) == 4, "NrVecU8.len offset");
-NR__STATIC_ASSERT(offsetof(NrVecU8, cap) == 8, "NrVecU8.cap offset");
-NR__STATIC_ASSERT(offsetof(NrVecU8, owned) == 12, "NrVecU8.owned offset");
-NR__STATIC_ASSERT(offsetof(NrVecU8, reserved) == 13, "NrVecU8.reserved offset");
-NR__STATIC_ASSERT(offsetof(NrVecU8, drop_fn) == 20, "NrVecU8.drop_fn offset");
-NR__STATIC_ASSERT(sizeof(NrOwnedBytes) == 24, "NrOwnedBytes size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrOwnedBytes) == 8, "NrOwnedBytes align");
-NR__STATIC_ASSERT(offsetof(NrOwnedBytes, ptr) == 0, "NrOwnedBytes.ptr offset");
-NR__STATIC_ASSERT(offsetof(NrOwnedBytes, len) == 8, "NrOwnedBytes.len offset");
-NR__STATIC_ASSERT(offsetof(NrOwnedBytes, owner_ctx) == 16, "NrOwnedBytes.owner_ctx offset");
-NR__STATIC_ASSERT(offsetof(NrOwnedBytes, release) == 20, "NrOwnedBytes.release offset");
-NR__STATIC_ASSERT(sizeof(NrBufferLease) == 24, "NrBufferLease size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrBufferLease) == 8, "NrBufferLease align");
-NR__STATIC_ASSERT(offsetof(NrBufferLease, ptr) == 0, "NrBufferLease.ptr offset");
-NR__STATIC_ASSERT(offsetof(NrBufferLease, cap) == 8, "NrBufferLease.cap offset");
-NR__STATIC_ASSERT(offsetof(NrBufferLease, token) == 16, "NrBufferLease.token offset");
-NR__STATIC_ASSERT(sizeof(NrHostVTable) == 16, "NrHostVTable size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrHostVTable) == 4, "NrHostVTable align");
-NR__STATIC_ASSERT(offsetof(NrHostVTable, send_result) == 0, "NrHostVTable.send_result offset");
-NR__STATIC_ASSERT(offsetof(NrHostVTable, send_result_owned) == 4, "NrHostVTable.send_result_owned offset");
-NR__STATIC_ASSERT(offsetof(NrHostVTable, acquire_result_buffer) == 8, "NrHostVTable.acquire_result_buffer offset");
-NR__STATIC_ASSERT(offsetof(NrHostVTable, commit_result_buffer) == 12, "NrHostVTable.commit_result_buffer offset");
-NR__STATIC_ASSERT(sizeof(NrPluginVTable) == 28, "NrPluginVTable size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrPluginVTable) == 4, "NrPluginVTable align");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, init) == 0, "NrPluginVTable.init offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, handle) == 4, "NrPluginVTable.handle offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, shutdown) == 8, "NrPluginVTable.shutdown offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, stream_data) == 12, "NrPluginVTable.stream_data offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, stream_close) == 16, "NrPluginVTable.stream_close offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, resolve_entry) == 20, "NrPluginVTable.resolve_entry offset");
-NR__STATIC_ASSERT(offsetof(NrPluginVTable, handle_by_id) == 24, "NrPluginVTable.handle_by_id offset");
-NR__STATIC_ASSERT(sizeof(NrPluginInfo) == 40, "NrPluginInfo size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrPluginInfo) == 4, "NrPluginInfo align");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, abi_version) == 0, "NrPluginInfo.abi_version offset");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, struct_size) == 4, "NrPluginInfo.struct_size offset");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, name) == 8, "NrPluginInfo.name offset");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, version) == 20, "NrPluginInfo.version offset");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, plugin_ctx) == 32, "NrPluginInfo.plugin_ctx offset");
-NR__STATIC_ASSERT(offsetof(NrPluginInfo, vtable) == 36, "NrPluginInfo.vtable offset");
-NR__STATIC_ASSERT(sizeof(NrLayoutProbe) == 12, "NrLayoutProbe size");
-NR__STATIC_ASSERT(NR__ALIGNOF(NrLayoutProbe) == 4, "NrLayoutProbe align");
-NR__STATIC_ASSERT(offsetof(NrLayoutProbe, probe_version) == 0, "NrLayoutProbe.probe_version offset");
-NR__STATIC_ASSERT(offsetof(NrLayoutProbe, count) == 4, "NrLayoutProbe.count offset");
-NR__STATIC_ASSERT(offsetof(NrLayoutProbe, values) == 8, "NrLayoutProbe.values offset");
-#endif
 
 /**
  * Defines the optional nylon_ring_layout_probe_v2() export: the layout table as this
