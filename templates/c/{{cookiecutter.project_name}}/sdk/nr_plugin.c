@@ -51,6 +51,8 @@
  * sleeping worker costs the next call a wake-up system call and a context switch). */
 #define POOL_POLLS 4000
 #define POOL_YIELDS 8
+/* At most this many workers poll at once: more would take the CPUs the callers need. */
+#define POOL_POLLERS 1u
 #define BACKPRESSURE_WAIT_MS 5000u
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -633,6 +635,16 @@ static NRP_NOINLINE NrStatus run_hook(NrStatus (*hook)(void), void (*void_hook)(
     return status;
 }
 
+/* A background entry's accept check, on the host's thread: a nrp_panic inside it rejects the call with Err. */
+static NRP_NOINLINE NrStatus run_accept(NrStatus (*accept)(NrBytes payload), NrBytes payload) {
+    NrpFrame frame;
+    volatile NrStatus status = NR_STATUS_ERR;
+    frame_push(&frame, NULL);
+    if (NRP_SETJMP(frame.env) == 0) status = accept(payload);
+    frame_pop(&frame);
+    return status;
+}
+
 void nrp_panic(NrpCall *call, const char *message) {
     NrpFrame *frame = NULL;
     if (call != NULL) {
@@ -803,7 +815,12 @@ static NRP_NOINLINE NrStatus unknown_entry(NrStr entry) {
 static NRP_NOINLINE NrStatus run_shared(const NrpRoute *r, uint64_t sid, const struct NrRequest *req, NrBytes payload) {
     NrpCall call;
     call_init(&call, r, sid, req, payload, false);
-    return call.kind == NRP_BIDI ? open_session(&call) : start_background(&call);
+    if (call.kind == NRP_BIDI) return open_session(&call);
+    if (r->entry->accept != NULL) {
+        NrStatus accepted = run_accept(r->entry->accept, call.head.payload);
+        if (accepted != NR_STATUS_OK) return as_rejection(accepted); /* rejected: nothing is sent */
+    }
+    return start_background(&call);
 }
 
 /* Runs the call `r` routes to; every branch is a tail call, so routing keeps no frame of its own. */
@@ -971,11 +988,15 @@ static void *worker_main(void *arg) {
             run_job_locked(pop_job_locked());
             continue;
         }
-        pthread_mutex_unlock(&pool.lock);
-        atomic_fetch_add(&pool.polling, 1);
-        bool found = poll_for_work();
-        atomic_fetch_sub(&pool.polling, 1); /* before the lock: a call queued after this sees no poller */
-        pthread_mutex_lock(&pool.lock);
+        bool found = false;
+        if (atomic_fetch_add(&pool.polling, 1) < POOL_POLLERS) {
+            pthread_mutex_unlock(&pool.lock);
+            found = poll_for_work();
+            atomic_fetch_sub(&pool.polling, 1); /* before the lock: a call queued after this sees no poller */
+            pthread_mutex_lock(&pool.lock);
+        } else {
+            atomic_fetch_sub(&pool.polling, 1); /* another worker polls: this one sleeps */
+        }
         if (found || pool.head != NULL || pool.generation != generation) continue;
         pool.sleeping++;
         pthread_cond_wait(&pool.work, &pool.lock);

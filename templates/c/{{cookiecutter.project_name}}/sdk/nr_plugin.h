@@ -136,6 +136,12 @@ typedef struct NrpEntry {
     /** NRP_BIDI only: inbound close; the stream is then ended with StreamEnd unless it returns another status. */
     NrpHandler on_close;
     /**
+     * NRP_BACKGROUND only (optional): checks the payload on the host's thread before the call
+     * is queued; anything but Ok is what handle returns, and nothing is sent (a rejection the
+     * background handler could only answer with a frame).
+     */
+    NrStatus (*accept)(NrBytes payload);
+    /**
      * A panic probe: listed under [[panic_probes]] in the embedded manifest and, on ABI 2,
      * answered Unsupported unless NYLON_RING_ENABLE_PROBES=1 was set when init ran.
      */

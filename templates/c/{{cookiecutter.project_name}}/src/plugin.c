@@ -110,14 +110,16 @@ static char *format_decimal(char *end, unsigned long value) {
 }
 
 {% if cookiecutter.abi == "2" %}
+/* count's check, on the host's thread: a payload that is not a count is rejected with Invalid (nothing is sent). */
+static NrStatus count_accept(NrBytes payload) { return parse_count(payload) >= 0 ? NR_STATUS_OK : NR_STATUS_INVALID; }
+
 /*
- * count (stream, in the background): payload N gives frames "0".."N-1", then StreamEnd;
- * no number: Invalid. It runs on a worker so that nrp_frame_wait can wait while the
- * host's stream queue is full (Backpressure) instead of losing frames.
+ * count (stream, in the background): payload N gives frames "0".."N-1", then StreamEnd.
+ * It runs on a worker so that nrp_frame_wait can wait while the host's stream queue is
+ * full (Backpressure) instead of losing frames.
  */
 static NrStatus count(NrpCall *call) {
     long n = parse_count(nrp_payload(call));
-    if (n < 0) return NR_STATUS_INVALID; /* rejected: nothing is sent */
     for (long i = 0; i < n; i++) {
         char digits[24];
         char *start = format_decimal(digits + sizeof(digits), (unsigned long)i);
@@ -213,7 +215,7 @@ static const NrpEntry entries[] = {
      .manifest = "payload = \"owned\"\nexpect_status = \"Ok\"\nexpect = \"owned\""},
     {.name = "echo_lease", .kind = NRP_UNARY, .start = echo_lease,
      .manifest = "payload = \"leased\"\nexpect_status = \"Ok\"\nexpect = \"leased\""},
-    {.name = "count", .kind = NRP_STREAM, .run = NRP_BACKGROUND, .start = count,
+    {.name = "count", .kind = NRP_STREAM, .run = NRP_BACKGROUND, .start = count, .accept = count_accept,
      .manifest = "payload = \"3\"\nexpect_frames = [\"0\", \"1\", \"2\"]\nexpect_terminal = \"StreamEnd\""},
     {.name = "chat", .kind = NRP_BIDI, .start = chat_open, .on_data = chat_data,
      .manifest = "payload = \"\"\nsend = [\"a\", \"b\"]\nexpect_frames = [\"a\", \"b\"]\nexpect_terminal = \"StreamEnd\""},
