@@ -190,20 +190,24 @@ static void *releaser_main(void *arg) {
     return NULL;
 }
 
+/* The host owns the bytes once called, whatever it answers: it reads them, then queues them for release. */
 static NrStatus send_result_owned(void *ctx, uint64_t sid, NrStatus status, NrOwnedBytes payload) {
+    bool usable = common_checks(ctx, sid);
+    SidLog *l = NULL;
+    if (usable) {
+        pthread_mutex_lock(&lock);
+        l = log_of_locked(sid);
+        if (l != NULL) record_locked(l, sid, status, payload.ptr, payload.len, PATH_OWNED);
+        pthread_mutex_unlock(&lock);
+    }
     Owned *o = malloc(sizeof(*o));
     o->bytes = payload;
     o->sum = checksum(payload.ptr, payload.len);
+    atomic_fetch_add(&owned_sent, 1);
     pthread_mutex_lock(&release_lock);
-    o->next = to_release; /* the host owns it now, whatever it answers */
+    o->next = to_release;
     to_release = o;
     pthread_mutex_unlock(&release_lock);
-    atomic_fetch_add(&owned_sent, 1);
-    if (!common_checks(ctx, sid)) return NR_STATUS_INVALID;
-    pthread_mutex_lock(&lock);
-    SidLog *l = log_of_locked(sid);
-    if (l != NULL) record_locked(l, sid, status, payload.ptr, payload.len, PATH_OWNED);
-    pthread_mutex_unlock(&lock);
     return l != NULL ? NR_STATUS_OK : NR_STATUS_INVALID;
 }
 
