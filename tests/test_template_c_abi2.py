@@ -282,3 +282,99 @@ def test_ci_workflow_builds_once_and_checks_that_artifact(project, tmp_path):
     artifact = project / line.split("=", 1)[1]
     [result] = drive(artifact, [{"op": "unary", "entry": "echo", "payload": "the uploaded one"}])
     assert ok(result, "the uploaded one")
+
+
+# ---------------------------------------------------------------- the reference host (ABI 2)
+
+
+@pytest.fixture
+def host(library):
+    from nylon_ring_sdk.host import Host
+
+    os.environ.pop("NYLON_RING_ENABLE_PROBES", None)
+    with Host.load(library) as h:
+        yield h
+        assert h.violations == []
+
+
+def test_reference_host_every_answer_path(host):
+    import threading
+
+    from nylon_ring_sdk.host.nylon_ring_abi2 import NR_ENTRY_UNKNOWN, NrStatus
+
+    assert (host.abi, host.info.name, host.info.version, host.info.struct_size) == (2, NAME, "0.1.0", 56)
+    assert all(host.info.slots.values())
+    expected = [("hello", b"world", b"hello, world", "copy"), ("echo", b"hi\x00there", b"hi\x00there", "copy"),
+                ("echo_owned", b"owned", b"owned", "owned"), ("echo_lease", b"leased", b"leased", "lease"),
+                ("echo_async", b"later", b"later", "copy"), (EXTRA, b"", EXTRA.encode(), "copy")]
+    for entry, body, data, path in expected:
+        r = host.call_raw(entry, body)
+        assert (r.status, r.data, r.path) == (NrStatus.OK, data, path), entry
+        assert (r.thread_id == threading.get_native_id()) is (entry != "echo_async"), entry
+        by_id = host.call_by_id(host.resolve(entry), body)
+        assert (by_id.status, by_id.data, by_id.path) == (NrStatus.OK, data, path), entry
+    big = bytes(range(256)) * 4096
+    assert host.call_raw("echo_owned", big).data == big and host.call_raw("echo_lease", big).data == big
+    assert host.resolve("no_such_entry") == NR_ENTRY_UNKNOWN
+    assert host.call_raw("no_such_entry", b"").status == NrStatus.UNSUPPORTED
+    assert [(f.status, f.data) for f in host.stream_raw("count", b"3")] == [
+        (NrStatus.OK, b"0"), (NrStatus.OK, b"1"), (NrStatus.OK, b"2"), (NrStatus.STREAM_END, b"")]
+    rejected = host.stream_raw("count", b"three")
+    assert (rejected.handle_status, [f.status for f in rejected]) == (NrStatus.INVALID, [NrStatus.INVALID])
+    with host.bidi("chat", raw=True) as s:
+        for text in (b"ping", b"", b"pong"):
+            assert s.send(text) == NrStatus.OK
+            frame = s.next_frame(timeout=10)
+            assert (frame.status, frame.data) == (NrStatus.OK, text)
+        s.close()
+        assert [(f.status, f.data) for f in s] == [(NrStatus.STREAM_END, b"")]
+    assert host.stream_data(s.sid, b"late") == NrStatus.INVALID
+    # Probes were not enabled at init: Unsupported, nothing sent.
+    assert [host.call_raw(p, b"").status for p in ("panic", "panic_async")] == [NrStatus.UNSUPPORTED] * 2
+
+
+def test_reference_host_backpressure_loses_no_frame(library):
+    """A stream queue of 4 frames: count 500 (from the background pool) waits whenever the host answers
+    Backpressure, and every frame arrives once, in order, then one StreamEnd."""
+    from nylon_ring_sdk.host import Host
+    from nylon_ring_sdk.host.nylon_ring_abi2 import NrStatus
+
+    with Host.load(library, stream_queue=4) as h:
+        frames = [(f.status, f.data) for f in h.stream_raw("count", b"500")]
+        assert frames == [(NrStatus.OK, str(i).encode()) for i in range(500)] + [(NrStatus.STREAM_END, b"")]
+        assert h.violations == []
+
+
+def test_reference_host_probes_answer_panic_when_enabled(library, monkeypatch):
+    from nylon_ring_sdk.host import Host
+    from nylon_ring_sdk.host.nylon_ring_abi2 import NrStatus
+
+    monkeypatch.setenv("NYLON_RING_ENABLE_PROBES", "1")
+    with Host.load(library) as h:
+        for probe in ("panic", "panic_async"):
+            r = h.call_raw(probe, b"")
+            assert (r.handle_status, r.status, r.data) == (NrStatus.OK, NrStatus.PANIC, PANIC_TEXT.encode())
+        assert h.call_raw("echo", b"still here").data == b"still here"
+        assert h.violations == []
+
+
+def test_async_answers_are_never_lost_duplicated_or_swapped(library):
+    """2000 echo_async calls in flight together, each with its own payload: each is answered exactly once,
+    with its own payload (the host records a second answer or an unknown sid as a violation)."""
+    import asyncio
+
+    from nylon_ring_sdk.host import Host
+    from nylon_ring_sdk.host.nylon_ring_abi2 import NrStatus
+
+    async def main(h) -> list:
+        calls = [h.acall_raw(("echo_async", "echo_owned", "echo_lease")[i % 3] if i % 4 == 0 else "echo_async",
+                             f"payload {i}".encode(), timeout=60) for i in range(2000)]
+        return await asyncio.gather(*calls)
+
+    with Host.load(library) as h:
+        answers = asyncio.run(main(h))
+        wrong = [(i, a.status, a.data) for i, a in enumerate(answers)
+                 if (a.status, a.data) != (NrStatus.OK, f"payload {i}".encode())]
+        assert wrong == []
+        assert len({a.sid for a in answers}) == len(answers)
+        assert h.violations == []
