@@ -47,10 +47,19 @@
 #define PANIC_MESSAGE_MAX 160
 #define POOL_MAX 64u
 #define SPINS_BEFORE_YIELD 64
-/* A worker with nothing to do polls the queue this many times before it sleeps (a
- * sleeping worker costs the next call a wake-up system call and a context switch). */
-#define POOL_POLLS 4000
-#define POOL_YIELDS 8
+/* A worker with nothing to do may poll the queue (NRP_POOL_POLLS pauses, then
+ * NRP_POOL_YIELDS sched_yield calls) before it sleeps: a sleeping worker costs the next
+ * call a wake-up system call. Off by default: on a machine whose CPUs are all busy a
+ * polling worker takes the CPU the caller needs, and answers come later, not sooner.
+ * Build with e.g. -DNRP_POOL_POLLS=4000 where a core can be spared. */
+#ifndef NRP_POOL_POLLS
+#define NRP_POOL_POLLS 0
+#endif
+#ifndef NRP_POOL_YIELDS
+#define NRP_POOL_YIELDS 0
+#endif
+#define POOL_POLLS NRP_POOL_POLLS
+#define POOL_YIELDS NRP_POOL_YIELDS
 /* At most this many workers poll at once: more would take the CPUs the callers need. */
 #define POOL_POLLERS 1u
 #define BACKPRESSURE_WAIT_MS 5000u
@@ -868,9 +877,10 @@ NRP_LAYER_ONLY static NrStatus dispatch_id(uint32_t id, uint64_t sid, NrBytes pa
  * Background handlers run on a pool of worker threads, started on first use (at most
  * NrpPlugin.background_threads, by default one per CPU and at least 2) and fed from a
  * queue; never a thread per call. Wake-ups are what an answer from another thread
- * costs most, so they are kept rare: a worker that runs out of work polls the queue for
- * a while before it sleeps, a call that finds a worker polling wakes nobody, and a
- * sleeping worker is signalled only when no signal is already on its way. Shutdown
+ * costs most, so they are kept rare: a worker that finishes a job takes the next one
+ * without sleeping, a sleeping worker is signalled only when no signal is already on its
+ * way (and, when polling is built in, not while a worker polls), and a finished job
+ * signals shutdown only while shutdown waits. Shutdown
  * refuses new work, waits until the queue is empty and every handler has returned,
  * then joins the workers; the next init starts a new pool on demand.
  */
@@ -989,13 +999,15 @@ static void *worker_main(void *arg) {
             continue;
         }
         bool found = false;
-        if (atomic_fetch_add(&pool.polling, 1) < POOL_POLLERS) {
-            pthread_mutex_unlock(&pool.lock);
-            found = poll_for_work();
-            atomic_fetch_sub(&pool.polling, 1); /* before the lock: a call queued after this sees no poller */
-            pthread_mutex_lock(&pool.lock);
-        } else {
-            atomic_fetch_sub(&pool.polling, 1); /* another worker polls: this one sleeps */
+        if (POOL_POLLS + POOL_YIELDS > 0) { /* polling built in: one worker at a time polls before it sleeps */
+            if (atomic_fetch_add(&pool.polling, 1) < POOL_POLLERS) {
+                pthread_mutex_unlock(&pool.lock);
+                found = poll_for_work();
+                atomic_fetch_sub(&pool.polling, 1); /* before the lock: a call queued after this sees no poller */
+                pthread_mutex_lock(&pool.lock);
+            } else {
+                atomic_fetch_sub(&pool.polling, 1); /* another worker polls: this one sleeps */
+            }
         }
         if (found || pool.head != NULL || pool.generation != generation) continue;
         pool.sleeping++;
