@@ -349,8 +349,9 @@ class Host:
         return code, (e, data, req_keep)
 
     def _no_request(self, request: Any) -> None:
-        """ABI 2 calls carry no request metadata: giving one is a caller error, not a silent drop."""
-        if request is not None and request is not NULL_REQUEST:
+        """ABI 2 calls carry no request metadata: giving some is a caller error, not a silent
+        drop (None, NULL_REQUEST and an empty ``Request()`` carry none and are accepted)."""
+        if request is not None and request is not NULL_REQUEST and request != Request():
             raise HostError(f"{self.path}: ABI 2 calls take no request metadata (got {request!r})")
 
     def abandon(self, sid: int, keep: Any = None) -> None:

@@ -65,6 +65,15 @@ def entry_point(lib: ctypes.CDLL, path: str, symbol: str = ENTRY_SYMBOL) -> int:
     return address
 
 
+def plugin_generation(path: str | os.PathLike) -> int:
+    """The ABI generation a library file exports, read from its ELF dynamic symbols without
+    loading it (2 for `nylon_ring_get_plugin`, else 1; 1 when the file is not ELF)."""
+    image = elf.read(Path(path))
+    if image is not None and any(s.name == ENTRY_SYMBOL_V2 for s in image.symbols):
+        return 2
+    return 1
+
+
 def generation(lib: ctypes.CDLL, path: str, abi: int | None = None) -> int:
     """Which ABI generation the library speaks, from its entry symbol.
 
