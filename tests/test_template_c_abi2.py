@@ -230,6 +230,26 @@ def test_released_host_probes_answer_panic_when_enabled(library):
     assert ok(r[4], "still here")
 
 
+# ---------------------------------------------------------------- conformance
+
+
+def test_conformance_with_the_embedded_manifest_has_no_failure(library, tmp_path):
+    """The reference host's conformance suite, fed the manifest the library exports (written out and
+    given with --manifest) and with probes enabled: every check runs and passes."""
+    import json
+
+    manifest = tmp_path / "embedded.toml"
+    manifest.write_text(embedded_manifest(library))
+    report = tmp_path / "report.json"
+    proc = run([sys.executable, "-m", "nylon_ring_sdk", "conformance", str(library), "--manifest", str(manifest),
+                "--json", str(report), "--junit", str(tmp_path / "report.xml")], env={"NYLON_RING_ENABLE_PROBES": "1"})
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    checks = json.loads(report.read_text())["checks"]
+    assert [(c["id"], c["status"], c["reason"]) for c in checks if c["status"] != "pass"] == []
+    assert {"dispatch.by_id_matches", "owned.unchanged", "lease.commit", "stream.backpressure",
+            "panic.probe"} <= {c["id"] for c in checks}
+
+
 # ---------------------------------------------------------------- a strict host with sanitizers
 
 
@@ -274,9 +294,12 @@ def test_ci_workflow_builds_once_and_checks_that_artifact(project, tmp_path):
     github_env = tmp_path / "github-env"
     github_env.write_text("")
     env = {"PATH": f"{shim.parent}:{os.environ['PATH']}", "GITHUB_ENV": str(github_env), **job["env"]}
-    for name in ("Bindings are current", "Build (release)"):
+    for name in ("Bindings are current", "Build (release)", "Conformance on the built library"):
         proc = run(["bash", "-e", "-c", steps[name]["run"]], cwd=project, env=env)
         assert proc.returncode == 0, f"{name}: {proc.stdout}{proc.stderr}"
+        if name == "Build (release)":
+            env.update(line.split("=", 1) for line in github_env.read_text().splitlines())
+    assert (project / "dist" / "report.xml").is_file()
     (line,) = github_env.read_text().splitlines()
     assert line == f"PLUGIN_LIB=dist/lib{STEM}.so"
     artifact = project / line.split("=", 1)[1]
