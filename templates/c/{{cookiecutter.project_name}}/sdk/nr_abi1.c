@@ -207,8 +207,7 @@ NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin_v1(void) {
 
 NR_EXPORT void nylon_ring_set_host_ext_v1(const NrHostExt *ext) { atomic_store(&host_ext, ext); }
 
-/* The embedded manifest (the ABI 1 schema does not declare it: the export is the SDK's own). */
-NR_EXPORT const uint8_t *nylon_ring_manifest(void);
+/* The embedded manifest, built from the entry table. */
 NR_EXPORT const uint8_t *nylon_ring_manifest(void) { return nrp_manifest(); }
 
 NR_DEFINE_LAYOUT_PROBE()
