@@ -144,10 +144,10 @@ def test_check_is_per_generation(tmp_path):
 def test_unknown_abi_is_one_line_error_on_both_paths(tmp_path):
     for command in (["gen-bindings", "--out", str(tmp_path)], ["layout"]):
         proc = cli(*command, "--abi", "3")
-        assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
             "error: --abi: unknown ABI generation '3' (expected 1|2)"], proc.stderr
         result = runner.invoke(app, [*command, "--abi", "3"])
-        assert result.exit_code == 1 and "error: --abi: unknown ABI generation '3' (expected 1|2)" in result.output
+        assert result.exit_code == 2 and "error: --abi: unknown ABI generation '3' (expected 1|2)" in result.output
     assert not any(tmp_path.iterdir())
 
 
