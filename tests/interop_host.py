@@ -17,7 +17,9 @@ Step ops: unary (call_response), fast (call_response_fast), call (fire-and-forge
 bytes (call_response_bytes), stream (call_stream until a terminal frame), bidi
 (call_stream, send_stream_data per "send" item, close_stream unless "close": false),
 by_id (entry(name), then "call": unary|fast|call|stream through it), bench
-("n" calls, "rounds"). A payload is a string (UTF-8) or {"hex": "..."}.
+("n" calls, "rounds"). A payload is a string (UTF-8) or {"hex": "..."}. Optional step
+keys: "timeout_ms" (default 5000), "close" (bidi), "call" (by_id). drive(...,
+stream_capacity=N) bounds the host's stream queues, so frames past N get Backpressure.
 
 `released_plugin()` is a plugin built from the released `nylon-ring` 0.2.2 crate
 (tests/interop/released-plugin/) with the ABI 2 scaffold entries: hello, echo,
