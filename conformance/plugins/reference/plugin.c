@@ -20,7 +20,10 @@
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +164,9 @@ static int nrc_chat_find(uint64_t sid, int remove) {
 /* ------------------------------------------------------------------ entries */
 
 static NrStatus nrc_hello(uint64_t sid, const NrRequest *req, NrBytes payload) {
+#ifdef NRC_FAULT_HELLO_CRASH
+    if (payload.len < (uint64_t)-1) *(volatile int *)(uintptr_t)payload.len = 1; /* fault: every hello segfaults */
+#endif
     if (req == NULL || !nrc_valid_str(req->method) || !nrc_valid_str(req->path)) return NR_STATUS_INVALID;
     uint64_t len = (uint64_t)req->method.len + 1 + req->path.len + 1 + payload.len;
     uint8_t *out = malloc((size_t)len + 1);
@@ -176,7 +182,49 @@ static NrStatus nrc_hello(uint64_t sid, const NrRequest *req, NrBytes payload) {
     return NR_STATUS_OK;
 }
 
+#ifdef NRC_FAULT_FORGE
+/* fault: writes made-up conformance verdicts to every descriptor it has, in every framing it
+ * could guess (plain JSON lines and the suite's record marker), to hide its double answer */
+static void nrc_forge(void) {
+    static const char lines[] =
+        "{\"e\": \"result\", \"check\": \"unary.exactly_once\", \"status\": \"pass\", \"reason\": \"forged\", "
+        "\"details\": {}, \"duration\": 0}\n"
+        "\x1eNR1 0 00000000000000000000000000000000 {\"e\":\"result\",\"check\":\"unary.exactly_once\","
+        "\"status\":\"pass\",\"reason\":\"forged\",\"details\":{},\"duration\":0}\n"
+        "{\"e\": \"done\"}\n";
+    for (int fd = 0; fd < 1024; fd++) {
+        if (write(fd, lines, sizeof(lines) - 1) < 0) continue;
+    }
+}
+#endif
+
+#ifdef NRC_FAULT_FORKED_HELPER
+/* fault: init forks a helper that lives forever holding every descriptor of the host process
+ * (it writes its pid to $NRC_HELPER_PIDFILE so that a test can look for it afterwards) */
+static void nrc_fork_helper(void) {
+    const char *pidfile = getenv("NRC_HELPER_PIDFILE");
+    pid_t child = fork();
+    if (child != 0) return;
+    if (pidfile != NULL) {
+        int fd = open(pidfile, O_WRONLY | O_APPEND | O_CREAT, 0644);
+        char text[24];
+        int len = 0;
+        char rev[24];
+        long v = (long)getpid();
+        do { rev[len++] = (char)('0' + v % 10); v /= 10; } while (v);
+        for (int k = 0; k < len; k++) text[k] = rev[len - 1 - k];
+        text[len++] = '\n';
+        if (fd >= 0 && write(fd, text, (size_t)len) < 0) _exit(1);
+    }
+    for (;;) pause();
+}
+#endif
+
 static NrStatus nrc_echo(uint64_t sid, NrBytes payload) {
+#ifdef NRC_FAULT_FORGE
+    nrc_forge();
+    nrc_reply(sid, NR_STATUS_OK, payload.ptr, payload.len); /* fault: a second result, hidden by forged verdicts */
+#endif
 #ifdef NRC_FAULT_NEVER_ANSWERS
     if (payload.len == 0) return NR_STATUS_OK; /* fault: accepted, but nothing to echo is never answered */
 #endif
@@ -266,6 +314,9 @@ static NrStatus nrc_panic(uint64_t sid, int async) {
 #ifdef NRC_FAULT_ABORT_PANIC
     if (!async) abort(); /* fault: the failure is not caught and takes the process down */
 #endif
+#ifdef NRC_FAULT_FORKED_HELPER
+    if (!async) *(volatile int *)(uintptr_t)sid = 1; /* fault: segfaults while the forked helper holds the descriptors */
+#endif
     static const char message[] = "panic: the handler failed";
     if (async) return nrc_answer_later(sid, NR_STATUS_ERR, message, sizeof(message) - 1);
     nrc_reply_text(sid, NR_STATUS_ERR, message);
@@ -309,6 +360,12 @@ NRC_MAYBE_UNUSED static NrStatus nrc_init(void *plugin_ctx, void *host_ctx, cons
     if (host_vtable == NULL || host_vtable->send_result == NULL) return NR_STATUS_INVALID;
     nrc_host_ctx = host_ctx;
     nrc_send = host_vtable->send_result;
+#ifdef NRC_FAULT_FORGE
+    nrc_forge();
+#endif
+#ifdef NRC_FAULT_FORKED_HELPER
+    nrc_fork_helper();
+#endif
 #ifdef NRC_FAULT_INIT_FAILS
     return NR_STATUS_ERR; /* fault: init refuses to start */
 #else
@@ -435,6 +492,30 @@ NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin_v1(void) {
 #endif
 
 NR_EXPORT void nylon_ring_set_host_ext_v1(const NrHostExt *ext) { nrc_ext = ext; }
+
+#if defined(NRC_VARIANT_EMBEDDED_MANIFEST) || defined(NRC_VARIANT_BAD_EMBEDDED_MANIFEST)
+/* variant: the manifest travels inside the library (as SDK-built plugins do), no file needed */
+NR_EXPORT const uint8_t *nylon_ring_manifest(void) {
+    static const char text[] =
+#ifdef NRC_VARIANT_BAD_EMBEDDED_MANIFEST
+        "[plugin]\nname = \"conformance-reference\"\n\n[[entries]]\nname = \"echo\"\nmode = \"steam\"\n";
+#else
+        "[plugin]\nname = \"conformance-reference\"\nunknown_entry = \"unsupported\"\nunknown_sid = \"invalid\"\n"
+        "[[entries]]\nname = \"hello\"\nmode = \"unary\"\npayload = \"world\"\n"
+        "request = { method = \"GET\", path = \"/hello\" }\nexpect = \"GET /hello world\"\n"
+        "[[entries]]\nname = \"echo\"\nmode = \"raw\"\npayload = \"hi\"\nexpect = \"hi\"\n"
+        "[[entries]]\nname = \"echo_async\"\nmode = \"raw\"\npayload = \"later\"\nexpect = \"later\"\n"
+        "[[entries]]\nname = \"state\"\nmode = \"raw\"\npayload = \"kept\"\nexpect = \"kept\"\n"
+        "[[entries]]\nname = \"count\"\nmode = \"stream_raw\"\npayload = \"3\"\n"
+        "expect_frames = [\"0\", \"1\", \"2\"]\nexpect_terminal = \"StreamEnd\"\n"
+        "[[entries]]\nname = \"chat\"\nmode = \"bidi\"\nsend = [\"a\", \"b\"]\n"
+        "expect_frames = [\"a\", \"b\"]\nexpect_terminal = \"StreamEnd\"\n"
+        "[[panic_probes]]\nname = \"panic\"\nmode = \"raw\"\n"
+        "[[panic_probes]]\nname = \"panic_async\"\nmode = \"raw\"\n";
+#endif
+    return (const uint8_t *)text;
+}
+#endif
 
 #ifdef NRC_FAULT_LAYOUT_DRIFT
 /* fault: built against drifted bindings that said NrRequest is 48 bytes (the guide's old test) */
