@@ -363,6 +363,37 @@ def _pidfd(pid: int) -> int | None:
         return None
 
 
+def _await_group_death(pgid: int, limit: float = 2.0) -> None:
+    """Wait (briefly) until every member of a killed process group has died: SIGKILL is
+    delivered asynchronously, and "no helper outlives the run" means when run() returns.
+    Members already dead but not yet reaped by their new parent count as dead."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return  # no member left at all
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and _live_members(pgid):
+        time.sleep(0.005)
+
+
+def _live_members(pgid: int) -> bool:
+    """Whether a process of group `pgid` is still running (Linux /proc; elsewhere: assume not)."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return False
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
 class _Process:
     """A started worker process: Python and the suite's modules load while it waits for a job.
 
@@ -438,6 +469,7 @@ class _Process:
             pass
         self.proc.wait()
         self.reaped = True
+        _await_group_death(self.proc.pid)
 
     def close(self) -> None:
         os.close(self.events_fd)
