@@ -8,6 +8,7 @@ that the runner survives them and carries on in a fresh process.
 from __future__ import annotations
 
 import re
+import tomllib
 
 import pytest
 
@@ -86,3 +87,19 @@ def test_crashed_check_does_not_take_its_group_down():
     for check_id in ("input.null_payload", "input.bad_utf8", "input.many_headers"):
         assert report.result(check_id).status == "pass", report.render(verbose=True)
     assert report.processes >= 4  # load, gates, input, input again after the crash
+
+
+def test_every_check_is_shown_failing_by_a_fixture():
+    """Each check of the catalogue, as it is (ABI-2 checks and fixtures count once merged),
+    is made to fail (a SHOULD check: to warn) by at least one corpus plugin, for its own
+    reason: the fixture's expect.toml names the check and the text its reason must contain,
+    and the corpus tests hold the run to both."""
+    proven: dict[str, list[str]] = {}
+    for path in sorted(CORPUS.rglob("expect.toml")):
+        expected = tomllib.loads(path.read_text(encoding="utf-8"))
+        reasons = expected.get("reasons", {})
+        for check_id in list(expected.get("fail", [])) + list(expected.get("warn", [])):
+            if check_id in reasons:
+                proven.setdefault(check_id, []).append(path.parent.relative_to(CORPUS).as_posix())
+    unproven = [f"{c.id} ({c.level})" for c in catalogue().values() if c.id not in proven]
+    assert unproven == [], "checks no corpus fixture shows failing for its own reason: " + ", ".join(unproven)
