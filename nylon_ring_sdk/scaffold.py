@@ -97,7 +97,7 @@ def validate_name(name: str) -> str:
 
 
 def validate_entries(entries: list[str]) -> list[str]:
-    reserved = {"hello", "echo", "echo_async", "count", "chat", "state", "panic", "panic_async"}
+    reserved = {"hello", "echo", "echo_async", "echo_owned", "echo_lease", "count", "chat", "state", "panic", "panic_async"}
     seen: list[str] = []
     for entry in entries:
         if not ENTRY_RE.match(entry):
@@ -154,7 +154,9 @@ def _render(spec: TemplateSpec, name: str, entries: list[str], scratch: Path, ab
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.main import cookiecutter
 
-    context = {"project_name": name, "extra_entries": ",".join(entries)}
+    from . import __version__
+
+    context = {"project_name": name, "extra_entries": ",".join(entries), "sdk_version": __version__}
     if len(spec.generations) > 1:
         context["abi"] = str(abi)
     try:
