@@ -748,6 +748,12 @@ pub fn sessionClose(sid: u64) Status {
 /// Whether panic probes run: on ABI 2 only when NYLON_RING_ENABLE_PROBES=1 at init.
 var probes_enabled = std.atomic.Value(bool).init(false);
 
+/// Switches the probes on or off for the SDK's own tests, as the variable would at init.
+pub fn enableProbesForTests(on: bool) void {
+    if (!@import("builtin").is_test) @compileError("for tests only");
+    probes_enabled.store(on, .release);
+}
+
 /// Reads NYLON_RING_ENABLE_PROBES (the same in debug and release builds).
 fn probesRequested() bool {
     if (!layer.gate_probes) return true;
