@@ -88,7 +88,7 @@ def test_ci_bindings_drift_check_passes(project):
     """The CI workflow's `gen-bindings --check` step, as written in ci.yml, passes on a fresh project."""
     ci = (project / ".github" / "workflows" / "ci.yml").read_text()
     assert "nylon-ring gen-bindings --abi 1 --lang zig --out src --check" in ci
-    assert f"nylon-ring conformance zig-out/lib/lib{LIB}.so --junit report.xml" in ci
+    assert 'nylon-ring conformance "$PLUGIN_LIB" --junit dist/report.xml' in ci
     proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "gen-bindings", "--abi", "1", "--lang", "zig",
                            "--out", "src", "--check"], cwd=project, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

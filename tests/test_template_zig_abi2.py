@@ -268,3 +268,37 @@ def test_async_answers_are_never_lost_duplicated_or_swapped(library):
         assert wrong == []
         assert len({a.sid for a in answers}) == len(answers)
         assert h.violations == []
+
+
+def test_ci_workflow_builds_once_and_checks_that_artifact(project, tmp_path):
+    """Valid GitHub Actions YAML that pins this SDK's version; its steps, run here in order (the pip
+    step aside: the SDK under test is this checkout), check the bindings, run the unit tests, build
+    --release once into dist/ and hand exactly that library to conformance and to the upload."""
+    import yaml
+
+    from nylon_ring_sdk import __version__
+
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    job = workflow["jobs"]["plugin"]
+    assert job["env"]["NYLON_RING_SDK_VERSION"] == __version__
+    steps = {s.get("name", s.get("uses")): s for s in job["steps"]}
+    assert '"nylon-ring-sdk==$NYLON_RING_SDK_VERSION"' in steps[next(n for n in steps if n.startswith("Install"))]["run"]
+    assert steps["Upload the library and the conformance report"]["with"]["path"] == "dist/"
+    assert [s["run"].count("nylon-ring build") for s in job["steps"] if "run" in s] == [0, 0, 0, 1, 0]
+    assert '"$PLUGIN_LIB"' in steps["Conformance on the built library"]["run"]
+
+    shim = tmp_path / "bin" / "nylon-ring"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m nylon_ring_sdk "$@"\n')
+    shim.chmod(0o755)
+    github_env = tmp_path / "github-env"
+    github_env.write_text("")
+    env = {"PATH": f"{shim.parent}:{os.environ['PATH']}", "GITHUB_ENV": str(github_env), **job["env"]}
+    for name in ("Bindings are current", "Unit tests", "Build (release)"):
+        proc = run(["bash", "-e", "-c", steps[name]["run"].replace("python -m", f"{sys.executable} -m")],
+                   cwd=project, env=env)
+        assert proc.returncode == 0, f"{name}: {proc.stdout}{proc.stderr}"
+    (line,) = github_env.read_text().splitlines()
+    assert line == f"PLUGIN_LIB=dist/lib{NAME.replace('-', '_')}.so"
+    [result] = drive(project / line.split("=", 1)[1], [{"op": "unary", "entry": "echo", "payload": "the uploaded one"}])
+    assert ok(result, "the uploaded one")

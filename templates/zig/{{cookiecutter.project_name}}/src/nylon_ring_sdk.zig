@@ -903,7 +903,6 @@ fn entryList(comptime list: anytype) [list.len]Entry {
     return out;
 }
 
-
 test {
     // The generation layer's own tests (it drives the C vtable like a host does).
     _ = layer;

@@ -60,8 +60,8 @@ fn count(stream: *nr.Stream, payload: []const u8) !void {
 fn chatData(stream: *nr.Stream, data: []const u8) !void {
     stream.frame(data);
 }
+{%- if cookiecutter.abi != "2" %}
 
-{% if cookiecutter.abi != "2" -%}
 /// `state`: stores the payload in the per-sid state and answers what reading it back
 /// gives; Unsupported when the host offers no state extension.
 fn state(reply: *nr.Reply, payload: []const u8) !void {
@@ -69,7 +69,7 @@ fn state(reply: *nr.Reply, payload: []const u8) !void {
     _ = st.set("k", payload);
     reply.ok(st.get("k"));
 }
-{% endif %}
+{%- endif %}
 
 {% if cookiecutter.abi == "2" -%}
 /// `panic` and `panic_async`: the panic-safety probes. Zig cannot catch a safety panic,
