@@ -194,3 +194,20 @@ def test_cross_build_for_aarch64(project):
     library = build_project(project, target="aarch64-linux-gnu")
     header = library.read_bytes()[:20]
     assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
+
+
+def test_embedded_manifest_matches_the_manifest_file(template_builds, tmp_path):
+    """The ABI 1 build exports (nylon_ring_manifest) the same manifest as the nylon-ring.toml it ships."""
+    import ctypes
+
+    from nylon_ring_sdk.conformance.manifest import load_manifest
+
+    built = template_builds.get("zig")
+    lib = ctypes.CDLL(str(built.library))
+    lib.nylon_ring_manifest.restype = ctypes.c_char_p
+    path = tmp_path / "embedded.toml"
+    path.write_text(lib.nylon_ring_manifest().decode("utf-8"))
+    embedded, shipped = load_manifest(path), load_manifest(built.project / "nylon-ring.toml")
+    assert embedded.name == shipped.name and embedded.unknown_entry == shipped.unknown_entry
+    assert embedded.entries == shipped.entries
+    assert embedded.panic_probes == shipped.panic_probes
