@@ -77,6 +77,11 @@ def test_new_keeps_only_the_abi2_layer(project):
     assert "pub const NR_ABI_VERSION: u32 = 2;" in (src / "nylon_ring.zig").read_text()
 
 
+def test_sources_are_zig_fmt_clean(project):
+    proc = run([*need_zig(), "fmt", "--check", "src", "build.zig", "build.zig.zon"], cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_zig_build_test_runs_the_abi2_layer_tests(project):
     proc = run([*need_zig(), "build", "test", "--summary", "all"], cwd=project)
     assert proc.returncode == 0, proc.stdout + proc.stderr

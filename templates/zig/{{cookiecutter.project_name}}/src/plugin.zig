@@ -3,7 +3,9 @@
 //!
 //! Write your own entries here. A handler answers through its `*nr.Reply` (once) or
 //! `*nr.Stream` (frames, then one end); returning an error answers Err
-//! (`error.Invalid` answers Invalid, `error.Unsupported` Unsupported).
+//! (`error.Invalid` answers Invalid, `error.Unsupported` Unsupported{% if cookiecutter.abi == "2" %},
+//! `error.Panic` Panic{% endif %}). Each entry's `.withSample(...)` lines go into the
+//! manifest the library embeds (`nylon_ring_manifest()`), which conformance reads.
 
 const std = @import("std");
 const nr = @import("nylon_ring_sdk.zig");
