@@ -64,8 +64,8 @@ def test_new_renders_a_clean_project(lang, tmp_path):
         if "{{" in path.name:
             leftovers.append(path.name)
     assert not leftovers
-    # C's and Rust's ABI 2 projects have no manifest file: the library embeds it (nylon_ring_manifest()).
-    assert (project / "nylon-ring.toml").is_file() or lang in ("c", "rust")
+    # ABI 2 projects have no manifest file: the library embeds it (nylon_ring_manifest()).
+    assert (project / "nylon-ring.toml").is_file() or lang in ("c", "rust", "zig", "cpp", "go")
     assert (project / "README.md").is_file()
     assert (project / ".github" / "workflows" / "ci.yml").is_file()
     assert (project / ".gitignore").is_file()

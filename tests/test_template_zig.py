@@ -55,7 +55,7 @@ def guards_lib(tmp_path_factory) -> Path:
     from nylon_ring_sdk.scaffold import build_project, new_project
 
     project = new_project("zig", "guards", tmp_path_factory.mktemp("zig-guards"),
-                          entries=[*GUARDS, *STREAM_GUARDS])
+                          entries=[*GUARDS, *STREAM_GUARDS], abi=1)
     source = project / "src" / "plugin.zig"
     text = source.read_text()
     for entry, body in {**GUARDS, **STREAM_GUARDS}.items():
@@ -87,36 +87,41 @@ def test_bindings_are_freshly_generated(project, schema):
 def test_ci_bindings_drift_check_passes(project):
     """The CI workflow's `gen-bindings --check` step, as written in ci.yml, passes on a fresh project."""
     ci = (project / ".github" / "workflows" / "ci.yml").read_text()
-    assert "nylon-ring gen-bindings --lang zig --out src --check" in ci
-    assert f"nylon-ring conformance zig-out/lib/lib{LIB}.so --junit report.xml" in ci
-    proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "gen-bindings", "--lang", "zig", "--out", "src",
-                           "--check"], cwd=project, capture_output=True, text=True)
+    assert "nylon-ring gen-bindings --abi 1 --lang zig --out src --check" in ci
+    assert 'nylon-ring conformance "$PLUGIN_LIB" --junit dist/report.xml' in ci
+    proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "gen-bindings", "--abi", "1", "--lang", "zig",
+                           "--out", "src", "--check"], cwd=project, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_template_copy_of_bindings_is_current(schema):
-    """Plain rendering of templates/zig (without `nylon-ring new`) must get working bindings."""
+def test_template_copy_of_bindings_is_current():
+    """Plain rendering of templates/zig (without `nylon-ring new`) must get working bindings: ABI 2's."""
     from nylon_ring_sdk.gen import generate
+    from nylon_ring_sdk.schema import load_default
     from nylon_ring_sdk.scaffold import load_template
 
     spec = load_template("zig")
     root = next(p for p in spec.path.iterdir() if p.name.startswith("{{"))
-    (generated,) = generate(schema, "zig")
+    (generated,) = generate(load_default(2), "zig")
     assert spec.bindings == {"zig": "src/nylon_ring.zig"}
     assert (root / spec.bindings["zig"]).read_text() == generated.content, \
         "stale: run `python -m nylon_ring_sdk.scaffold --refresh-bindings`"
 
 
-def test_plain_template_render_builds(project, tmp_path):
-    """Rendering templates/zig without `nylon-ring new` gives the same files, and they build."""
+def test_plain_template_render_builds(tmp_path):
+    """Rendering templates/zig without `nylon-ring new` gives what `new --abi 2` gives plus the ABI 1
+    layer's files (which `new` prunes), and it builds."""
     from cookiecutter.main import cookiecutter
 
-    from nylon_ring_sdk.scaffold import load_template
+    from nylon_ring_sdk.scaffold import load_template, new_project
 
-    out = Path(cookiecutter(str(load_template("zig").path), no_input=True, output_dir=str(tmp_path),
+    spec = load_template("zig")
+    out = Path(cookiecutter(str(spec.path), no_input=True, output_dir=str(tmp_path / "plain"),
                             extra_context={"project_name": NAME, "extra_entries": EXTRA}))
+    project = new_project("zig", NAME, tmp_path / "new", entries=[EXTRA], abi=2)
+    others = set(spec.generation_files[1]) - set(spec.generation_files[2])
     listed = lambda root: sorted(str(p.relative_to(root)) for p in root.rglob("*")  # noqa: E731
-                                 if p.is_file() and not TEMPLATES["zig"].is_build_output(p.relative_to(root)))
+                                 if p.is_file() and str(p.relative_to(root)) not in others)
     assert listed(out) == listed(project)
     proc = zig(out, "build")
     assert proc.returncode == 0, proc.stderr
@@ -189,3 +194,20 @@ def test_cross_build_for_aarch64(project):
     library = build_project(project, target="aarch64-linux-gnu")
     header = library.read_bytes()[:20]
     assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
+
+
+def test_embedded_manifest_matches_the_manifest_file(template_builds, tmp_path):
+    """The ABI 1 build exports (nylon_ring_manifest) the same manifest as the nylon-ring.toml it ships."""
+    import ctypes
+
+    from nylon_ring_sdk.conformance.manifest import load_manifest
+
+    built = template_builds.get("zig")
+    lib = ctypes.CDLL(str(built.library))
+    lib.nylon_ring_manifest.restype = ctypes.c_char_p
+    path = tmp_path / "embedded.toml"
+    path.write_text(lib.nylon_ring_manifest().decode("utf-8"))
+    embedded, shipped = load_manifest(path), load_manifest(built.project / "nylon-ring.toml")
+    assert embedded.name == shipped.name and embedded.unknown_entry == shipped.unknown_entry
+    assert embedded.entries == shipped.entries
+    assert embedded.panic_probes == shipped.panic_probes
