@@ -37,6 +37,15 @@ def test_host_copy_is_current(schema):
         "`nylon-ring gen-bindings --lang python --abi 1 --out nylon_ring_sdk/host`")
 
 
+def test_host_abi2_copy_is_current():
+    from nylon_ring_sdk.schema import load_default
+
+    committed = (ROOT / "nylon_ring_sdk" / "host" / "nylon_ring_abi2.py").read_text()
+    assert committed == module_text(load_default(2)), (
+        "nylon_ring_sdk/host/nylon_ring_abi2.py is stale; run `nylon-ring gen-bindings --lang python --abi 2 --out DIR` "
+        "and copy DIR/nylon_ring_abi.py to nylon_ring_sdk/host/nylon_ring_abi2.py")
+
+
 def test_values_round_trip(schema):
     m = load(module_text(schema))
     assert m["NrStatus"].STREAM_END == 4 and m["NR_ABI_VERSION"] == 1

@@ -1,5 +1,5 @@
-# Generated from schema/abi2.toml (schema sha256 5d7a30030f87fdfa) by nylon-ring-sdk; do not edit.
-# Regenerate with: nylon-ring gen-bindings
+# Generated from schema/abi2.toml (schema sha256 e1a3a2de882d757b) by nylon-ring-sdk; do not edit.
+# Regenerate with: nylon-ring gen-bindings --abi 2
 """ctypes declarations of the nylon-ring ABI v2.
 
 nylon-ring ABI 2: an ABI-stable host/plugin interface for high-performance proxies,
@@ -27,8 +27,10 @@ EXPORTS = {
     "nylon_ring_manifest": ("NrGetManifestFn", False),
 }
 ENTRY_SYMBOL = "nylon_ring_get_plugin"
-LAYOUT_PROBE_SYMBOL = "nylon_ring_get_plugin"
-SET_HOST_EXT_SYMBOL = "nylon_ring_get_plugin"
+#: Optional exports of this generation (None when it has no such export).
+LAYOUT_PROBE_SYMBOL = "nylon_ring_layout_probe_v2"
+SET_HOST_EXT_SYMBOL = None
+MANIFEST_SYMBOL = "nylon_ring_manifest"
 
 
 class NrStr(ctypes.Structure):
@@ -249,28 +251,6 @@ LAYOUTS = {
         "NrPluginInfo": (56, 8, {"abi_version": 0, "struct_size": 4, "name": 8, "version": 24, "plugin_ctx": 40, "vtable": 48}),
         "NrLayoutProbe": (16, 8, {"probe_version": 0, "count": 4, "values": 8}),
     },
-    "ilp32-i386": {
-        "NrStr": (12, 4, {"ptr": 0, "len": 4, "reserved": 8}),
-        "NrBytes": (12, 4, {"ptr": 0, "len": 4}),
-        "NrVecU8": (24, 4, {"ptr": 0, "len": 4, "cap": 8, "owned": 12, "reserved": 13, "drop_fn": 20}),
-        "NrOwnedBytes": (20, 4, {"ptr": 0, "len": 4, "owner_ctx": 12, "release": 16}),
-        "NrBufferLease": (20, 4, {"ptr": 0, "cap": 4, "token": 12}),
-        "NrHostVTable": (16, 4, {"send_result": 0, "send_result_owned": 4, "acquire_result_buffer": 8, "commit_result_buffer": 12}),
-        "NrPluginVTable": (28, 4, {"init": 0, "handle": 4, "shutdown": 8, "stream_data": 12, "stream_close": 16, "resolve_entry": 20, "handle_by_id": 24}),
-        "NrPluginInfo": (40, 4, {"abi_version": 0, "struct_size": 4, "name": 8, "version": 20, "plugin_ctx": 32, "vtable": 36}),
-        "NrLayoutProbe": (12, 4, {"probe_version": 0, "count": 4, "values": 8}),
-    },
-    "ilp32": {
-        "NrStr": (12, 4, {"ptr": 0, "len": 4, "reserved": 8}),
-        "NrBytes": (16, 8, {"ptr": 0, "len": 8}),
-        "NrVecU8": (24, 4, {"ptr": 0, "len": 4, "cap": 8, "owned": 12, "reserved": 13, "drop_fn": 20}),
-        "NrOwnedBytes": (24, 8, {"ptr": 0, "len": 8, "owner_ctx": 16, "release": 20}),
-        "NrBufferLease": (24, 8, {"ptr": 0, "cap": 8, "token": 16}),
-        "NrHostVTable": (16, 4, {"send_result": 0, "send_result_owned": 4, "acquire_result_buffer": 8, "commit_result_buffer": 12}),
-        "NrPluginVTable": (28, 4, {"init": 0, "handle": 4, "shutdown": 8, "stream_data": 12, "stream_close": 16, "resolve_entry": 20, "handle_by_id": 24}),
-        "NrPluginInfo": (40, 4, {"abi_version": 0, "struct_size": 4, "name": 8, "version": 20, "plugin_ctx": 32, "vtable": 36}),
-        "NrLayoutProbe": (12, 4, {"probe_version": 0, "count": 4, "values": 8}),
-    },
 }
 
 #: Struct order of the layout probe table.
@@ -308,7 +288,10 @@ def layout_probe_values():
 
 
 def _check_layout():
-    expected = LAYOUTS[current_data_model()]
+    expected = LAYOUTS.get(current_data_model())
+    if expected is None:
+        raise ImportError("nylon_ring_abi: nylon-ring ABI 2 requires a 64-bit target (sizeof(void *) == 8) "
+                          f"(this interpreter's data model is {current_data_model()})")
     for struct, fields in PROBE_ORDER:
         size, align, offsets = expected[struct.__name__]
         if ctypes.sizeof(struct) != size or ctypes.alignment(struct) != align:
