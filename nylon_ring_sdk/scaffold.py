@@ -227,26 +227,3 @@ def _place(rendered: Path, target: Path) -> None:
 
 # `build` lives in its own module; these names stay importable from here.
 from .build import BuildResult, build, build_project, detect_language  # noqa: E402,F401
-
-
-def refresh_template_bindings() -> list[Path]:
-    """Rewrite the bindings copies inside `templates/<lang>/` (what plain cookiecutter renders)."""
-    from .gen import write_atomic
-
-    written: list[Path] = []
-    for lang in available_languages():
-        spec = load_template(lang)
-        # The committed copy is what plain cookiecutter renders: the template's newest generation.
-        for path, content in binding_files(spec, template_project_dir(spec), max(spec.generations)).items():
-            if not path.is_file() or path.read_text() != content:
-                write_atomic(path, content)
-                written.append(path)
-    return written
-
-
-if __name__ == "__main__":
-    import sys
-
-    if sys.argv[1:] == ["--refresh-bindings"]:
-        for path in refresh_template_bindings():
-            print(f"wrote {path}")

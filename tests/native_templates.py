@@ -161,7 +161,7 @@ def test_template_copy_of_bindings_is_current(native):
     folder = template_root(native.lang) / bindings_dir(native.lang)
     for name, content in expected_bindings(native.lang, max(load_template(native.lang).generations)).items():
         assert (folder / name).read_text() == content, \
-            f"{folder / name} is stale: run `python -m nylon_ring_sdk.scaffold --refresh-bindings`"
+            f"{folder / name} is stale: run `python -m nylon_ring_sdk.committed`"
 
 
 def test_plain_cookiecutter_render_builds(native, tmp_path):

@@ -112,7 +112,7 @@ def test_committed_bindings_match_the_generator():
     assert sorted(p.name for p in committed.iterdir()) == sorted(f.path for f in generated)
     for f in generated:
         assert (committed / f.path).read_text() == f.content, \
-            f"{f.path}: run `python -m nylon_ring_sdk.scaffold --refresh-bindings`"
+            f"{f.path}: run `python -m nylon_ring_sdk.committed`"
 
 
 def test_bindings_check_passes_in_the_project(project):

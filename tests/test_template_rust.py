@@ -84,7 +84,7 @@ def test_committed_bindings_match_the_generator():
     committed = Path(__file__).parent.parent / "templates" / "rust" / "{{cookiecutter.project_name}}" / "src"
     (generated,) = generate(load_default(2), "rust")  # plain cookiecutter renders the default, ABI 2
     assert (committed / generated.path).read_text() == generated.content, \
-        "run `python -m nylon_ring_sdk.scaffold --refresh-bindings`"
+        "run `python -m nylon_ring_sdk.committed`"
 
 
 def test_bindings_check_passes_in_the_project(project):

@@ -105,7 +105,7 @@ def test_template_copy_of_bindings_is_current():
     (generated,) = generate(load_default(2), "zig")
     assert spec.bindings == {"zig": "src/nylon_ring.zig"}
     assert (root / spec.bindings["zig"]).read_text() == generated.content, \
-        "stale: run `python -m nylon_ring_sdk.scaffold --refresh-bindings`"
+        "stale: run `python -m nylon_ring_sdk.committed`"
 
 
 def test_plain_template_render_builds(tmp_path):
