@@ -130,13 +130,6 @@ inline NrStatus abi2_handle_by_id(std::uint32_t id, std::uint64_t sid, NrBytes p
     return dispatch_id(id, sid, payload);
 }
 
-inline NrStr abi2_str(const std::string &text) noexcept {
-    NrStr out{};
-    out.ptr = reinterpret_cast<const std::uint8_t *>(text.data());
-    out.len = static_cast<std::uint32_t>(std::min<std::size_t>(text.size(), UINT32_MAX));
-    return out;
-}
-
 /** The plugin info, built once: the NYLON_RING_PLUGIN body runs here. */
 inline const NrPluginInfo *plugin_info(const char *name, const char *version, void (*define)(Plugin &)) noexcept {
     static const NrPluginVTable vtable = {abi2_init,          abi2_handle,        abi2_shutdown,    stream_data,
@@ -146,22 +139,15 @@ inline const NrPluginInfo *plugin_info(const char *name, const char *version, vo
     try {
         std::call_once(once, [&] {
             const Plugin *plugin = define_plugin(name, version, define);
-            static const std::string fallback_name(name), fallback_version(version);
             info = nylon_ring::make_plugin_info(NR_ABI_VERSION, static_cast<std::uint32_t>(sizeof(NrPluginInfo)),
-                                                abi2_str(plugin ? plugin->name() : fallback_name),
-                                                abi2_str(plugin ? plugin->version() : fallback_version), nullptr, &vtable);
+                                                plugin ? std::string_view(plugin->name()) : std::string_view(name),
+                                                plugin ? std::string_view(plugin->version()) : std::string_view(version),
+                                                nullptr, &vtable);
         });
     } catch (...) {
         // out of memory: the info is returned as it is
     }
     return &info;
-}
-
-/** The layout table as this compiler laid the ABI 2 structs out. */
-inline const NrLayoutProbe *layout_probe() noexcept {
-    static const NrLayoutProbe probe = nylon_ring::make_layout_probe(
-        NR_LAYOUT_PROBE_VERSION, static_cast<std::uint32_t>(nylon_ring::layout::kCount), nylon_ring::layout::kActual);
-    return &probe;
 }
 
 }  // namespace nylon_ring::sdk::detail
@@ -179,9 +165,7 @@ inline const NrLayoutProbe *layout_probe() noexcept {
         ::nylon_ring::sdk::detail::plugin_info(NAME, VERSION, nr_plugin_define_);                   \
         return ::nylon_ring::sdk::detail::manifest_text();                                          \
     }                                                                                               \
-    extern "C" NR_EXPORT const NrLayoutProbe *nylon_ring_layout_probe_v2(void) {                    \
-        return ::nylon_ring::sdk::detail::layout_probe();                                           \
-    }                                                                                               \
+    NR_DEFINE_LAYOUT_PROBE()                                                                        \
     static void nr_plugin_define_(::nylon_ring::sdk::Plugin &VAR)
 
 #endif /* NR_ABI2_HPP */
