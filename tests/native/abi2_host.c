@@ -61,9 +61,10 @@ static const NrPluginVTable *vt;
 
 #define CHECK(cond, ...)                        \
     do {                                        \
+        bool check_ok_ = (cond);                \
         pthread_mutex_lock(&lock);              \
         checks++;                               \
-        if (!(cond)) {                          \
+        if (!check_ok_) {                       \
             failures++;                         \
             printf("FAIL line %d: ", __LINE__); \
             printf(__VA_ARGS__);                \
@@ -451,7 +452,7 @@ static void check_bad_input(void) {
     CHECK(vt->handle(str_n("\xff\xfe", 2), sid, bytes("")) == NR_STATUS_INVALID, "non-UTF-8 entry: Invalid");
     CHECK(vt->handle(str_n(NULL, 4), sid, bytes("")) == NR_STATUS_INVALID, "NULL entry with a length: Invalid");
     CHECK(vt->handle(str("echo"), sid, bytes_n(NULL, 4)) == NR_STATUS_INVALID, "NULL payload with a length: Invalid");
-    CHECK(vt->handle(str("echo\0"), sid, bytes("")) == NR_STATUS_UNSUPPORTED, "a name is its bytes, NUL included");
+    CHECK(vt->handle(str_n("echo\0", 5), sid, bytes("")) == NR_STATUS_UNSUPPORTED, "a name is its bytes, NUL included");
     CHECK(frames_of(sid) == 0, "rejected calls sent nothing");
     sid = new_sid(false);
     CHECK(vt->handle(str("echo"), sid, bytes_n(NULL, 0)) == NR_STATUS_OK && answer_is(sid, NR_STATUS_OK, "", 0),
@@ -578,6 +579,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s PLUGIN.so\n", argv[0]);
         return 2;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0);
     logs = calloc(SLOTS, sizeof *logs);
     void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL) {
