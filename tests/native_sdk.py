@@ -52,7 +52,7 @@ def routing_library(native, tmp_path_factory) -> Path:
     from nylon_ring_sdk.scaffold import build_project, new_project
 
     folder = tmp_path_factory.mktemp(f"{native.lang}-routing")
-    project = new_project(native.lang, "routing", folder, entries=list(ROUTED))
+    project = new_project(native.lang, "routing", folder, entries=list(ROUTED), abi=1)
     return keep_copy(project, build_project(project, release=True), "routing")
 
 
@@ -63,7 +63,7 @@ def pool_library(native, request, tmp_path_factory) -> Path:
     from nylon_ring_sdk.scaffold import build_project, new_project
 
     pool: PoolPlugin = request.module.POOL
-    project = new_project(native.lang, "pool", tmp_path_factory.mktemp(f"{native.lang}-pool"), entries=["slow"])
+    project = new_project(native.lang, "pool", tmp_path_factory.mktemp(f"{native.lang}-pool"), entries=["slow"], abi=1)
     source = project / native.sources[0]
     text = source.read_text()
     pattern = re.compile("(" + native.stub.format(name="slow") + r" \{\n).*?(\n\}\n)", re.S)
