@@ -95,7 +95,8 @@ def test_exports_and_layout_probe(builds):
 
     lib = ctypes.CDLL(str(builds["debug"]))
     assert hasattr(lib, "nylon_ring_get_plugin") and not hasattr(lib, "nylon_ring_get_plugin_v1")
-    info = ctypes.cast(lib.nylon_ring_get_plugin(), ctypes.POINTER(ctypes.c_uint32 * 2)).contents
+    lib.nylon_ring_get_plugin.restype = ctypes.POINTER(ctypes.c_uint32 * 2)
+    info = lib.nylon_ring_get_plugin().contents
     assert (info[0], info[1]) == (2, 56)  # abi_version, struct_size
     class Probe(ctypes.Structure):
         _fields_ = [("version", ctypes.c_uint32), ("count", ctypes.c_uint32), ("values", ctypes.POINTER(ctypes.c_uint32))]
