@@ -243,7 +243,7 @@ def test_ci_workflow_pins_the_tool_and_checks_the_one_release_artifact(project, 
     assert sum("nylon-ring build" in r for r in runs.values()) == 1 and "--release" in runs["Build (release, once)"]
     assert 'nylon-ring conformance "$PLUGIN_LIB"' in runs["Conformance (the built library, its embedded manifest)"]
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
-    assert "${{ env.PLUGIN_LIB }}" in upload["with"]["path"]
+    assert upload["with"]["path"].split() == ["artifact/", "report.xml"]
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -257,5 +257,5 @@ def test_ci_workflow_pins_the_tool_and_checks_the_one_release_artifact(project, 
         proc = run(["bash", "-e", "-c", runs[name]], cwd=project, env=env)
         assert proc.returncode == 0, name + "\n" + proc.stdout + proc.stderr
     lib = Path(env_file.read_text().strip().split("=", 1)[1])
-    assert lib.parent == temp / "plugin" and lib.is_file()
+    assert lib.parent == temp / "plugin" and lib.read_bytes() == (project / "artifact" / lib.name).read_bytes()
     assert embedded_manifest(lib)["plugin"]["name"] == NAME
