@@ -942,13 +942,13 @@ private:
         return !threads_.empty();
     }
 
-    /** Before sleeping, a worker looks at the queue for a while without the lock. */
+    /** Before sleeping, a worker looks at the queue for a while without the lock (never yielding: on a
+     * busy machine a yield hands the CPU away for a whole time slice). */
     bool spin_for_work(std::unique_lock<std::mutex> &lock) noexcept {
         lock.unlock();
         bool found = false;
         for (unsigned i = 0; i < kSpins && !found; ++i) {
             found = queued_.load(std::memory_order_relaxed) != 0;
-            if (!found && (i & 31) == 31) std::this_thread::yield();
         }
         lock.lock();
         return !queue_.empty();
