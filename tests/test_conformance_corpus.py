@@ -8,12 +8,15 @@ that the runner survives them and carries on in a fresh process.
 from __future__ import annotations
 
 import re
+import tomllib
+from functools import lru_cache
+from pathlib import Path
 
 import pytest
 
 from nylon_ring_sdk.conformance import catalogue, run
 from nylon_ring_sdk.conformance.validate import validate_report
-from test_conformance_support import CORPUS, MANIFEST, NAMES, TIMEOUT, build, expectation
+from test_conformance_support import CFLAGS, CORPUS, MANIFEST, NAMES, TIMEOUT, build, compiler, expectation
 
 
 def _statuses(report, status: str) -> set[str]:
@@ -82,3 +85,91 @@ def test_crashed_check_does_not_take_its_group_down():
     for check_id in ("input.null_payload", "input.bad_utf8", "input.many_headers"):
         assert report.result(check_id).status == "pass", report.render(verbose=True)
     assert report.processes >= 4  # load, gates, input, input again after the crash
+
+
+# ---------------------------------------------------------------- ABI 2
+
+ABI2_CORPUS = CORPUS / "abi2"
+ABI2_MANIFEST = ABI2_CORPUS / "reference" / "nylon-ring.toml"
+ABI2_NAMES = sorted(p.name for p in ABI2_CORPUS.iterdir() if (p / "plugin.c").is_file())
+
+
+@lru_cache(maxsize=1)
+def _abi2_header() -> Path:
+    """A folder holding nylon_ring.h generated from the bundled ABI 2 schema."""
+    import tempfile
+
+    from nylon_ring_sdk.gen import generate
+    from nylon_ring_sdk.schema import load_default
+
+    folder = Path(tempfile.mkdtemp(prefix="nr-conformance-abi2-"))
+    for f in generate(load_default(2), "c"):
+        (folder / f.path).write_text(f.content, encoding="utf-8")
+    return folder
+
+
+def build_abi2(name: str) -> Path:
+    """An ABI 2 corpus plugin, compiled once per session with warnings as errors."""
+    return _build_abi2(name, tuple(compiler()))
+
+
+@lru_cache(maxsize=None)
+def _build_abi2(name: str, cc: tuple[str, ...]) -> Path:
+    from nylon_ring_sdk.toolchain import run as run_tool
+
+    out = _abi2_header() / "plugins" / name / "plugin.so"
+    out.parent.mkdir(parents=True)
+    result = run_tool([*cc, *CFLAGS, "-I", str(_abi2_header()), "-o", str(out), str(ABI2_CORPUS / name / "plugin.c")])
+    assert result.returncode == 0, f"{' '.join(cc)} failed on abi2/{name}:\n{result.stderr}"
+    return out
+
+
+def _abi2_expectation(name: str) -> dict:
+    return tomllib.loads((ABI2_CORPUS / name / "expect.toml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ABI2_NAMES)
+def test_abi2_corpus_plugin_gets_its_expected_verdict(name):
+    expected = _abi2_expectation(name)
+    report = run(build_abi2(name), ABI2_MANIFEST, timeout=TIMEOUT)
+    shown = report.render(verbose=True)
+    assert _statuses(report, "fail") == set(expected["fail"]), shown
+    warned = {r.id for r in report.results if r.status == "warn" and not _timing_warning(r)}
+    assert warned == set(expected["warn"]), shown
+    for check_id, text in expected.get("reasons", {}).items():
+        assert text in report.result(check_id).reason, shown
+    assert report.exit_code == (1 if expected["fail"] else 0)
+    assert len(report.results) == len(catalogue(2))
+    assert validate_report(report.to_json()) == []
+
+
+def test_abi2_reference_plugin_passes_everything_it_can():
+    report = run(build_abi2("reference"), ABI2_MANIFEST, timeout=TIMEOUT)
+    not_passed = {r.id: r.reason for r in report.results if r.status != "pass" and not _timing_warning(r)}
+    # its one skip: the generated ABI 2 header has no usable layout-probe macro to export one with
+    assert set(not_passed) == {"abi.layout_probe"}, report.render(verbose=True)
+    assert report.plugin_name == "conformance-reference-abi2"
+    assert "accepted" in report.result("abi.struct_size").reason  # its NrPluginInfo is larger than 56 bytes
+    paths = report.result("owned.unchanged").details["paths"]
+    assert paths["echo_owned"] == ["owned"] and paths["echo_lease"] == ["lease"] and paths["echo"] == ["copy"]
+    assert "answered Backpressure and were retried" in report.result("stream.backpressure").reason
+
+
+def test_abi2_corpus_has_one_fault_per_rule():
+    ids = set(catalogue(2))
+    reference = (ABI2_CORPUS / "reference" / "plugin.c").read_text()
+    faults = set()
+    for name in ABI2_NAMES:
+        expected = _abi2_expectation(name)
+        assert set(expected["fail"]) | set(expected["warn"]) | set(expected.get("reasons", {})) <= ids, name
+        if name == "reference":
+            continue
+        source = (ABI2_CORPUS / name / "plugin.c").read_text()
+        macros = re.findall(r"#define (NRC_FAULT_\w+)", source)
+        assert len(macros) == 1 and '#include "../reference/plugin.c"' in source, name
+        assert macros[0] in reference and (expected["fail"] or expected["warn"]), name
+        faults.add(macros[0])
+    assert len(faults) == len(ABI2_NAMES) - 1 >= 12
+    # every variant is flagged by checks of its own: no two break the same rule
+    flagged = [tuple(_abi2_expectation(n)["fail"] + _abi2_expectation(n)["warn"]) for n in ABI2_NAMES if n != "reference"]
+    assert len(set(flagged)) == len(flagged)

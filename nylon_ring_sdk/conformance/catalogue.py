@@ -127,6 +127,9 @@ class Check:
 
 
 CATALOGUE: dict[str, Check] = {}
+#: The checks of ABI 2 plugins (`nylon_ring_get_plugin`): ids mean the same rule where the
+#: generations share it; the catalogue a run uses follows the plugin's generation.
+CATALOGUE_V2: dict[str, Check] = {}
 
 #: Which gate confirms the entries of each mode.
 ENTRY_GATES = {"unary": "unary.prompt_return", "raw": "unary.prompt_return", "stream": "stream.terminal",
@@ -134,40 +137,46 @@ ENTRY_GATES = {"unary": "unary.prompt_return", "raw": "unary.prompt_return", "st
 
 
 def check(check_id: str, level: str, rule: str, *, group: str, gate: bool = False,
-          requires: Iterable[str] = ()) -> Callable[[Callable[["Context"], Outcome]], Callable[["Context"], Outcome]]:
-    """Register a check function under a stable id (in definition order)."""
+          requires: Iterable[str] = (), abi: int = 1) -> Callable[[Callable[["Context"], Outcome]], Callable[["Context"], Outcome]]:
+    """Register a check function under a stable id (in definition order) in a generation's catalogue."""
     if level not in LEVELS:
         raise ValueError(f"{check_id}: level {level!r}")
     if group not in GROUPS:
         raise ValueError(f"{check_id}: group {group!r}")
 
+    target = CATALOGUE_V2 if abi == 2 else CATALOGUE
+
     def register(fn: Callable[["Context"], Outcome]) -> Callable[["Context"], Outcome]:
-        if check_id in CATALOGUE:
+        if check_id in target:
             raise ValueError(f"check id {check_id} registered twice")
-        CATALOGUE[check_id] = Check(check_id, level, rule, group, fn, gate, tuple(requires), len(CATALOGUE))
+        target[check_id] = Check(check_id, level, rule, group, fn, gate, tuple(requires), len(target))
         return fn
 
     return register
 
 
 #: Report order of the areas (the part of an id before the dot).
-AREAS = ("load", "abi", "lifecycle", "routing", "unary", "stream", "bidi", "input", "panic", "concurrency")
+AREAS = ("load", "abi", "lifecycle", "routing", "dispatch", "unary", "owned", "lease", "stream", "bidi", "input",
+         "panic", "concurrency")
 
 
-def catalogue() -> dict[str, Check]:
-    """Every check, in report order: by area, then as defined (importing the check modules registers them)."""
+def catalogue(abi: int = 1) -> dict[str, Check]:
+    """Every check of a generation, in report order: by area, then as defined (importing the
+    check modules registers them)."""
     from . import checks  # noqa: F401
 
-    if list(CATALOGUE) != _ORDERED:
-        ordered = sorted(CATALOGUE.values(), key=lambda c: (AREAS.index(c.area), c.seq))
+    table, ordered_ids = (CATALOGUE_V2, _ORDERED_V2) if abi == 2 else (CATALOGUE, _ORDERED)
+    if list(table) != ordered_ids:
+        ordered = sorted(table.values(), key=lambda c: (AREAS.index(c.area), c.seq))
         items = [(c.id, c) for c in ordered]
-        CATALOGUE.clear()
-        CATALOGUE.update(items)
-        _ORDERED[:] = list(CATALOGUE)
-    return CATALOGUE
+        table.clear()
+        table.update(items)
+        ordered_ids[:] = list(table)
+    return table
 
 
 _ORDERED: list[str] = []
+_ORDERED_V2: list[str] = []
 
 
 def matches(check_id: str, patterns: Iterable[str]) -> bool:

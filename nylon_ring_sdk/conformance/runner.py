@@ -67,7 +67,8 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
     jobs = jobs if jobs is not None else default_jobs()
     if jobs < 1:
         raise ConformanceError(f"--jobs must be 1 or more (got {jobs})")
-    checks = catalogue()
+    abi = _generation(path)
+    checks = catalogue(abi)
     manifest_path, loaded, note = _manifest(path, manifest, checks)
     patterns = parse_patterns(select_patterns)
     selected = [cid for cid in checks if not patterns or matches(cid, patterns)]
@@ -75,7 +76,15 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
         raise ConformanceError(f"-k {','.join(patterns)}: no check id matches (list them with --list)")
     _prepare_host()
     runner = _Runner(path, manifest_path, loaded, checks, selected, timeout, watch, jobs, on_result)
+    runner.abi = abi
     return runner.execute(note)
+
+
+def _generation(plugin: Path) -> int:
+    """Which catalogue judges the plugin: its exported entry symbol says (read from the file, not loaded)."""
+    from ..host.loading import plugin_generation
+
+    return plugin_generation(plugin)
 
 
 def _manifest(plugin: Path, given: str | os.PathLike | None, checks: dict[str, Check]) -> tuple[str | None, Manifest, str]:
@@ -89,10 +98,11 @@ def _manifest(plugin: Path, given: str | os.PathLike | None, checks: dict[str, C
 
 
 def _prepare_host() -> None:
-    """Build the reference host's native helper once here, not inside a timed check."""
+    """Build the reference host's native helpers (both generations) once here, not inside a timed check."""
     from ..host import native
 
-    native.shim_path()
+    native.shim_path(1)
+    native.shim_path(2)
 
 
 def _sha256(path: Path) -> str:
@@ -247,7 +257,8 @@ class _Runner:
         earlier = {c: r.status for c, r in self.results.items() if self.checks[c].group == group}
         blocked = {c: r.details.get("blocked_by", c) for c, r in self.results.items()
                    if r.status == SKIP and r.reason.startswith("not run:")}
-        return {"plugin": str(self.plugin), "manifest": self.manifest_path, "timeout": self.timeout,
+        return {"plugin": str(self.plugin), "abi": getattr(self, "abi", 1), "manifest": self.manifest_path,
+                "timeout": self.timeout,
                 "watch": self.watch, "checks": checks, "upstream": upstream, "earlier": earlier, "blocked": blocked,
                 "host_options": GROUPS[group].host_options}
 

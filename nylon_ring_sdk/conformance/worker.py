@@ -78,7 +78,7 @@ def _run_one(ctx: Context, check: Check) -> Outcome:
 
 def run_job(job: dict[str, Any], emit: Callable[[dict], None]) -> None:
     """Run the job's checks in order, reporting each through `emit`."""
-    checks = catalogue()
+    checks = catalogue(job.get("abi", 1))
     manifest = load_manifest(job["manifest"], checks) if job.get("manifest") else Manifest()
     ctx = Context(job["plugin"], manifest, timeout=job["timeout"], watch=job["watch"],
                   upstream=job.get("upstream", {}), host_options=job.get("host_options", {}), emit=emit)

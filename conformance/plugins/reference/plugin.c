@@ -422,8 +422,9 @@ NRC_MAYBE_UNUSED static const NrPluginInfo nrc_info = {
 };
 
 #ifdef NRC_FAULT_NO_SYMBOL
-/* fault: exported under a name hosts do not look for */
-NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin(void) { return &nrc_info; }
+/* fault: exported under a name hosts do not look for (not ABI 2's `nylon_ring_get_plugin`,
+ * which would make it an ABI 2 plugin with the wrong abi_version) */
+NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin_v0(void) { return &nrc_info; }
 #else
 NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin_v1(void) {
 #ifdef NRC_FAULT_NULL_INFO

@@ -1,3 +1,4 @@
 """The checks, registered in report order by importing their modules."""
 
 from . import load, calls, streams  # noqa: F401  (registration order is report order)
+from . import abi2  # noqa: F401  (the ABI 2 catalogue, which reuses the functions above)

@@ -8,8 +8,11 @@ from ..catalogue import Verdict, failed, passed, skipped
 from ..context import Context, Exchange, status_text
 from ..manifest import Entry
 
-#: Violation kinds that mean "one more result for a sid that already had its answer".
-EXTRA_ANSWER = ("after_terminal", "finished_sid")
+#: Violation kinds that mean "one more result for a sid that already had its answer"
+#: (ABI 2's host spells the first one frame_after_terminal).
+EXTRA_ANSWER = ("after_terminal", "frame_after_terminal", "finished_sid")
+#: A callback after shutdown returned, as each generation's host spells it.
+AFTER_SHUTDOWN = ("after_shutdown", "send_after_shutdown")
 
 
 def no_entries(ctx: Context, what: str, excluded: dict[str, str]) -> Any:

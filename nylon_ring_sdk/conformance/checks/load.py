@@ -68,7 +68,8 @@ def symbol(ctx: Context) -> Any:
     name = _abi().ENTRY_SYMBOL
     if hasattr(lib.lib, name):
         return passed(f"`{name}` found")
-    near = [n for n in (name[:-3], name + "_", "_" + name, "nylon_ring_get_plugin_v2") if hasattr(lib.lib, n)]
+    near = [n for n in (name[:-3], name[:-1] + "0", name + "_", "_" + name, "nylon_ring_get_plugin_v2")
+            if hasattr(lib.lib, n)]
     hint = f" (it exports `{near[0]}` instead: built against other bindings?)" if near else ""
     return failed(f"`{name}` is not exported{hint}")
 

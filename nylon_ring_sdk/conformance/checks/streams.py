@@ -10,7 +10,7 @@ from ...host.nylon_ring_abi import NrStatus
 from ..catalogue import MUST, SHOULD, check, failed, passed
 from ..context import Context, Exchange, exchange, start, status_text
 from ..manifest import Entry
-from .common import EXTRA_ANSWER, answer_status, declared, judge_stray, no_entries, noted, slot_problem, usable
+from .common import AFTER_SHUTDOWN, EXTRA_ANSWER, answer_status, declared, judge_stray, no_entries, noted, slot_problem, usable
 
 #: Threads and calls per thread of `concurrency.threads`.
 THREADS = 8
@@ -238,7 +238,7 @@ def quiet_after_shutdown(ctx: Context) -> Any:
     host.close()
     took = time.perf_counter() - begun
     ctx.settle()
-    late = [v for v in host.violations[mark:] if v.kind == "after_shutdown"]
+    late = [v for v in host.violations[mark:] if v.kind in AFTER_SHUTDOWN]
     details = {"in_flight": [e.name for e in entries], "shutdown_seconds": round(took, 6)}
     if late:
         return failed(f"{len(late)} callback(s) after shutdown returned: "

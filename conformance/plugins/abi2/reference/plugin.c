@@ -1,0 +1,287 @@
+/*
+ * Conformance corpus, ABI 2: the reference plugin. Written by hand against the
+ * generated ABI 2 nylon_ring.h (no SDK); it follows every rule and passes every check
+ * with ./nylon-ring.toml. Each broken plugin of ../<name>/ is this file with one
+ * NRC_FAULT_* macro defined; the code a fault changes is marked `fault:`.
+ *
+ * Entries:
+ *   echo         unary: the payload, copied by send_result inside handle
+ *   echo_async   unary: the payload from a worker thread
+ *   echo_owned   unary: the payload through send_result_owned (freed by release)
+ *   echo_lease   unary: the payload written into a host lease (send_result if acquire fails)
+ *   stamp        unary: "stamp" through send_result_owned from a static buffer
+ *   count        stream: "0".."N-1" then StreamEnd from a worker thread, retrying on Backpressure
+ *   chat         bidi: each stream_data frame echoed as Ok; stream_close -> StreamEnd
+ *   panic        a panic probe: answers Panic (a contained panic)
+ * Unknown entries are rejected with Invalid, as upstream's own plugins do. Ids for
+ * resolve_entry/handle_by_id are the table index.
+ */
+#define _DEFAULT_SOURCE /* usleep under -std=c11 */
+#include "nylon_ring.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void *g_ctx;
+static const NrHostVTable *g_host;
+static atomic_int g_jobs; /* worker threads still running: shutdown waits for them */
+
+static NrStatus send_copy(uint64_t sid, NrStatus status, const void *data, size_t len) {
+    NrVecU8 v;
+    memset(&v, 0, sizeof v);
+    v.ptr = (uint8_t *)data;
+    v.len = len;
+    v.cap = len;
+    return g_host->send_result(g_ctx, sid, status, v);
+}
+
+static void release_heap(void *owner_ctx, const uint8_t *ptr, uint64_t len) {
+    (void)ptr;
+    (void)len;
+    free(owner_ctx);
+}
+
+static uint8_t g_stamp[] = "stamp";
+
+static void release_static(void *owner_ctx, const uint8_t *ptr, uint64_t len) {
+    (void)owner_ctx;
+    (void)ptr;
+    (void)len;
+}
+
+/* ---------------------------------------------------------------- worker threads */
+
+typedef struct {
+    int kind; /* 0: echo, 1: count */
+    uint64_t sid;
+    size_t len;
+    uint8_t data[];
+} job;
+
+static NrStatus send_frame(uint64_t sid, NrStatus status, const char *text) {
+    for (;;) {
+        NrStatus st = send_copy(sid, status, text, strlen(text));
+#ifdef NRC_FAULT_BACKPRESSURE_STOPS
+        /* fault: Backpressure taken as the end of the stream: the producer stops */
+        return st;
+#endif
+        if (st != NR_STATUS_BACKPRESSURE) return st;
+        usleep(200); /* the host's queue is full: retry the same frame */
+    }
+}
+
+static void *run_job(void *arg) {
+    job *j = (job *)arg;
+    if (j->kind == 0) {
+#ifdef NRC_FAULT_SEND_AFTER_SHUTDOWN
+        usleep(30000); /* fault: answers late, and shutdown does not wait for it (below) */
+#endif
+        send_copy(j->sid, NR_STATUS_OK, j->data, j->len);
+    } else {
+        long n = strtol((const char *)j->data, NULL, 10);
+        char text[24];
+        for (long i = 0; i < n; i++) {
+            snprintf(text, sizeof text, "%ld", i);
+            if (send_frame(j->sid, NR_STATUS_OK, text) != NR_STATUS_OK) goto done;
+        }
+        send_frame(j->sid, NR_STATUS_STREAM_END, "");
+#ifdef NRC_FAULT_FRAME_AFTER_END
+        send_copy(j->sid, NR_STATUS_OK, "late", 4); /* fault: a frame after StreamEnd */
+#endif
+    }
+done:
+    free(j);
+    atomic_fetch_sub(&g_jobs, 1);
+    return NULL;
+}
+
+static NrStatus spawn(int kind, uint64_t sid, NrBytes p) {
+    job *j = (job *)malloc(sizeof(job) + p.len + 1);
+    if (!j) return NR_STATUS_ERR;
+    j->kind = kind;
+    j->sid = sid;
+    j->len = p.len;
+    if (p.len) memcpy(j->data, p.ptr, p.len);
+    j->data[p.len] = 0;
+    atomic_fetch_add(&g_jobs, 1);
+    pthread_t t;
+    if (pthread_create(&t, NULL, run_job, j) != 0) {
+        atomic_fetch_sub(&g_jobs, 1);
+        free(j);
+        return NR_STATUS_ERR;
+    }
+    pthread_detach(t);
+    return NR_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- entries */
+
+static NrStatus echo_owned(uint64_t sid, NrBytes p) {
+    uint8_t *copy = (uint8_t *)malloc(p.len ? p.len : 1);
+    if (!copy) return NR_STATUS_ERR;
+    if (p.len) memcpy(copy, p.ptr, p.len);
+    NrOwnedBytes o = {copy, p.len, copy, release_heap};
+    g_host->send_result_owned(g_ctx, sid, NR_STATUS_OK, o);
+    return NR_STATUS_OK;
+}
+
+static NrStatus stamp(uint64_t sid) {
+    memcpy(g_stamp, "stamp", 5);
+    NrOwnedBytes o = {g_stamp, 5, NULL, release_static};
+    g_host->send_result_owned(g_ctx, sid, NR_STATUS_OK, o);
+#ifdef NRC_FAULT_OWNED_CHANGED
+    g_stamp[0] = 'S'; /* fault: the bytes change before the host released them */
+#endif
+    return NR_STATUS_OK;
+}
+
+static NrStatus echo_lease(uint64_t sid, NrBytes p) {
+    NrBufferLease lease = g_host->acquire_result_buffer(g_ctx, sid, p.len);
+    if (!lease.ptr) return send_copy(sid, NR_STATUS_OK, p.ptr, p.len), NR_STATUS_OK;
+    if (p.len) memcpy(lease.ptr, p.ptr, p.len);
+#ifdef NRC_FAULT_LEASE_OVER_CAP
+    /* fault: commits more than the lease holds (refused), then the right length */
+    g_host->commit_result_buffer(g_ctx, sid, NR_STATUS_OK, lease.token, lease.cap + 1);
+#endif
+    if (g_host->commit_result_buffer(g_ctx, sid, NR_STATUS_OK, lease.token, p.len) != NR_STATUS_OK)
+        send_copy(sid, NR_STATUS_ERR, "commit failed", 13);
+    return NR_STATUS_OK;
+}
+
+/* Bidi sessions of chat: live sids in a small lock-free set. */
+#define MAX_CHATS 256
+static _Atomic uint64_t g_chats[MAX_CHATS];
+
+static NrStatus open_chat(uint64_t sid) {
+    for (int i = 0; i < MAX_CHATS; i++) {
+        uint64_t empty = 0;
+        if (atomic_compare_exchange_strong(&g_chats[i], &empty, sid)) return NR_STATUS_OK;
+    }
+    return NR_STATUS_ERR;
+}
+
+enum { E_ECHO, E_ECHO_ASYNC, E_ECHO_OWNED, E_ECHO_LEASE, E_STAMP, E_COUNT, E_CHAT, E_PANIC, E_COUNT_OF };
+static const char *const NAMES[E_COUNT_OF] = {"echo", "echo_async", "echo_owned", "echo_lease", "stamp", "count",
+                                              "chat", "panic"};
+
+static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
+    switch (id) {
+    case E_ECHO:
+        send_copy(sid, NR_STATUS_OK, p.ptr, p.len);
+#ifdef NRC_FAULT_DOUBLE_SEND
+        send_copy(sid, NR_STATUS_OK, p.ptr, p.len); /* fault: a second answer for a unary sid */
+#endif
+        return NR_STATUS_OK;
+    case E_ECHO_ASYNC: return spawn(0, sid, p);
+    case E_ECHO_OWNED: return echo_owned(sid, p);
+    case E_ECHO_LEASE: return echo_lease(sid, p);
+    case E_STAMP: return stamp(sid);
+    case E_COUNT: return spawn(1, sid, p);
+    case E_CHAT: return open_chat(sid);
+    case E_PANIC:
+#ifdef NRC_FAULT_PANIC_AS_ERR
+        return send_copy(sid, NR_STATUS_ERR, "contained panic", 15), NR_STATUS_OK; /* fault: Err, not Panic */
+#endif
+        return send_copy(sid, NR_STATUS_PANIC, "contained panic", 15), NR_STATUS_OK;
+    default:
+#ifdef NRC_FAULT_SEND_AFTER_REJECT
+        send_copy(sid, NR_STATUS_INVALID, "unknown entry", 13); /* fault: answers, then rejects */
+#endif
+        return NR_STATUS_INVALID;
+    }
+}
+
+static uint32_t lookup(NrStr entry) {
+    for (uint32_t i = 0; i < E_COUNT_OF; i++)
+        if (entry.ptr && entry.len == strlen(NAMES[i]) && memcmp(entry.ptr, NAMES[i], entry.len) == 0) return i;
+    return NR_ENTRY_UNKNOWN;
+}
+
+static uint32_t resolve_entry(NrStr entry) {
+    uint32_t id = lookup(entry);
+#ifdef NRC_FAULT_RESOLVE_UNKNOWN_VALID
+    if (id == NR_ENTRY_UNKNOWN) id = E_ECHO; /* fault: an unknown name gets a valid id (echo's) */
+#endif
+    return id;
+}
+
+static NrStatus handle(NrStr entry, uint64_t sid, NrBytes payload) { return run_entry(lookup(entry), sid, payload); }
+
+static NrStatus handle_by_id(uint32_t id, uint64_t sid, NrBytes payload) {
+#ifdef NRC_FAULT_BY_ID_DIFFERS
+    if (id == E_ECHO) return send_copy(sid, NR_STATUS_OK, "by id", 5), NR_STATUS_OK; /* fault: not what handle says */
+#endif
+    return run_entry(id, sid, payload);
+}
+
+static NrStatus stream_data(uint64_t sid, NrBytes data) {
+    for (int i = 0; i < MAX_CHATS; i++)
+        if (sid && atomic_load(&g_chats[i]) == sid) return send_copy(sid, NR_STATUS_OK, data.ptr, data.len), NR_STATUS_OK;
+    return NR_STATUS_INVALID;
+}
+
+static NrStatus stream_close(uint64_t sid) {
+    for (int i = 0; i < MAX_CHATS; i++) {
+        uint64_t want = sid;
+        if (sid && atomic_compare_exchange_strong(&g_chats[i], &want, 0))
+            return send_copy(sid, NR_STATUS_STREAM_END, "", 0), NR_STATUS_OK;
+    }
+    return NR_STATUS_INVALID;
+}
+
+static NrStatus init(void *host_ctx, const NrHostVTable *host_vtable) {
+    if (!host_vtable || !host_vtable->send_result || !host_vtable->send_result_owned ||
+        !host_vtable->acquire_result_buffer || !host_vtable->commit_result_buffer)
+        return NR_STATUS_INVALID;
+    g_ctx = host_ctx;
+    g_host = host_vtable;
+    return NR_STATUS_OK;
+}
+
+static void shutdown_plugin(void) {
+#ifndef NRC_FAULT_SEND_AFTER_SHUTDOWN
+    while (atomic_load(&g_jobs) > 0) usleep(1000); /* fault (when defined): returns with jobs running */
+#endif
+}
+
+static const NrPluginVTable VTABLE = {
+    init, handle, shutdown_plugin, stream_data, stream_close, resolve_entry,
+#ifdef NRC_FAULT_ONE_DISPATCH_SLOT
+    NULL, /* fault: resolve_entry without handle_by_id */
+#else
+    handle_by_id,
+#endif
+};
+
+/* A plugin info with one appended field: hosts accept struct_size above 56. */
+typedef struct {
+    NrPluginInfo info;
+    uint64_t appended;
+} info_v2_plus;
+
+static const info_v2_plus INFO = {{
+#ifdef NRC_FAULT_ABI_VERSION_3
+    3, /* fault: an ABI version other than 2 */
+#else
+    NR_ABI_VERSION,
+#endif
+#ifdef NRC_FAULT_STRUCT_SIZE_48
+    48, /* fault: smaller than ABI 2's NrPluginInfo */
+#else
+    (uint32_t)sizeof(info_v2_plus),
+#endif
+    {(const uint8_t *)"conformance-reference-abi2", 26, 0},
+    {(const uint8_t *)"2.0.0", 5, 0},
+    NULL,
+    &VTABLE,
+}, 0};
+
+NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin(void) { return &INFO.info; }
+
+#ifdef NRC_FAULT_ONE_DISPATCH_SLOT
+NR_EXPORT NrHandleByIdFn nrc_handle_by_id(void) { return handle_by_id; } /* keeps it compiled */
+#endif
