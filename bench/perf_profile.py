@@ -17,7 +17,8 @@ from nylon_ring_sdk.bench.build import harness_path
 TOP = 12
 
 
-def profile(library: Path, entry: str, mode: str, threads: int = 1, seconds: float = 1.0) -> list[str] | str:
+def profile(library: Path, entry: str, mode: str, threads: int = 1, seconds: float = 1.0,
+            inflight: int = 1) -> list[str] | str:
     """Top libraries and symbols (share of samples) of one run, or the reason there is no profile.
 
     The library view still says where the time went when a plugin is stripped of symbols.
@@ -25,11 +26,11 @@ def profile(library: Path, entry: str, mode: str, threads: int = 1, seconds: flo
     perf = shutil.which("perf")
     if not perf:
         return "no profile: perf is not installed"
-    args = bench.harness_command(library, entry, mode, threads=(threads,), inflight=(1,), seconds=seconds, runs=1,
-                                 calls=None, timeout=5.0, frames=5, payload=None, expect_bytes=None)
+    args = bench.harness_command(library, entry, mode, threads=(threads,), inflight=(inflight,), seconds=seconds,
+                                 runs=1, calls=None, timeout=5.0, frames=5, payload=None, expect_bytes=None)
     with tempfile.TemporaryDirectory(prefix="nr-perf-") as scratch:
         data = Path(scratch) / "perf.data"
-        record = subprocess.run([perf, "record", "-q", "-F", "4999", "-o", str(data), "--", str(harness_path()), *args],
+        record = subprocess.run([perf, "record", "-q", "-F", "4999", "-o", str(data), "--", str(harness_path(abi=bench.plugin_abi(library))), *args],
                                 capture_output=True, text=True, timeout=seconds * 4 + 120)
         if record.returncode != 0 or not data.is_file():
             reason = (record.stderr.strip().splitlines() or ["no output"])[0]

@@ -11,17 +11,22 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from measure import INFLIGHT, Figure, Measurement
-from subjects import PLAN, Subject
+from measure import INFLIGHT, Figure, Leak, Measurement
+from subjects import ANSWER_PATHS, PAYLOAD_SIZES, Subject, subject_key
 from targets import Verdict
 
 MODE_TITLES = {
-    "raw": "Raw unary, synchronous answer (`echo` through handle_raw)",
-    "unary": "Unary with an NrRequest (`hello`: method, path, query, 4 headers, 16-byte body)",
+    (1, "raw"): "Raw unary, synchronous answer (`echo` through handle_raw)",
+    (1, "unary"): "Unary with an NrRequest (`hello`: method, path, query, 4 headers, 16-byte body)",
+    (2, "raw"): "Unary, synchronous answer by name (`echo` through handle, copied by the host)",
+    (2, "raw-by-id"): "Unary, synchronous answer by id (`echo` through handle_by_id)",
+    (2, "unary"): "Unary `hello` (ABI 2 has no request struct: \"hello, \" + 16-byte body)",
     "async": "Asynchronous unary (`echo_async`: answered from the plugin's own thread)",
     "stream": "Server stream of 5 frames (`count`, payload \"5\")",
     "bidi": "Bidirectional: open, 5 stream_data, stream_close (`chat`)",
 }
+CORE_ITEMS = {1: ("raw", "unary", "async", "stream", "bidi"),
+              2: ("raw", "raw-by-id", "unary", "async", "stream", "bidi")}
 
 
 MODE_NOTES = {
@@ -125,8 +130,12 @@ def _ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
 
-def _sync_table(mode: str, subjects: list[Subject], results: dict) -> list[str]:
-    floor = results.get(("floor", mode))
+def _title(abi: int, item: str) -> str:
+    return MODE_TITLES.get((abi, item)) or MODE_TITLES[item]
+
+
+def _sync_table(mode: str, subjects: list[Subject], results: dict, floor_key: str = "floor") -> list[str]:
+    floor = results.get((floor_key, mode))
     floor_fig = floor.figure(1) if floor else None
     lines = ["| plugin | ns/call | median ns/call | calls/s | time vs C floor | calls/s, 2 threads | 2 threads / 1 | CPUs the 2 threads got |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -145,13 +154,13 @@ def _sync_table(mode: str, subjects: list[Subject], results: dict) -> list[str]:
     return lines
 
 
-def _async_table(subjects: list[Subject], results: dict) -> list[str]:
+def _async_table(subjects: list[Subject], results: dict, floor_key: str = "floor") -> list[str]:
     k = INFLIGHT[-1]
-    floor = results.get(("floor", "async"))
+    floor = results.get((floor_key, "async"))
     f1 = floor.figure(1, 1) if floor else None
     fk = floor.figure(1, k) if floor else None
-    lines = [f"| plugin | ns/call, 1 in flight | p50 latency ns | p99 latency ns | time vs C floor | calls/s, {k} in flight | rate vs C floor | calls/s, 2 threads x {k} |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [f"| plugin | ns/call, 1 in flight | p50 latency ns | p99 latency ns | max latency ns | time vs C floor | calls/s, {k} in flight | rate vs C floor | calls/s, 2 threads x {k} |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for s in subjects:
         m: Measurement | None = results.get((s.key, "async"))
         if m is None:
@@ -162,14 +171,60 @@ def _async_table(subjects: list[Subject], results: dict) -> list[str]:
         one, many, two = m.figure(1, 1), m.figure(1, k), m.figure(2, k)
         p50 = f"{one.p50:.0f}" if one and one.p50 is not None else "-"
         p99 = f"{one.p99:.0f}" if one and one.p99 is not None else "-"
-        lines.append(f"| {s.label} | {_ns(one)} | {p50} | {p99} | {_ratio(one.ns if one else None, f1.ns if f1 else None)} | "
+        worst = f"{one.max_latency:.0f}" if one and one.max_latency is not None else "-"
+        lines.append(f"| {s.label} | {_ns(one)} | {p50} | {p99} | {worst} | {_ratio(one.ns if one else None, f1.ns if f1 else None)} | "
                      f"{_rate(many.rate if many else None)} | {_ratio(many.rate if many else None, fk.rate if fk else None)} | "
                      f"{_rate(two.rate if two else None)} |")
     return lines
 
 
+def _paths_table(subjects: list[Subject], results: dict) -> list[str]:
+    """ABI 2 answer paths: ns/call of copy, owned and lease answers per payload size, and vs the floor's."""
+    floor = subject_key("floor", 2)
+    head = " | ".join(f"{path} {size} B" for size in PAYLOAD_SIZES for path, _ in ANSWER_PATHS)
+    lines = [f"| plugin | {head} |", "| --- |" + " ---: |" * (len(PAYLOAD_SIZES) * len(ANSWER_PATHS))]
+    for s in subjects:
+        if s.abi != 2:
+            continue
+        cells = []
+        for size in PAYLOAD_SIZES:
+            for path, _ in ANSWER_PATHS:
+                m, base = results.get((s.key, f"{path}-{size}")), results.get((floor, f"{path}-{size}"))
+                if m is None:
+                    cells.append("-")
+                elif m.error:
+                    cells.append(f"error: {m.error}")
+                else:
+                    fig, bfig = m.figure(1), base.figure(1) if base else None
+                    vs = "" if s.key == floor else f" ({_ratio(fig.ns if fig else None, bfig.ns if bfig else None)})"
+                    cells.append(f"{_ns(fig)}{vs}")
+        lines.append(f"| {s.label} | {' | '.join(cells)} |")
+    return lines
+
+
+def _leak_table(leaks: dict[str, Leak], subjects: list[Subject]) -> list[str]:
+    if not leaks:
+        return []
+    lines = ["## Memory over many asynchronous calls", "",
+             "The harness's resident set (VmRSS) at the end of a process that made a fixed number of `echo_async` "
+             f"calls (1 thread, {INFLIGHT[-1]} in flight, one warm-up run and one timed run of that many calls).", "",
+             "| plugin | calls | RSS KiB | calls | RSS KiB | growth |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    labels = {s.key: s.label for s in subjects}
+    for key, leak in leaks.items():
+        if leak.rss_kib is None:
+            lines.append(f"| {labels.get(key, key)} | not measured: {leak.error} | | | | |")
+        else:
+            lines.append(f"| {labels.get(key, key)} | {leak.calls[0]:,} | {leak.rss_kib[0]:,} | {leak.calls[1]:,} | "
+                         f"{leak.rss_kib[1]:,} | {leak.growth:.3f}x |")
+    return lines + [""]
+
+
 def _targets(verdicts: list[Verdict]) -> list[str]:
-    lines = ["| target | measured | verdict |", "| --- | --- | --- |"]
+    met = sum(1 for v in verdicts if v.met is True)
+    missed = sum(1 for v in verdicts if v.met is False)
+    unknown = len(verdicts) - met - missed
+    lines = [f"{met} met, {missed} missed, {unknown} not measurable in this run.", "",
+             "| target | measured | verdict |", "| --- | --- | --- |"]
     for v in verdicts:
         text = v.verdict.replace("missed", "**missed**", 1) if v.met is False else v.verdict
         lines.append(f"| {v.target} | {v.measured} | {text} |")
@@ -220,8 +275,30 @@ def _tooling_section(tooling: dict | str | None) -> list[str]:
     return lines + [""]
 
 
+def _generation_sections(abi: int, subjects: list[Subject], results: dict) -> list[str]:
+    mine = [s for s in subjects if s.abi == abi or (abi == 1 and s.key == "cgo-floor")]
+    if not mine:
+        return []
+    floor = subject_key("floor", abi)
+    lines = [f"## ABI {abi}", ""]
+    for item in CORE_ITEMS[abi]:
+        lines += [f"### {_title(abi, item)}", ""]
+        lines += _async_table(mine, results, floor) if item == "async" else _sync_table(item, mine, results, floor)
+        lines.append("")
+        if item in MODE_NOTES:
+            lines += [MODE_NOTES[item], ""]
+    if abi == 2:
+        lines += ["### Answer paths by payload size (ns/call, 1 thread; in brackets: time vs the C floor's same path)", "",
+                  "`echo` answers through send_result with a borrowed buffer (the host copies), `echo_owned` through "
+                  "send_result_owned (the host keeps the plugin's buffer until it calls release), `echo_lease` into a "
+                  "buffer leased from the host (acquire, write, commit).", ""]
+        lines += _paths_table(subjects, results) + [""]
+    return lines
+
+
 def render(info: RunInfo, subjects: list[Subject], results: dict, verdicts: list[Verdict],
-           host: dict | str, profiles: dict[str, list[str] | str], tooling: dict | str | None = None) -> str:
+           host: dict | str, profiles: dict[str, list[str] | str], tooling: dict | str | None = None,
+           leaks: dict[str, Leak] | None = None, extra: list[str] | None = None) -> str:
     """The whole of BENCHMARKS.md."""
     lines = [
         "# nylon-ring benchmarks",
@@ -237,8 +314,9 @@ def render(info: RunInfo, subjects: list[Subject], results: dict, verdicts: list
         "(2 threads below 2.00 CPUs either waited, because the machine was busy elsewhere, or slept, blocked). "
         f"Each case runs {info.runs} timed runs of {info.seconds / info.runs:.2f} s after a warm-up run, in each of "
         f"{info.rounds} round(s) that visit every plugin in turn, so drifting load hits all plugins alike. The figures "
-        "are those of the best run (noise on a shared machine only ever adds time; latency: the best round), the "
-        "median of all runs stands next to them. Ratios compare figures of this run.",
+        "are those of the best run (noise on a shared machine only ever adds time), the median of all runs stands "
+        "next to them; latency percentiles and the worst latency are medians over the rounds, so a tail is not "
+        "hidden by one quiet round. Ratios compare figures of this run, within one ABI generation.",
         "",
         "## Machine",
         "",
@@ -253,12 +331,10 @@ def render(info: RunInfo, subjects: list[Subject], results: dict, verdicts: list
         *_targets(verdicts),
         "",
     ]
-    for mode, _, _ in PLAN:
-        lines += [f"## {MODE_TITLES[mode]}", ""]
-        lines += _async_table(subjects, results) if mode == "async" else _sync_table(mode, subjects, results)
-        lines.append("")
-        if mode in MODE_NOTES:
-            lines += [MODE_NOTES[mode], ""]
+    for abi in sorted({s.abi for s in subjects}):
+        lines += _generation_sections(abi, subjects, results)
+    lines += _leak_table(leaks or {}, subjects)
+    lines += extra or []
     lines += _host_section(host)
     lines += _tooling_section(tooling)
     lines += _profiles(profiles)

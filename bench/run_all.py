@@ -23,10 +23,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import measure_all  # noqa: E402
+from measure import measure_all, measure_leaks  # noqa: E402
 from perf_profile import profile  # noqa: E402
 from report import RunInfo, now, render  # noqa: E402
-from subjects import PLAN, SDK_LANGS, build_all  # noqa: E402
+from subjects import ABIS, SDK_LANGS, build_all  # noqa: E402
 from targets import evaluate  # noqa: E402
 
 
@@ -48,7 +48,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=None, help="build folder (default: a folder in the nylon-ring cache)")
     parser.add_argument("--no-profile", action="store_true", help="do not profile missed targets")
     parser.add_argument("--no-host", action="store_true", help="skip the reference host measurement")
+    parser.add_argument("--abi", default="1,2", help="ABI generations to build and measure")
+    parser.add_argument("--no-leak", action="store_true", help="skip the memory check over 1M async calls")
     args = parser.parse_args(argv)
+    try:
+        args.abi = tuple(sorted({int(x) for x in args.abi.split(",") if x.strip()}))
+    except ValueError:
+        args.abi = ()
+    if not args.abi or any(a not in ABIS for a in args.abi):
+        parser.error(f"--abi: expected a comma-separated list drawn from {', '.join(map(str, ABIS))}")
     args.langs = [lang for lang in (x.strip() for x in args.langs.split(",")) if lang]
     unknown = [lang for lang in args.langs if lang not in SDK_LANGS]
     if unknown:
@@ -114,17 +122,21 @@ def profiles_of_misses(verdicts, subjects, enabled: bool) -> dict[str, list[str]
     """A perf profile for every missed target that names a plugin and mode."""
     if not enabled:
         return {}
-    entries = {mode: entry for mode, entry, _ in PLAN}
-    libraries = {s.key: s.library for s in subjects if s.library}
+    by_key = {s.key: s for s in subjects if s.library}
     found: dict[str, list[str] | str] = {}
     for v in verdicts:
         if v.met is not False or not v.profile_of:
             continue
-        key, mode, threads = v.profile_of
-        if key in libraries:
-            log(f"profiling {key} {mode} on {threads} thread(s)")
-            found[f"{v.target} ({key}, {mode}, {threads} thread(s))"] = profile(libraries[key], entries[mode], mode,
-                                                                              threads=threads)
+        key, item_key, threads, inflight = v.profile_of
+        subject = by_key.get(key)
+        item = next((i for i in subject.plan if i.key == item_key), None) if subject else None
+        if item is None or item.by_id:
+            continue
+        title = f"{v.target} ({key}, {item_key}, {threads} thread(s), {inflight} in flight)"
+        if title in found:
+            continue
+        log(f"profiling {key} {item_key} on {threads} thread(s)")
+        found[title] = profile(subject.library, item.entry, item.mode, threads=threads, inflight=inflight)
     return found
 
 
@@ -132,20 +144,26 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     command = shlex.join(["python", "bench/run_all.py", *argv])
     started, load_before = now(), os.getloadavg()
-    subjects = build_all(args.work, args.langs, log)
-    if subjects[0].library is None:
-        log(f"error: the C floor did not build ({subjects[0].problem}); nothing to compare against")
+    subjects = build_all(args.work, args.langs, log, args.abi)
+    floors = [s for s in subjects if s.key.split("@")[0] == "floor"]
+    if any(f.library is None for f in floors):
+        broken = next(f for f in floors if f.library is None)
+        log(f"error: {broken.label} did not build ({broken.problem}); nothing to compare against")
         return 1
     results = measure_all(subjects, args.rounds, args.seconds, args.runs, log)
+    leaks = {}
+    if not args.no_leak:
+        log("measuring memory over 1M asynchronous calls")
+        leaks = measure_leaks(subjects, log)
     log("measuring the reference host")
     host = host_figures(subjects, args.no_host)
-    verdicts = evaluate(results, [s.key for s in subjects if s.key in SDK_LANGS], host)
+    verdicts = evaluate(results, subjects, host, leaks)
     profiles = profiles_of_misses(verdicts, subjects, not args.no_profile)
     log("measuring command start-up (gen-bindings, new)")
     tooling = tooling_figures()
     info = RunInfo(command=command, started=started, finished=now(), load_before=load_before,
                    load_after=os.getloadavg(), seconds=args.seconds, runs=args.runs, rounds=args.rounds)
-    args.out.write_text(render(info, subjects, results, verdicts, host, profiles, tooling), encoding="utf-8")
+    args.out.write_text(render(info, subjects, results, verdicts, host, profiles, tooling, leaks), encoding="utf-8")
     log(f"wrote {args.out}")
     return 0
 

@@ -95,6 +95,13 @@ COMMANDS: dict[str, tuple[Callable[[], argparse.ArgumentParser], Callable[[argpa
 }
 
 
+def exit_code_of(exc: Exception) -> int:
+    """2 for a usage error (an option value the tool does not know), 1 for every other error."""
+    from .errors import UsageError
+
+    return 2 if isinstance(exc, UsageError) else 1
+
+
 def run(command: str, argv: list[str]) -> int:
     """Parse `argv` for `command` and run it; returns the exit code. Library errors are one line, exit 1."""
     from .errors import NylonRingError
@@ -108,7 +115,67 @@ def run(command: str, argv: list[str]) -> int:
         return action(args)
     except NylonRingError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exit_code_of(exc)
+
+
+ABI_HELP = "Compare two ABI schemas: `abi diff OLD NEW` (files, abi:1/abi:2, or REV:path in git)."
+
+
+def abi_parser() -> argparse.ArgumentParser:
+    """The options of `nylon-ring abi diff`."""
+    parser = _Parser(prog="nylon-ring abi", description=ABI_HELP + " Exit 0: compatible; 1: a breaking change "
+                     "not named by --allow; 2: usage error.")
+    parser.add_argument("subcommand", choices=("diff",), help="diff: compare OLD with NEW")
+    parser.add_argument("old", nargs="?", help="schema file, abi:1 / abi:2 (bundled generations), or REV:path in git")
+    parser.add_argument("new", nargs="?", help="same forms as OLD")
+    parser.add_argument("--allow", action="append", default=[], metavar="RULE[,RULE]",
+                        help="rule ids whose breaking changes do not fail the run")
+    parser.add_argument("--format", choices=("text", "json", "github"), default="text")
+    parser.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
+    parser.add_argument("--rules", action="store_true", help="list the rules and exit")
+    return parser
+
+
+def _abi_diff(args: argparse.Namespace) -> int:
+    """Library errors here are usage errors (an unreadable side, an unknown rule id): exit 2, as documented."""
+    from pathlib import Path
+
+    from . import abidiff
+    from .errors import NylonRingError
+
+    rules = abidiff.load_rules()
+    if args.rules:
+        for rule in rules.values():
+            print(f"{rule.id:<34} {rule.severity:<18} {rule.why}")
+        return 0
+    if not args.old or not args.new:
+        print("error: nylon-ring abi: diff needs OLD and NEW (see `nylon-ring abi --help`)", file=sys.stderr)
+        return 2
+    allow = {r.strip() for item in args.allow for r in item.split(",") if r.strip()}
+    try:
+        unknown = sorted(allow - set(rules))
+        if unknown:
+            raise abidiff.UsageError(f"--allow: unknown rule id {unknown[0]!r} (see `nylon-ring abi diff --rules`)")
+        old, new = abidiff.load_side(args.old), abidiff.load_side(args.new)
+    except NylonRingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    changes = abidiff.diff(old, new)
+    if args.format == "json":
+        import json
+
+        print(json.dumps({"old": args.old, "new": args.new, "exit_code": abidiff.exit_code(changes, allow),
+                          "changes": [c.to_json() for c in changes]}, indent=2))
+    elif args.format == "github":
+        new_file = Path(args.new)
+        text = new_file.read_text(encoding="utf-8", errors="replace") if new_file.is_file() else None
+        print(abidiff.render_github(changes, args.new, text))
+    else:
+        print(abidiff.render_text(changes, args.old, args.new, allow))
+    return abidiff.exit_code(changes, allow)
+
+
+COMMANDS["abi"] = (abi_parser, _abi_diff)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ def read_header(path: str | Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise NylonRingError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}; expected a C header in UTF-8)") from None
+        raise NylonRingError(f"{path}: not UTF-8 text (byte offset {exc.start}: {exc.reason}; expected a C header in UTF-8)") from None
     except IsADirectoryError:
         raise NylonRingError(f"{path}: is a directory (expected a C header file)") from None
     except OSError as exc:

@@ -97,7 +97,7 @@ def validate_name(name: str) -> str:
 
 
 def validate_entries(entries: list[str]) -> list[str]:
-    reserved = {"hello", "echo", "echo_async", "count", "chat", "state", "panic", "panic_async"}
+    reserved = {"hello", "echo", "echo_async", "echo_owned", "echo_lease", "count", "chat", "state", "panic", "panic_async"}
     seen: list[str] = []
     for entry in entries:
         if not ENTRY_RE.match(entry):

@@ -92,7 +92,7 @@ def content_key(*parts: str | bytes) -> str:
 
 
 def generated_c_header(abi: int = 1) -> str:
-    """The C header of a bundled schema generation, exactly as `gen-bindings --lang c` writes it."""
+    """The C header of a bundled generation, exactly as `gen-bindings --lang c --abi N` writes it."""
     from .gen import generate
     from .gen.c import HEADER
     from .schema import load_default

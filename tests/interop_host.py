@@ -17,7 +17,9 @@ Step ops: unary (call_response), fast (call_response_fast), call (fire-and-forge
 bytes (call_response_bytes), stream (call_stream until a terminal frame), bidi
 (call_stream, send_stream_data per "send" item, close_stream unless "close": false),
 by_id (entry(name), then "call": unary|fast|call|stream through it), bench
-("n" calls, "rounds"). A payload is a string (UTF-8) or {"hex": "..."}.
+("n" calls, "rounds"). A payload is a string (UTF-8) or {"hex": "..."}. Optional step
+keys: "timeout_ms" (default 5000), "close" (bidi), "call" (by_id). drive(...,
+stream_capacity=N) bounds the host's stream queues, so frames past N get Backpressure.
 
 `released_plugin()` is a plugin built from the released `nylon-ring` 0.2.2 crate
 (tests/interop/released-plugin/) with the ABI 2 scaffold entries: hello, echo,
@@ -196,13 +198,18 @@ def released_plugin() -> Path:
 
 
 def run_driver(host: Path, plugin_path: str | Path, steps: list[dict], *, timeout: float = 120,
-               env: dict | None = None) -> list[dict]:
-    """Run `steps` against the plugin with the driver at `host`; one dict per step, in order."""
+               env: dict | None = None, stream_capacity: int | None = None) -> list[dict]:
+    """Run `steps` against the plugin with the driver at `host`; one dict per step, in order.
+
+    `stream_capacity` bounds the host's per-stream frame queue (frames beyond it are
+    answered Backpressure until the stream is read).
+    """
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="nr-steps-", delete=False) as handle:
         json.dump(steps, handle)
         script = handle.name
     try:
-        proc = subprocess.run([str(host), str(plugin_path), "--script", script], capture_output=True,
+        capacity = ["--stream-capacity", str(stream_capacity)] if stream_capacity is not None else []
+        proc = subprocess.run([str(host), *capacity, str(plugin_path), "--script", script], capture_output=True,
                               text=True, timeout=timeout, env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
@@ -234,7 +241,7 @@ def _check_lines(plugin_path: str | Path, lines: list[dict], expected: int,
 
 
 def drive(plugin_path: str | Path, steps: list[dict], *, timeout: float = 120,
-          env: dict | None = None) -> list[dict]:
+          env: dict | None = None, stream_capacity: int | None = None) -> list[dict]:
     """Run `steps` against the plugin through the released host 0.2.2 (built on first use).
 
     Each result has "op", "step", "ok"; an answer adds "status", "status_name", "hex" and,
@@ -244,4 +251,5 @@ def drive(plugin_path: str | Path, steps: list[dict], *, timeout: float = 120,
     {"close": status}); bytes adds "foreign" (true when the answer was plugin-owned).
     Raises HostRefusedPlugin when the host refuses the plugin, DriverError on a crash.
     """
-    return run_driver(released_host(), plugin_path, steps, timeout=timeout, env=env)
+    return run_driver(released_host(), plugin_path, steps, timeout=timeout, env=env,
+                      stream_capacity=stream_capacity)

@@ -24,7 +24,7 @@ def c_plugin(tmp_path_factory):
 
     for tool in scaffold.load_template("c").requires:
         need_zig() if tool == "zig" else need_tool(tool)
-    project = scaffold.new_project("c", "bench-probe", tmp_path_factory.mktemp("scaffold"))
+    project = scaffold.new_project("c", "bench-probe", tmp_path_factory.mktemp("scaffold"), abi=1)
     return scaffold.build_project(project, release=True)
 
 

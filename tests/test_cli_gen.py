@@ -144,10 +144,10 @@ def test_check_is_per_generation(tmp_path):
 def test_unknown_abi_is_one_line_error_on_both_paths(tmp_path):
     for command in (["gen-bindings", "--out", str(tmp_path)], ["layout"]):
         proc = cli(*command, "--abi", "3")
-        assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
             "error: --abi: unknown ABI generation '3' (expected 1|2)"], proc.stderr
         result = runner.invoke(app, [*command, "--abi", "3"])
-        assert result.exit_code == 1 and "error: --abi: unknown ABI generation '3' (expected 1|2)" in result.output
+        assert result.exit_code == 2 and "error: --abi: unknown ABI generation '3' (expected 1|2)" in result.output
     assert not any(tmp_path.iterdir())
 
 
@@ -164,3 +164,56 @@ def test_help_lists_abi_on_both_paths():
         assert proc.returncode == 0 and "--abi ABI" in proc.stdout and "--schema" in proc.stdout
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0 and "--abi ABI" in result.output
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_output_is_identical_across_processes_and_hash_seeds(tmp_path):
+    """Byte-for-byte the same bindings from two interpreters with different string hashing
+    (set and dict order of names must never leak into the text)."""
+    awkward = Path(__file__).parent / "fixtures" / "awkward.toml"
+    for label, choice in (("abi1", ["--abi", "1"]), ("abi2", ["--abi", "2"]), ("awkward", ["--schema", str(awkward)])):
+        trees = []
+        for seed in ("0", "4242"):
+            out = tmp_path / f"{label}-{seed}"
+            proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "gen-bindings", "--lang", "all",
+                                   "--out", str(out), *choice], capture_output=True, text=True,
+                                  env={**os.environ, "PYTHONHASHSEED": seed})
+            assert proc.returncode == 0, proc.stderr
+            trees.append(_tree(out))
+        assert len(trees[0]) >= 12 and trees[0] == trees[1], label
+
+
+def test_check_hint_repeats_the_options_used(tmp_path):
+    proc = cli("gen-bindings", "--lang", "rust,zig", "--out", str(tmp_path), "--abi", "1", "--check")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"error: 2 of 2 generated file(s) out of date; run `nylon-ring gen-bindings --lang rust,zig --out {tmp_path} "
+        "--abi 1` (without --check)"]
+    schema = bundled_schema_path(2)
+    by_schema = cli("gen-bindings", "--lang", "c", "--out", str(tmp_path), "--schema", str(schema), "--check")
+    assert f"run `nylon-ring gen-bindings --lang c --out {tmp_path} --schema {schema}` (without --check)" in by_schema.stderr
+
+
+def test_out_that_is_a_regular_file_is_one_line_error(tmp_path):
+    target = tmp_path / "bindings"
+    target.write_text("not a folder\n")
+    for out in (target, target / "sub"):
+        proc = cli("gen-bindings", "--lang", "c", "--out", str(out))
+        assert proc.returncode == 1
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: --out {out}: ") and "expected a folder" in lines[0]
+    assert target.read_text() == "not a folder\n"
+
+
+def test_out_that_cannot_be_written_is_one_line_error():
+    """sysfs refuses new files even to root, like a read-only mount."""
+    out = Path("/sys/nylon-ring-gen-test")
+    proc = cli("gen-bindings", "--lang", "c", "--out", str(out))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {out / 'nylon_ring.h'}: cannot write (Operation not permitted; expected a writable folder)"]
+    result = runner.invoke(app, ["gen-bindings", "--lang", "c", "--out", str(out)])
+    assert result.exit_code == 1 and "Traceback" not in result.output

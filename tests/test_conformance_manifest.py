@@ -117,13 +117,17 @@ def test_declared_invalid_unknown_entry_passes_without_warning(tmp_path):
     assert "as the manifest declares" in report.result("routing.unknown_entry").reason
 
 
-def test_without_manifest_the_report_says_what_it_could_not_check():
+def test_without_manifest_the_run_is_incomplete_and_says_what_to_add():
     report = run(build("reference"), None, timeout=TIMEOUT)
-    assert report.manifest is None and "none found" in report.manifest_note
-    assert report.failures == [] and report.exit_code == 0
+    assert report.manifest is None and "no nylon_ring_manifest export" in report.manifest_note
+    assert report.failures == [] and report.incomplete and report.exit_code == 3
+    assert report.verdict.startswith("INCOMPLETE: no entries are known") and "--entry" in report.verdict
     unchecked = {r.id: r.reason for r in report.unchecked}
     assert "unary.answers" in unchecked and "no manifest" in unchecked["unary.answers"]
     assert "panic.probe" in unchecked and "concurrency.threads" in unchecked
+    assert "lifecycle.quiet_after_shutdown" in unchecked  # nothing in flight: it tested nothing, so not a PASS
     for check_id in ("routing.unknown_entry", "input.null_request", "bidi.unknown_sid", "abi.slot_targets"):
         assert report.result(check_id).status == "pass"
     assert all(reason for reason in unchecked.values())
+    allowed = run(build("reference"), None, timeout=TIMEOUT, allow_incomplete=True, select_patterns="load.*")
+    assert allowed.exit_code == 0 and allowed.verdict.startswith("incomplete (allowed)")

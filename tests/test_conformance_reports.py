@@ -96,6 +96,8 @@ def test_cli_failing_plugin_exits_1_with_a_rerun_command_that_works():
     assert result.exit_code == 1, result.output
     assert "FAIL  unary.reject_silent" in result.stdout
     rerun = result.stdout.split("rerun a failed check:\n", 1)[1].strip().splitlines()
+    assert rerun[-1] == "verdict: FAILED: 1 MUST check(s) failed (exit 1)"
+    rerun = rerun[:-1]
     assert len(rerun) == 1
     argv = shlex.split(rerun[0])
     assert argv[:2] == ["nylon-ring", "conformance"]

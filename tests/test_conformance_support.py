@@ -77,5 +77,26 @@ def _build(name: str, cc: tuple[str, ...]) -> Path:
 
 
 def expectation(name: str) -> dict:
-    """The corpus plugin's expect.toml: `fail`, `warn` (check ids) and optional `reasons`."""
+    """The corpus plugin's expect.toml: `fail`, `warn` (check ids), optional `reasons`, and how
+    it is run: `manifest` ("reference", the default; "own": its folder's nylon-ring.toml;
+    "embedded": none given, the plugin's export is used), `plugin_keys` (lines added to the
+    reference manifest's [plugin] table) and `env` (variables set for the run)."""
     return tomllib.loads((CORPUS / name / "expect.toml").read_text(encoding="utf-8"))
+
+
+def manifest_for(name: str) -> Path | None:
+    """The manifest a corpus plugin is checked with (None: the plugin's embedded one)."""
+    expected = expectation(name)
+    kind = expected.get("manifest", "reference")
+    if kind == "embedded":
+        return None
+    if kind == "own":
+        return CORPUS / name / "nylon-ring.toml"
+    keys = expected.get("plugin_keys", [])
+    if not keys:
+        return MANIFEST
+    path = _workdir() / "manifests" / f"{name}.toml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(MANIFEST.read_text(encoding="utf-8").replace("[plugin]\n", "[plugin]\n" + "\n".join(keys) + "\n", 1),
+                    encoding="utf-8")
+    return path

@@ -44,10 +44,6 @@ def test_golden_awkward():
     assert_golden("c/awkward.h", header(load_schema(AWKWARD)))
 
 
-def test_deterministic(schema):
-    assert header(schema) == header(schema)
-
-
 def test_banner_first_line(schema):
     first = header(schema).splitlines()[0]
     assert first.startswith("/* Generated from schema/abi.toml (schema sha256 ") and "do not edit" in first
@@ -117,3 +113,14 @@ def test_layout_probe_export_reports_the_engine_table(schema, tmp_path):
     values = list((ctypes.c_uint32 * count).from_address(values_ptr))
     assert version == 1
     assert values == compute_layout(schema, "lp64").probe_values()
+
+
+def test_states_and_enforces_c11(schema, tmp_path):
+    """Below C11 the header stops at once with a message naming the standard it needs."""
+    gcc = need_tool("gcc")
+    c = write(tmp_path, header(schema), '#include "nylon_ring.h"\n')
+    assert "Language: C11 or later" in header(schema)
+    proc = subprocess.run([gcc, "-std=c99", "-c", str(c), "-o", str(tmp_path / "t.o")], capture_output=True, text=True)
+    assert proc.returncode != 0
+    first_error = next(line for line in proc.stderr.splitlines() if "error" in line)
+    assert "nylon_ring.h requires C11 or later (compile with -std=c11, or as C++11 or later)" in first_error

@@ -108,9 +108,8 @@ def test_ships_the_c_header_it_includes(schema):
     assert '#include "nylon_ring.h"' in out["nylon_ring.hpp"]
 
 
-def test_deterministic_and_bannered(schema):
+def test_bannered(schema):
     first = files(schema)["nylon_ring.hpp"]
-    assert first == files(schema)["nylon_ring.hpp"]
     assert first.splitlines()[0].startswith("/* Generated from schema/abi.toml (schema sha256 ")
     assert "do not edit" in first.splitlines()[0]
 

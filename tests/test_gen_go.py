@@ -139,10 +139,6 @@ def test_header_is_the_c_generators(schema):
     assert files_of(schema)["nylon_ring.h"] == generate(schema, "c")[0].content
 
 
-def test_deterministic(schema):
-    assert files_of(schema) == files_of(schema)
-
-
 def test_every_file_opens_with_the_banner(schema):
     for name, content in files_of(schema).items():
         first = content.splitlines()[0]

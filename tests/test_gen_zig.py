@@ -56,10 +56,6 @@ def test_golden_awkward():
     assert_golden("zig/awkward.zig", source(awkward()))
 
 
-def test_deterministic(schema):
-    assert source(schema) == source(schema)
-
-
 def test_banner_and_status_enum(schema):
     text = source(schema)
     assert text.startswith("// Generated from schema/abi.toml (schema sha256 ")

@@ -266,3 +266,109 @@ def test_released_host_bench_rejects_a_missing_plugin(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].endswith(
         f"{tmp_path / 'none.so'}: no such plugin file (expected the path of a built ABI 2 shared library)")
+
+
+#: (op, entry, payload, messages): the calls both hosts make, on both plugins.
+SAME_CALLS = [
+    ("unary", "echo", b"same", ()),
+    ("unary", "echo", bytes(range(256)), ()),
+    ("unary", "echo_async", b"later", ()),
+    ("unary", "echo_owned", b"owned", ()),
+    ("unary", "echo_lease", b"leased", ()),
+    ("by_id", "echo", b"by id", ()),
+    ("stream", "count", b"4", ()),
+    ("bidi", "chat", b"", (b"x", b"", b"\x00yz")),
+]
+
+
+def released_answers(plugin: Path) -> list:
+    """SAME_CALLS through the released host: (status, bytes) or a list of frames."""
+    steps = []
+    for op, entry, payload, messages in SAME_CALLS:
+        step = {"op": op, "entry": entry, "payload": {"hex": payload.hex()}}
+        if op == "bidi":
+            step["send"] = [{"hex": m.hex()} for m in messages]
+        steps.append(step)
+    out = []
+    for result in drive(plugin, steps):
+        assert result["ok"], result
+        if "frames" in result:
+            out.append([(f["status"], bytes.fromhex(f["hex"])) for f in result["frames"]])
+        else:
+            out.append((result["status"], bytes.fromhex(result["hex"])))
+    return out
+
+
+def reference_answers(plugin: Path) -> tuple[list, list[str], list]:
+    """SAME_CALLS through our reference host (nylon_ring_sdk.host): answers, answer paths, violations."""
+    from nylon_ring_sdk.host import Host
+
+    out, paths = [], []
+    with Host.load(plugin) as host:
+        assert host.abi == 2
+        for op, entry, payload, messages in SAME_CALLS:
+            if op in ("unary", "by_id"):
+                r = host.call(entry, payload) if op == "unary" else host.call_by_id(host.resolve(entry), payload)
+                out.append((int(r.status), r.data))
+                paths.append(r.path)
+            elif op == "stream":
+                out.append([(int(f.status), f.data) for f in host.stream_raw(entry, payload)])
+            else:
+                with host.bidi(entry, payload, raw=True) as session:
+                    sent = [session.send(m) for m in messages]
+                    assert sent == [0] * len(messages) and session.close() == 0
+                    out.append([(int(f.status), f.data) for f in session])
+        violations = list(host.violations)
+    return out, paths, violations
+
+
+def test_both_hosts_give_the_same_answers(c_plugin):
+    """Our reference host and the released host agree on the hand-written and the released-crate plugin."""
+    from interop_host import released_plugin
+
+    for plugin in (c_plugin, released_plugin()):
+        released = released_answers(plugin)
+        ours, paths, violations = reference_answers(plugin)
+        assert ours == released, plugin
+        assert violations == [], plugin
+        assert paths == ["copy", "copy", "copy", "owned", "lease", "copy"], plugin
+        assert released[0] == (0, b"same") and released[6][-1] == (4, b"")
+        assert released[7] == [(0, b"x"), (0, b""), (0, b"\x00yz"), (4, b"")]
+
+
+def test_released_crate_plugin_passes_our_conformance():
+    """Our conformance suite (reference host, ABI 2) finds no FAIL in a plugin of the released crate."""
+    import os
+    import sys
+
+    from conftest import ROOT
+    from interop_host import PLUGIN_CRATE, released_plugin
+
+    plugin = released_plugin()
+    manifest = PLUGIN_CRATE / "nylon-ring.toml"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "conformance", str(plugin), "--manifest",
+                           str(manifest)], capture_output=True, text=True, timeout=600, env=env)
+    failed = [line for line in proc.stdout.splitlines() if line.strip().startswith("FAIL")]
+    assert failed == [], proc.stdout
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_released_host_backpressure_reaches_the_released_crate_plugin():
+    """With a 1-frame stream queue the released host answers Backpressure; the plugin's retries still end the stream."""
+    from interop_host import released_plugin
+
+    results = drive(released_plugin(), [
+        {"op": "stream", "entry": "count", "payload": "20"},
+        {"op": "bidi", "entry": "chat", "send": [str(i) for i in range(10)]},
+    ], stream_capacity=1)
+    assert frames(results[0]) == [(0, str(i)) for i in range(20)] + [(4, "")]
+    assert frames(results[1]) == [(0, str(i)) for i in range(10)] + [(4, "")]
+
+
+def test_driver_rejects_a_bad_stream_capacity(c_plugin):
+    host = released_host()
+    bad = subprocess.run([str(host), "--stream-capacity", "0", str(c_plugin), "unary", "echo", "x"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert bad.stdout.strip() == '{"error":"--stream-capacity: \'0\' is not a whole number >= 1","ok":false,"op":"error"}'

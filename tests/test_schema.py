@@ -113,3 +113,45 @@ def test_fingerprint_ignores_comments_but_not_meaning(schema):
     changed = parse_schema(text.replace('name = "len", type = "u32"', 'name = "len", type = "u64"', 1))
     assert fingerprint(same) == fingerprint(schema)
     assert fingerprint(changed) != fingerprint(schema)
+
+
+def _big_schema(path: Path, count: int) -> Path:
+    """`count` structs: each points at the one before, every seventh holds it by value."""
+    parts = ['[abi]\nname = "big"\nversion = 1\ndoc = "d"\n',
+             '[enums.BgStatus]\nrepr = "u32"\ndoc = "d"\nvalues = [{ name = "Ok", value = 0, doc = "d" }]\n']
+    for i in range(count):
+        prev = f'{{ name = "prev", type = "ptr<const BgS{i - 1}>", doc = "d" }}, ' if i else ""
+        inner = f'{{ name = "inner", type = "BgS{i - 1}", doc = "d" }}, ' if i and i % 7 == 0 else ""
+        parts.append(f'[structs.BgS{i}]\ndoc = "d"\nfields = [{prev}{inner}{{ name = "v", type = "u32", doc = "d" }}]\n')
+    parts.append('[functions.BgGet]\ndoc = "d"\nreturns = "ptr<const BgS0>"\nparams = []\n'
+                 '[exports.big_get]\ntype = "BgGet"\nrequired = true\ndoc = "d"\n')
+    path.write_text("\n".join(parts))
+    return path
+
+
+def test_generation_time_grows_linearly_with_schema_size(tmp_path):
+    """Load, order and generate every language for N and 4N structs: linear work takes
+    about 4x as long, quadratic 16x. The bound is generous (8x) for a shared machine; the
+    best of two runs of each size is compared, in CPU time of this process."""
+    import time
+
+    from nylon_ring_sdk.gen import sync_bindings
+
+    def cost(count: int) -> float:
+        path = _big_schema(tmp_path / f"big{count}.toml", count)
+        best = float("inf")
+        for run in range(2):
+            start = time.process_time()
+            assert sync_bindings("all", tmp_path / f"out{count}-{run}", path, echo=lambda _line: None) == 0
+            best = min(best, time.process_time() - start)
+        return best
+
+    small, large = cost(1000), cost(4000)
+    assert large / small < 8, f"1000 structs: {small:.2f}s, 4000 structs: {large:.2f}s ({large / small:.1f}x)"
+
+
+def test_items_in_order_handles_a_long_pointer_chain(tmp_path):
+    """Ordering is iterative: a 20000-long chain of pointers does not hit the recursion limit."""
+    schema = load_schema(_big_schema(tmp_path / "chain.toml", 20000))
+    order = [i.name for i in schema.items_in_order(through_pointers=True)]
+    assert len(order) == 20002 and order.index("BgS0") < order.index("BgS1") < order.index("BgS19999")

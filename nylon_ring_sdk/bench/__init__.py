@@ -23,6 +23,25 @@ from ..errors import BenchError
 
 MODES: tuple[str, ...] = ("raw", "unary", "async", "stream", "bidi")
 DEFAULT_INFLIGHT = 16
+# The entry symbols that tell the generations apart, as they stand in a library's dynamic string table.
+_ENTRY_SYMBOLS = ((2, b"\0nylon_ring_get_plugin\0"), (1, b"\0nylon_ring_get_plugin_v1\0"))
+
+
+def plugin_abi(path: str | Path) -> int:
+    """Which generation a plugin library speaks, from the entry symbol it exports.
+
+    The harness must be built for that generation; reading the file's bytes, rather than
+    loading the library, keeps a plugin's initialisers out of this process.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise BenchError(f"{path}: cannot read the plugin library ({exc.strerror})") from None
+    for abi, symbol in _ENTRY_SYMBOLS:
+        if symbol in data:
+            return abi
+    raise BenchError(f"{path}: exports neither nylon_ring_get_plugin (ABI 2) nor nylon_ring_get_plugin_v1 "
+                     "(ABI 1) (expected a nylon-ring plugin library)")
 
 
 @dataclass(frozen=True)
@@ -81,9 +100,13 @@ class BenchResult:
     expect_frames: int
     expect_bytes: int
     state_extension: bool
+    abi: int
+    by_id: bool
+    answer_paths: dict[str, int]  # ABI 2: frames taken through copy, owned and lease; empty for ABI 1
     cases: tuple[Case, ...]
     calls_total: int
     answers_total: int
+    rss_kib: int | None  # the harness process's resident set at the end (None where unknown)
     data: dict = field(repr=False)
 
     def case(self, threads: int = 1, inflight: int = 1) -> Case:
@@ -108,7 +131,7 @@ def thread_counts(n: int) -> list[int]:
 
 def harness_command(plugin: Path, entry: str, mode: str, *, threads: Sequence[int], inflight: Sequence[int],
                     seconds: float, runs: int, calls: int | None, timeout: float, frames: int,
-                    payload: str | None, expect_bytes: int | None) -> list[str]:
+                    payload: str | None, expect_bytes: int | None, by_id: bool = False) -> list[str]:
     """The harness argv (without the executable) for one benchmark."""
     if mode not in MODES:
         raise BenchError(f"--mode: unknown mode '{mode}' (expected one of {', '.join(MODES)})")
@@ -124,30 +147,37 @@ def harness_command(plugin: Path, entry: str, mode: str, *, threads: Sequence[in
         args += ["--payload", payload]
     if expect_bytes is not None:
         args += ["--expect-bytes", str(expect_bytes)]
+    if by_id:
+        args.append("--by-id")
     return args
 
 
 def run(plugin: str | Path, entry: str, mode: str = "raw", *, threads: Sequence[int] = (1,),
         inflight: Sequence[int] = (1, DEFAULT_INFLIGHT), seconds: float = 1.0, runs: int = 5,
         calls: int | None = None, timeout: float = 5.0, frames: int = 5, payload: str | None = None,
-        expect_bytes: int | None = None) -> BenchResult:
+        expect_bytes: int | None = None, by_id: bool = False) -> BenchResult:
     """Benchmark one entry of a plugin in one mode.
 
     ``seconds`` is the measured time per case, split over ``runs`` runs (plus one warm-up
     run of the same length that is discarded). ``calls`` replaces the time limit by an
     exact number of calls per thread and run. ``frames`` is the number of stream frames
     expected (stream) or sent (bidi). ``expect_bytes`` fixes the answer length every call
-    must have; by default the first call's answer sets it. Raises BenchError when the
-    plugin misbehaves or the harness cannot run.
+    must have; by default the first call's answer sets it. ``by_id`` (ABI 2) calls
+    handle_by_id with the id resolve_entry gives for the entry. The harness is built for
+    the generation the library exports. Raises BenchError when the plugin misbehaves or
+    the harness cannot run.
     """
     from .build import harness_path
 
     path = Path(plugin)
     if not path.is_file():
         raise BenchError(f"{path}: no such plugin library")
-    argv = [str(harness_path()), *harness_command(
+    abi = plugin_abi(path)
+    if by_id and abi < 2:
+        raise BenchError(f"{path}: --by-id needs an ABI 2 plugin (ABI 1 has no integer dispatch)")
+    argv = [str(harness_path(abi=abi)), *harness_command(
         path.resolve(), entry, mode, threads=threads, inflight=inflight, seconds=seconds, runs=runs,
-        calls=calls, timeout=timeout, frames=frames, payload=payload, expect_bytes=expect_bytes)]
+        calls=calls, timeout=timeout, frames=frames, payload=payload, expect_bytes=expect_bytes, by_id=by_id)]
     cases = len(threads) * (len(inflight) if mode == "async" else 1)
     budget = None if calls is not None else cases * (seconds * (runs + 1) / runs + 2 * timeout) + 60
     try:
@@ -186,8 +216,11 @@ def _result(data: dict) -> BenchResult:
     return BenchResult(plugin=data["plugin"], name=data["name"], version=data["version"], entry=data["entry"],
                        mode=data["mode"], expect_status=expect["status"], expect_frames=expect["frames"],
                        expect_bytes=expect["bytes"], state_extension=data["state_extension"],
+                       abi=int(data.get("abi", 1)), by_id=bool(data.get("by_id", False)),
+                       answer_paths=dict(data.get("answer_paths", {})),
                        cases=tuple(_case(c) for c in data["cases"]), calls_total=data["calls_total"],
-                       answers_total=data["answers_total"], data=data)
+                       answers_total=data["answers_total"],
+                       rss_kib=data["rss_kib"] if data.get("rss_kib", -1) >= 0 else None, data=data)
 
 
 def format_rate(rate: float) -> str:
@@ -201,10 +234,12 @@ def format_rate(rate: float) -> str:
 def format_table(result: BenchResult) -> str:
     """A plain-text table of every case, preceded by what was checked."""
     frames = f", {result.expect_frames} frames" if result.mode in ("stream", "bidi") else ""
+    paths = [f"{n} {path}" for path, n in result.answer_paths.items() if n]
+    via = (f"; answers by path: {', '.join(paths)}" if paths else "") + ("; called by id" if result.by_id else "")
     lines = [
-        f"plugin {result.name} {result.version} ({result.plugin})",
+        f"plugin {result.name} {result.version} (ABI {result.abi}, {result.plugin})",
         f"entry {result.entry}, mode {result.mode}: every answer {result.expect_status}{frames}, "
-        f"{result.expect_bytes} payload bytes; {result.calls_total} calls, {result.answers_total} answers",
+        f"{result.expect_bytes} payload bytes; {result.calls_total} calls, {result.answers_total} answers{via}",
         "",
         f"{'threads':>7} {'inflight':>8} {'ns/call':>9} {'min':>9} {'max':>9} {'calls/s':>9} {'CPUs':>5} "
         f"{'p50 ns':>9} {'p99 ns':>9}",

@@ -23,9 +23,9 @@ CFLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-functio
 LIBS = ["-pthread", "-ldl"]
 
 
-def generated_header() -> str:
-    """The C header for the bundled schema, exactly as `gen-bindings --lang c` writes it."""
-    return toolchain.generated_c_header()
+def generated_header(abi: int = 1) -> str:
+    """The C header of a bundled generation, exactly as `gen-bindings --lang c --abi N` writes it."""
+    return toolchain.generated_c_header(abi)
 
 
 def cache_key(source: str, header: str, compiler: list[str]) -> str:
@@ -41,11 +41,14 @@ def compiler_command() -> list[str]:
     return toolchain.c_compiler()
 
 
-def harness_path(compiler: list[str] | None = None) -> Path:
-    """Path of the compiled harness, building it first when the cache has no match."""
+def harness_path(compiler: list[str] | None = None, abi: int = 1) -> Path:
+    """Path of the harness for one ABI generation, building it first when the cache has no match.
+
+    One source serves both generations: the header's NR_ABI_VERSION selects the layer.
+    """
     cc = compiler or compiler_command()
     source = HARNESS_SOURCE.read_text(encoding="utf-8")
-    header = generated_header()
-    target = toolchain.cache_dir() / "bench" / f"harness-{cache_key(source, header, cc)}"
+    header = generated_header(abi)
+    target = toolchain.cache_dir() / "bench" / f"harness-abi{abi}-{cache_key(source, header, cc)}"
     return toolchain.compile_cached(HARNESS_SOURCE, cc, CFLAGS, LIBS, target=target, header=header,
-                                    what="the benchmark harness", error=BuildError)
+                                    what=f"the ABI {abi} benchmark harness", error=BuildError)

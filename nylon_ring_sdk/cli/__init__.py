@@ -23,8 +23,10 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except NylonRingError as exc:
+            from ..entry import exit_code_of
+
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(exit_code_of(exc)) from None
 
 
 app = typer.Typer(
@@ -44,14 +46,25 @@ def fail(message: str, code: int = 1) -> "typer.Exit":
     return typer.Exit(code)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"nylon-ring {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Bindings, scaffolding, a reference host and a conformance suite for nylon-ring plugins."""
+
+
 def _register() -> None:
-    from . import gen  # noqa: F401
-    for optional in ("host", "conformance", "scaffold", "bench"):
-        try:
-            __import__(f"{__name__}.{optional}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{optional}":
-                raise
+    """Import every command module; a broken one is an import error, never a command that vanishes."""
+    from . import abi, bench, conformance, gen, host, scaffold  # noqa: F401
 
 
 _register()
@@ -64,8 +77,10 @@ def main() -> None:
     try:
         app()
     except NylonRingError as exc:
+        from ..entry import exit_code_of
+
         typer.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(exit_code_of(exc))
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)

@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from .context import Context
 
 #: Bumped whenever a check is added, removed or changes what it judges.
-SUITE_VERSION = "1.0"
+SUITE_VERSION = "1.1"
+
+#: Citations: the facts pages win where they and the guide differ.
+V1_LOAD = "abi-v1-facts.md: What a host checks on load"
+V1_LAYOUT = "abi-v1-facts.md: Types and layouts (LP64)"
+V1_RULES = "abi-v1-facts.md: The protocol rules"
+V1_EXT = "abi-v1-facts.md: How plugins reach the state extension; README: the layout probe"
+GUIDE_STATUS = "nylon-ring-guide.md 7.3 Status Code Usage (Invalid: null pointer, malformed request; Unsupported: unknown entry)"
+GUIDE_TYPES = "nylon-ring-guide.md 2.2 Core ABI Types (NrStr is UTF-8, views may be empty)"
 
 MUST = "MUST"
 SHOULD = "SHOULD"
@@ -43,6 +51,9 @@ class Outcome:
     status: str
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    #: The level this verdict is judged at when it is not the catalogue's: a SHOULD check
+    #: is held to MUST when the manifest declares the behaviour (e.g. unknown_sid = "invalid").
+    level: str | None = None
 
 
 class Verdict(Exception):
@@ -120,6 +131,8 @@ class Check:
     #: Definition order: the order checks run in within their group (a check that
     #: shuts the plugin down is defined last).
     seq: int = 0
+    #: Where the ABI states the rule: a facts page and section, or a guide section.
+    cite: str = ""
 
     @property
     def area(self) -> str:
@@ -136,11 +149,17 @@ ENTRY_GATES = {"unary": "unary.prompt_return", "raw": "unary.prompt_return", "st
                "stream_raw": "stream.terminal", "bidi": "bidi.terminal"}
 
 
-def check(check_id: str, level: str, rule: str, *, group: str, gate: bool = False,
+def check(check_id: str, level: str, rule: str, *, group: str, gate: bool = False, cite: str = "",
           requires: Iterable[str] = (), abi: int = 1) -> Callable[[Callable[["Context"], Outcome]], Callable[["Context"], Outcome]]:
-    """Register a check function under a stable id (in definition order) in a generation's catalogue."""
+    """Register a check function under a stable id (in definition order) in a generation's catalogue.
+
+    A MUST check names where the ABI says so (`cite`); behaviour the ABI leaves
+    open is a SHOULD check, whose failure is a warning.
+    """
     if level not in LEVELS:
         raise ValueError(f"{check_id}: level {level!r}")
+    if level == MUST and not cite:
+        raise ValueError(f"{check_id}: a MUST check cites where the ABI states its rule")
     if group not in GROUPS:
         raise ValueError(f"{check_id}: group {group!r}")
 
@@ -149,7 +168,7 @@ def check(check_id: str, level: str, rule: str, *, group: str, gate: bool = Fals
     def register(fn: Callable[["Context"], Outcome]) -> Callable[["Context"], Outcome]:
         if check_id in target:
             raise ValueError(f"check id {check_id} registered twice")
-        target[check_id] = Check(check_id, level, rule, group, fn, gate, tuple(requires), len(target))
+        target[check_id] = Check(check_id, level, rule, group, fn, gate, tuple(requires), len(target), cite)
         return fn
 
     return register

@@ -24,6 +24,8 @@ from .manifest import Entry, Manifest, RequestSpec
 #: In-process waits end at this fraction of the check timeout, so that a plugin that
 #: never answers gets a precise verdict from the check instead of a kill by the runner.
 WAIT_FRACTION = 0.7
+#: The longest watch window for late callbacks, however slow the plugin.
+SETTLE_MAX = 1.0
 #: The name used for "an entry the plugin does not have".
 UNKNOWN_ENTRY = "nr-conformance-no-such-entry"
 _SAMPLE: Any = object()
@@ -35,7 +37,8 @@ class Context:
 
     def __init__(self, plugin: str, manifest: Manifest, *, timeout: float, watch: float,
                  upstream: dict[str, dict], host_options: dict[str, Any],
-                 emit: Callable[[dict], None]) -> None:
+                 emit: Callable[[dict], None], latency: float = 0.0,
+                 quarantine: dict[str, dict[str, str]] | None = None) -> None:
         self.plugin = plugin
         self.manifest = manifest
         self.timeout = timeout
@@ -43,6 +46,11 @@ class Context:
         self.upstream = upstream
         self.host_options = host_options
         self.emit = emit
+        #: The slowest answer the gate checks measured (seconds): waits and call counts scale with it.
+        self.latency = latency
+        #: Per check: declared entries that crashed or hung this check before, left out on its rerun.
+        self.quarantine = quarantine or {}
+        self._last_step: tuple[str, str | None] | None = None
         self.check: Check | None = None
         self.deadline = 0.0
         self.first_sid_applied = False
@@ -70,8 +78,11 @@ class Context:
         if first_sid is not None and "first_sid" in inspect.signature(Host.load).parameters:
             options["first_sid"] = first_sid
             self.first_sid_applied = True
+        pending = self._last_step
         self.step("Host.load (validate, hand over the state extension, init)")
         host = Host.load(self.plugin, **options)
+        if pending is not None:  # the call that needed the host comes next: a crash in it is its own
+            self.step(*pending)
         if first_sid is not None and not self.first_sid_applied and hasattr(host, "set_next_sid"):
             host.set_next_sid(first_sid)
             self.first_sid_applied = True
@@ -91,25 +102,52 @@ class Context:
         """Seconds left for waits in the running check (at least a millisecond)."""
         return max(0.001, self.deadline - time.monotonic())
 
-    def step(self, text: str) -> None:
-        """Tell the runner what is about to happen (shown when the process dies or hangs)."""
-        self.emit({"e": "step", "check": self.check.id if self.check else None, "text": text})
+    def step(self, text: str, entry: str | None = None) -> None:
+        """Tell the runner what is about to happen (shown when the process dies or hangs);
+        `entry` names the declared entry being called, so a crash is charged to it."""
+        self._last_step = (text, entry)
+        event = {"e": "step", "check": self.check.id if self.check else None, "text": text}
+        if entry is not None and entry in self.manifest.declared_names:
+            event["entry"] = entry
+        self.emit(event)
+
+    def excluded_here(self) -> dict[str, str]:
+        """Entries this check leaves out because they crashed or hung an earlier attempt of it."""
+        return dict(self.quarantine.get(self.check.id, {})) if self.check else {}
+
+    def wait(self, base: float | None = None) -> float:
+        """Seconds to wait for one more frame: what is left of the check's budget."""
+        return self.remaining() if base is None else min(self.remaining(), base)
 
     def confirm(self, entry: str) -> None:
         """Tell the runner that `entry` passed this gate check (later checks may use it)."""
         self.emit({"e": "confirm", "check": self.check.id if self.check else None, "entry": entry})
 
     def settle(self) -> None:
-        """Wait one watch window, so that late or extra callbacks are seen."""
-        time.sleep(self.watch)
+        """Wait one watch window, so that late or extra callbacks are seen; a plugin that
+        answers slowly sends its extra callbacks slowly too, so the window grows with its
+        measured latency (up to SETTLE_MAX)."""
+        time.sleep(min(self.remaining(), max(self.watch, min(self.latency, SETTLE_MAX))))
+
+    def calls_fit(self, calls: int) -> int:
+        """How many of `calls` sequential answered calls fit in a third of the check budget."""
+        per_call = max(self.latency, 1e-4)
+        return max(1, min(calls, int(self.timeout * WAIT_FRACTION / 3 / per_call)))
+
+    def sequential(self, calls: int) -> bool:
+        """Whether `calls` answered calls one after the other fit in a third of the budget
+        (else they are made at once: a slow plugin is judged on its answers, not its speed)."""
+        return self.calls_fit(calls) >= calls
 
     # ------------------------------------------------------------ entries
 
     def entries(self, *modes: str) -> tuple[list[Entry], dict[str, str]]:
         """Declared entries of these modes that passed their gate, and the excluded ones with why."""
         usable: list[Entry] = []
-        excluded: dict[str, str] = {}
+        excluded: dict[str, str] = self.excluded_here()
         for entry in self.manifest.entries_of(*modes):
+            if entry.name in excluded:
+                continue
             gate = ENTRY_GATES[entry.mode]
             result = self.upstream.get(gate)
             if result is None or result["status"] == "skip" or entry.name in result.get("confirmed", ()):
@@ -164,7 +202,7 @@ class Exchange:
 
 
 def describe_call(entry: Entry, name: Any, payload: bytes | None, request: Any) -> str:
-    slot = "handle" if entry.uses_handle else "handle_raw"
+    slot = "handle" if entry.uses_handle or entry.mode == "bidi" else "handle_raw"
     size = "NULL payload" if payload is None else f"{len(payload)} bytes"
     req = ", req=NULL" if entry.uses_handle and request is None else ""
     return f"{slot}({name!r}, {size}{req})"
@@ -184,7 +222,7 @@ def exchange(ctx: Context, entry: Entry, *, name: Any = None, payload: Any = _SA
     if request is _SAMPLE:
         request = host_request(entry.request)
     text = describe_call(entry, name, payload, request)
-    ctx.step(text)
+    ctx.step(text, entry.name if name == entry.name else None)
     req = NULL_REQUEST if request is None else request
     if entry.is_unary:
         return _unary(ctx, entry, name, payload, req, text)
@@ -208,7 +246,7 @@ def _stream(ctx: Context, entry: Entry, name: Any, payload: Any, req: Any, text:
             send: tuple[bytes, ...]) -> Exchange:
     host = ctx.host
     if entry.mode == "bidi":
-        raw = ctx.slot("handle_raw")
+        raw = bidi_raw(ctx)
         s = host.bidi(name, payload, raw=raw, **({} if raw else {"request": req}), timeout=ctx.remaining())
     elif entry.uses_handle:
         s = host.stream(name, payload, req, timeout=ctx.remaining())
@@ -220,14 +258,14 @@ def _stream(ctx: Context, entry: Entry, name: Any, payload: Any, req: Any, text:
         return ex
     if entry.mode == "bidi":
         for data in send:
-            ctx.step(f"{text}: stream_data({len(data)} bytes)")
+            ctx.step(f"{text}: stream_data({len(data)} bytes)", entry.name)
             status = int(s.send(data))
             if status != _OK:
                 ex.note += f"; stream_data returned {status_text(status)}"
                 continue
             if not _collect(ctx, s, ex, stop_after_ok=True):
                 return ex
-        ctx.step(f"{text}: stream_close")
+        ctx.step(f"{text}: stream_close", entry.name)
         s.close()
     _collect(ctx, s, ex, stop_after_ok=False)
     return ex
@@ -261,12 +299,24 @@ def start(ctx: Context, entry: Entry, *, payload: Any = _SAMPLE) -> Any:
     """
     payload = entry.payload if payload is _SAMPLE else payload
     request = host_request(entry.request)
-    ctx.step(describe_call(entry, entry.name, payload, request))
+    ctx.step(describe_call(entry, entry.name, payload, request), entry.name)
+    host = ctx.host
+    began = time.monotonic_ns()
     if entry.uses_handle:
-        return ctx.host.stream(entry.name, payload, request, timeout=ctx.remaining())
-    if entry.mode == "bidi" and not ctx.slot("handle_raw"):
-        return ctx.host.bidi(entry.name, payload, request=request, timeout=ctx.remaining())
-    return ctx.host.stream_raw(entry.name, payload, timeout=ctx.remaining())
+        stream = host.stream(entry.name, payload, request, timeout=ctx.remaining())
+    elif entry.mode == "bidi" and not bidi_raw(ctx):
+        stream = host.bidi(entry.name, payload, request=request, timeout=ctx.remaining())
+    else:
+        stream = host.stream_raw(entry.name, payload, timeout=ctx.remaining())
+    stream.started_ns = began  # when the call began: frame.time_ns - started_ns is the answer's latency
+    return stream
+
+
+def bidi_raw(ctx: Context) -> bool:
+    """Bidirectional sessions open through `handle`, as the original host does
+    (nylon-ring-guide 1.3, "Bidirectional": `handle(entry, sid, req)`); through
+    `handle_raw` only when the plugin has no `handle` slot."""
+    return not ctx.slot("handle")
 
 
 def status_text(value: int) -> str:
@@ -279,3 +329,19 @@ def unknown_entry(mode: str = "raw") -> Entry:
     """An entry the plugin does not have, called through handle_raw ("raw") or handle ("unary")."""
     return Entry(name=UNKNOWN_ENTRY, mode=mode, payload=b"x")
 
+
+
+def exchange_all(ctx: Context, calls: list[tuple[Entry, dict[str, Any]]]) -> list[Exchange]:
+    """Run each `(entry, exchange kwargs)` conversation, in order.
+
+    One after the other while that fits the check's budget at the plugin's measured
+    latency (a crash is then charged to exactly one call); otherwise all at once from
+    threads, so that a plugin answering correctly but slowly is judged on its answers.
+    """
+    if ctx.sequential(len(calls)):
+        return [exchange(ctx, entry, **kwargs) for entry, kwargs in calls]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(32, len(calls))) as pool:
+        futures = [pool.submit(exchange, ctx, entry, **kwargs) for entry, kwargs in calls]
+        return [f.result() for f in futures]

@@ -27,6 +27,14 @@ PANIC_MODES = ("raw", "unary")
 #: Status spellings accepted in `expect_status`/`expect_terminal` (case-insensitive).
 STATUS_NAMES = ("Ok", "Err", "Invalid", "Unsupported", "StreamEnd")
 UNKNOWN_ENTRY_ANSWERS = ("unsupported", "invalid")
+#: What `stream_data`/`stream_close` on a sid the plugin does not know answer: the ABI
+#: says "should return Invalid" (abi-v1-facts, protocol rules), so only a plugin that
+#: declares "invalid" is held to it; "any" is the default.
+UNKNOWN_SID_ANSWERS = ("any", "invalid")
+#: The optional export holding the embedded manifest (NUL-terminated TOML).
+EMBEDDED_SYMBOL = "nylon_ring_manifest"
+#: An embedded manifest longer than this is refused (a missing NUL would read on forever).
+EMBEDDED_MAX = 1 << 20
 #: How many folders above the plugin file are searched for a manifest.
 SEARCH_DEPTH = 4
 
@@ -86,6 +94,7 @@ class Manifest:
     path: str | None = None
     name: str | None = None
     unknown_entry: str = "unsupported"
+    unknown_sid: str = "any"
     entries: tuple[Entry, ...] = ()
     panic_probes: tuple[Entry, ...] = ()
     opt_out: dict[str, str] = field(default_factory=dict)
@@ -96,6 +105,21 @@ class Manifest:
 
     def entries_of(self, *modes: str) -> list[Entry]:
         return [e for e in self.entries if e.mode in modes]
+
+    @property
+    def declared_names(self) -> set[str]:
+        return {e.name for e in self.entries} | {p.name for p in self.panic_probes}
+
+    def with_entries(self, entries: Iterable[Entry], probes: Iterable[Entry] = (), where: str = "--entry") -> "Manifest":
+        """This manifest with `entries` and `probes` added; one of the same name is replaced."""
+        entries, probes = tuple(entries), tuple(probes)
+        if not entries and not probes:
+            return self
+        names = {e.name for e in entries}
+        probe_names = {p.name for p in probes}
+        return Manifest(self.path or where, self.name, self.unknown_entry, self.unknown_sid,
+                        tuple(e for e in self.entries if e.name not in names) + entries,
+                        tuple(p for p in self.panic_probes if p.name not in probe_names) + probes, dict(self.opt_out))
 
 
 def find_manifest(plugin: str | os.PathLike) -> Path | None:
@@ -130,6 +154,15 @@ def load_manifest(path: str | os.PathLike, known_checks: Iterable[str] | None = 
     return _Parser(where, known_checks).manifest(data)
 
 
+def load_manifest_text(text: str, where: str, known_checks: Iterable[str] | None = None) -> Manifest:
+    """Parse and validate manifest text (an embedded manifest); errors name `where`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"{where}: invalid TOML: {exc}") from None
+    return _Parser(where, known_checks).manifest(data)
+
+
 class _Parser:
     """Validates the parsed TOML; every error names the file and the key path."""
 
@@ -143,17 +176,20 @@ class _Parser:
     def manifest(self, data: dict[str, Any]) -> Manifest:
         self.keys("(top level)", data, {"plugin", "entries", "panic_probes", "opt_out"})
         plugin = self.table("plugin", data.get("plugin", {}))
-        self.keys("plugin", plugin, {"name", "unknown_entry"})
+        self.keys("plugin", plugin, {"name", "unknown_entry", "unknown_sid"})
         name = self.string("plugin.name", plugin["name"]) if "name" in plugin else None
         unknown = self.string("plugin.unknown_entry", plugin.get("unknown_entry", "unsupported")).lower()
         if unknown not in UNKNOWN_ENTRY_ANSWERS:
             raise self.error("plugin.unknown_entry", f"unknown value {unknown!r} (expected \"unsupported\" or \"invalid\")")
+        unknown_sid = self.string("plugin.unknown_sid", plugin.get("unknown_sid", "any")).lower()
+        if unknown_sid not in UNKNOWN_SID_ANSWERS:
+            raise self.error("plugin.unknown_sid", f"unknown value {unknown_sid!r} (expected \"any\" or \"invalid\")")
         entries = tuple(self.entry(f"entries[{i}]", e) for i, e in enumerate(self.array("entries", data.get("entries", []))))
         probes = tuple(self.probe(f"panic_probes[{i}]", p)
                        for i, p in enumerate(self.array("panic_probes", data.get("panic_probes", []))))
         self.unique("entries", entries)
         self.unique("panic_probes", probes)
-        return Manifest(self.where, name, unknown, entries, probes, self.opt_out(data.get("opt_out", {})))
+        return Manifest(self.where, name, unknown, unknown_sid, entries, probes, self.opt_out(data.get("opt_out", {})))
 
     # ---------------------------------------------------------------- tables
 

@@ -18,7 +18,11 @@ from .catalogue import FAIL, MUST, PASS, SKIP, STATUSES, WARN
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 #: Exit codes of `nylon-ring conformance`.
-EXIT_OK, EXIT_MUST_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_MUST_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+#: What to do when no entry is known, in the words the report prints.
+HOW_TO_DECLARE = ("declare the plugin's entries: build it with an SDK that exports nylon_ring_manifest, "
+                  "put a nylon-ring.toml beside it, pass --manifest FILE, or pass --entry NAME=MODE:PAYLOAD[:EXPECT] "
+                  "(or accept this with --allow-incomplete)")
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -35,11 +39,13 @@ class CheckResult:
     duration: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
     crashed: bool = False
+    #: Where the ABI states the rule (facts page or guide section).
+    cite: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "group": self.group, "level": self.level, "rule": self.rule, "status": self.status,
-                "reason": self.reason, "duration": round(self.duration, 6), "crashed": self.crashed,
-                "details": self.details}
+        return {"id": self.id, "group": self.group, "level": self.level, "rule": self.rule, "cite": self.cite,
+                "status": self.status, "reason": self.reason, "duration": round(self.duration, 6),
+                "crashed": self.crashed, "details": self.details}
 
 
 @dataclass
@@ -63,6 +69,19 @@ class Report:
     plugin_name: str | None = None
     plugin_version: str | None = None
     load_error: str | None = None
+    #: Whether any entry or panic probe was known (manifest, embedded manifest or --entry).
+    entries_known: bool = True
+    #: Seconds to each entry's first answer, measured by the gate checks.
+    latency: dict[str, float] = field(default_factory=dict)
+    #: Lines on the event channel that were not authentic records (a plugin writing to it).
+    rejected_lines: int = 0
+    allow_incomplete: bool = False
+    #: --level strict: a SHOULD check's warning fails the run too.
+    strict: bool = False
+    #: With --baseline: failures listed there (they do not fail the run) and listed checks that pass now.
+    baseline_path: str | None = None
+    known_failures: set[str] = field(default_factory=set)
+    fixed_failures: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------ verdict
 
@@ -71,7 +90,9 @@ class Report:
 
     @property
     def must_failures(self) -> list[CheckResult]:
-        return [r for r in self.results if r.status == FAIL and r.level == MUST]
+        """MUST failures that count: those not listed in the baseline."""
+        return [r for r in self.results if r.id not in self.known_failures
+                and ((r.status == FAIL and r.level == MUST) or (self.strict and r.status in (FAIL, WARN)))]
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -83,11 +104,37 @@ class Report:
         return [r for r in self.results if r.status == SKIP]
 
     @property
+    def incomplete(self) -> bool:
+        """No entry is known, so the checks that call entries tested nothing (they are SKIPs)."""
+        return not self.entries_known
+
+    @property
     def exit_code(self) -> int:
-        """2: the library could not be loaded; 1: a MUST check failed; 0: otherwise."""
+        """2: the library or its manifest could not be loaded; 1: a MUST check failed;
+        3: incomplete (no entries known) unless allowed; 0: every check that matters ran and passed."""
         if self.load_error:
             return EXIT_USAGE
-        return EXIT_MUST_FAILED if self.must_failures else EXIT_OK
+        if self.must_failures:
+            return EXIT_MUST_FAILED
+        if self.incomplete and not self.allow_incomplete:
+            return EXIT_INCOMPLETE
+        return EXIT_OK
+
+    @property
+    def verdict(self) -> str:
+        """One line: what the exit code means for this plugin."""
+        code = self.exit_code
+        if code == EXIT_USAGE:
+            return f"not checked: {self.load_error}"
+        if code == EXIT_MUST_FAILED:
+            what = "check(s) failed or warned (--level strict)" if self.strict else "MUST check(s) failed"
+            return f"FAILED: {len(self.must_failures)} {what}"
+        skipped = len(self.unchecked)
+        if self.incomplete:
+            head = "INCOMPLETE" if code == EXIT_INCOMPLETE else "incomplete (allowed)"
+            return f"{head}: no entries are known, so {skipped} check(s) tested nothing; {HOW_TO_DECLARE}"
+        known = f"; {len(self.known_failures)} known failure(s) from the baseline" if self.known_failures else ""
+        return "PASSED" + (f" ({skipped} check(s) skipped, each with its reason)" if skipped else "") + known
 
     def result(self, check_id: str) -> CheckResult:
         return next(r for r in self.results if r.id == check_id)
@@ -114,11 +161,15 @@ class Report:
             "options": {"timeout": self.timeout, "jobs": self.jobs, "select": list(self.select)},
             "processes": self.processes,
             "load_error": self.load_error,
+            "latency": dict(self.latency),
+            "channel": {"rejected_lines": self.rejected_lines},
             "summary": {**counts, "total": len(self.results), "must_failures": len(self.must_failures),
-                        "exit_code": self.exit_code},
+                        "incomplete": self.incomplete, "exit_code": self.exit_code, "verdict": self.verdict},
             "unchecked": [{"id": r.id, "reason": r.reason} for r in self.unchecked],
             "checks": [dict(r.to_json(), **({"rerun": self.rerun_command(r.id)} if r.status == FAIL else {}))
                        for r in self.results],
+            **({"baseline": {"path": self.baseline_path, "known": sorted(self.known_failures),
+                             "fixed": list(self.fixed_failures)}} if self.baseline_path else {}),
         }
 
     def to_junit(self) -> str:
@@ -155,6 +206,11 @@ class Report:
                  f"  manifest: {self.manifest or 'none'} ({self.manifest_note})"]
         if self.load_error:
             lines.append(f"  load error: {self.load_error}")
+        if self.latency:
+            slowest = max(self.latency.items(), key=lambda kv: kv[1])
+            lines.append(f"  latency: slowest first answer {slowest[1] * 1000:.1f} ms ({slowest[0]}); waits scale with it")
+        if self.rejected_lines:
+            lines.append(f"  {self.rejected_lines} line(s) on the suite's event channel were not its own and were ignored")
         width = max((len(r.id) for r in self.results), default=10)
         not_run = self._not_run() if not verbose else {}
         for r in self.results:
@@ -173,6 +229,11 @@ class Report:
         if self.failures:
             lines.append("rerun a failed check:")
             lines += [f"  {self.rerun_command(r.id)}" for r in self.failures]
+        if self.known_failures:
+            lines.append("known failures (baseline, not counted): " + ", ".join(sorted(self.known_failures)))
+        if self.fixed_failures:
+            lines.append("listed in the baseline but passing now (remove them): " + ", ".join(self.fixed_failures))
+        lines.append(f"verdict: {self.verdict} (exit {self.exit_code})")
         return "\n".join(lines)
 
 

@@ -1,12 +1,23 @@
 """Running the checks in child processes, so that no plugin can take the runner down.
 
 Each group of checks runs in a fresh ``python -m nylon_ring_sdk.conformance.worker``
-process. The runner follows its event stream with a deadline per check: when
-the process dies (SIGSEGV, SIGABRT, a Go runtime's fatal error) the check it was
-running fails with the signal or exit status and the last call it made; when a
-check outlives its timeout (a hang, a deadlock) the process group is killed and
-the check fails with the timeout. Either way the rest of the group goes on in a
-new process. Groups whose gates have finished run in parallel (`jobs`).
+process, in its own session. The runner follows its authenticated event records
+(:mod:`.channel`) with a deadline per check, and learns of its death from the
+kernel (a pidfd, else ``waitid``), not from the channel closing: a helper the
+plugin forked may hold the channel open. When the process dies (SIGSEGV,
+SIGABRT, a Go runtime's fatal error) the check it was running fails with the
+signal or exit status and the last call it made; when a check outlives its
+timeout (a hang, a deadlock) the process group is killed and the check fails
+with the timeout. When the call was to a declared entry, the check is run again
+in a new process without that entry, so the other entries are still judged and
+the report names the one that broke. Every worker's process group is killed when
+the worker ends, so no helper outlives the run. Groups whose gates have finished
+run in parallel (`jobs`).
+
+Manifest precedence: ``--manifest FILE``, else the plugin's embedded manifest
+(the ``nylon_ring_manifest`` export, read in the first worker), else a
+``nylon-ring.toml`` found beside the plugin or above it; ``--entry`` and
+``--probe`` add to (or replace entries of) whichever is used.
 
 :func:`run` returns a :class:`~.report.Report` and never prints; `on_result` is
 called (from runner threads, one call at a time) as each verdict is known.
@@ -30,8 +41,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ConformanceError
-from .catalogue import ENTRY_GATES, FAIL, GROUPS, SHOULD, SKIP, SUITE_VERSION, WARN, Check, catalogue, matches, parse_patterns
-from .manifest import Manifest, find_manifest, load_manifest
+from . import channel
+from .catalogue import ENTRY_GATES, FAIL, GROUPS, MUST, SHOULD, SKIP, SUITE_VERSION, WARN, Check, catalogue, matches, parse_patterns
+from .manifest import Entry, Manifest, find_manifest, load_manifest, load_manifest_text
 from .report import CheckResult, Report
 
 DEFAULT_TIMEOUT = 10.0
@@ -53,11 +65,13 @@ def default_jobs() -> int:
 
 def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
         select_patterns: str | list[str] | None = None, timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
-        watch: float = DEFAULT_WATCH, on_result: OnResult | None = None) -> Report:
-    """Run the suite on `plugin`; `manifest` None looks for `nylon-ring.toml` near the plugin.
+        watch: float = DEFAULT_WATCH, on_result: OnResult | None = None, entries: list[Entry] | None = None,
+        probes: list[Entry] | None = None, allow_incomplete: bool = False) -> Report:
+    """Run the suite on `plugin`; `manifest` None uses the embedded one, else `nylon-ring.toml` near it.
 
-    Raises ConformanceError (no such plugin file, nothing selected, bad numbers) and
-    ManifestError; everything the plugin does ends up in the report.
+    `entries`/`probes` (from --entry/--probe) are added to the manifest. Raises
+    ConformanceError (no such plugin file, nothing selected, bad numbers) and
+    ManifestError for a --manifest file; everything the plugin does ends up in the report.
     """
     path = Path(plugin).expanduser().resolve()
     if not path.is_file():
@@ -69,15 +83,71 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
         raise ConformanceError(f"--jobs must be 1 or more (got {jobs})")
     abi = _generation(path)
     checks = catalogue(abi)
-    manifest_path, loaded, note = _manifest(path, manifest, checks)
     patterns = parse_patterns(select_patterns)
     selected = [cid for cid in checks if not patterns or matches(cid, patterns)]
     if not selected:
         raise ConformanceError(f"-k {','.join(patterns)}: no check id matches (list them with --list)")
+    source = _ManifestSource(path, manifest, checks, list(entries or ()), list(probes or ()))
     _prepare_host()
-    runner = _Runner(path, manifest_path, loaded, checks, selected, timeout, watch, jobs, on_result)
-    runner.abi = abi
-    return runner.execute(note)
+    runner = _Runner(path, source, checks, selected, timeout, watch, jobs, on_result, abi)
+    report = runner.execute()
+    report.allow_incomplete = allow_incomplete
+    return report
+
+
+class _ManifestSource:
+    """Where the manifest comes from, resolved once the first worker has read the embedded one.
+
+    Precedence: --manifest FILE > embedded (`nylon_ring_manifest`) > nylon-ring.toml near
+    the plugin. An SDK-built library carries a manifest generated from its own route
+    table, so it wins over a file beside it, which may be stale; --manifest overrides both.
+    """
+
+    def __init__(self, plugin: Path, given: str | os.PathLike | None, checks: dict[str, Check],
+                 entries: list[Entry], probes: list[Entry]) -> None:
+        self.plugin = plugin
+        self.checks = checks
+        self.entries = entries
+        self.probes = probes
+        self.given = Path(given).expanduser().resolve() if given is not None else None
+        self.found = find_manifest(plugin) if self.given is None else None
+        self.path: str | None = None
+        self.text: str | None = None
+        self.note = ""
+        self.resolved = False
+        self.manifest = Manifest()
+        if self.given is not None:
+            self._use(load_manifest(self.given, checks), str(self.given), "given with --manifest")
+
+    def _use(self, manifest: Manifest, path: str | None, note: str) -> None:
+        self.manifest = manifest.with_entries(self.entries, self.probes)
+        self.path, self.note, self.resolved = path, note, True
+
+    def embedded(self, text: str | None) -> None:
+        """The first worker read the export: `text` None when the plugin has none. Raises ManifestError."""
+        if text is not None:
+            where = f"{self.plugin}: embedded manifest"
+            ignored = f"; {self.found} ignored (pass --manifest to use it)" if self.found else ""
+            self.text = text
+            self._use(load_manifest_text(text, where, self.checks), where, "embedded in the plugin (nylon_ring_manifest)" + ignored)
+        elif self.found is not None:
+            self._use(load_manifest(self.found, self.checks), str(self.found), "found near the plugin")
+        else:
+            note = ("none: no --manifest, no nylon_ring_manifest export, no nylon-ring.toml near the plugin"
+                    + ("; entries from --entry" if self.entries or self.probes else ""))
+            self._use(Manifest(), None, note)
+
+    def job(self) -> dict[str, Any]:
+        """What a worker needs to rebuild the same manifest (the first one reads the export)."""
+        from .worker import entry_to_json
+
+        base: dict[str, Any] = {"entries": [entry_to_json(e) for e in self.entries],
+                                "probes": [entry_to_json(e) for e in self.probes]}
+        if not self.resolved:
+            return dict(base, read_embedded=True, fallback=str(self.found) if self.found else None)
+        if self.text is not None:
+            return dict(base, manifest={"text": self.text, "where": self.path})
+        return dict(base, manifest={"path": self.path} if self.path else None)
 
 
 def _generation(plugin: Path) -> int:
@@ -85,16 +155,6 @@ def _generation(plugin: Path) -> int:
     from ..host.loading import plugin_generation
 
     return plugin_generation(plugin)
-
-
-def _manifest(plugin: Path, given: str | os.PathLike | None, checks: dict[str, Check]) -> tuple[str | None, Manifest, str]:
-    if given is not None:
-        path = Path(given).expanduser().resolve()
-        return str(path), load_manifest(path, checks), "given with --manifest"
-    found = find_manifest(plugin)
-    if found is None:
-        return None, Manifest(), "none found beside the plugin or above it: only plugin-agnostic checks can judge it"
-    return str(found), load_manifest(found, checks), "found near the plugin"
 
 
 def _prepare_host() -> None:
@@ -116,11 +176,12 @@ def _sha256(path: Path) -> str:
 class _Runner:
     """One run: which checks, which groups, and the verdicts as they come in."""
 
-    def __init__(self, plugin: Path, manifest_path: str | None, manifest: Manifest, checks: dict[str, Check],
-                 selected: list[str], timeout: float, watch: float, jobs: int, on_result: OnResult | None) -> None:
+    def __init__(self, plugin: Path, source: _ManifestSource, checks: dict[str, Check],
+                 selected: list[str], timeout: float, watch: float, jobs: int, on_result: OnResult | None,
+                 abi: int = 1) -> None:
         self.plugin = plugin
-        self.manifest_path = manifest_path
-        self.manifest = manifest
+        self.abi = abi
+        self.source = source
         self.checks = checks
         self.selected = selected
         self.timeout = timeout
@@ -130,13 +191,19 @@ class _Runner:
         self.needed = self._needed(selected)
         self.results: dict[str, CheckResult] = {}
         self.confirmed: dict[str, list[str]] = {}
+        #: Per check: declared entries that crashed or hung it, with how (the check reruns without them).
+        self.quarantine: dict[str, dict[str, str]] = {}
+        #: Per entry: seconds to its first answer, as the gate checks measured.
+        self.latency: dict[str, float] = {}
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
         self.running: set[str] = set()
         self.spares: _Spares | None = None
         self.live: set[_Process] = set()
         self.processes = 0
+        self.rejected_lines = 0
         self.load_error: str | None = None
+        self.manifest_failed = False
         self.plugin_info: tuple[str, str] | None = None
 
     def _needed(self, selected: list[str]) -> list[str]:
@@ -147,14 +214,16 @@ class _Runner:
             wanted |= set(ENTRY_GATES.values())
         return [c for c in self.checks if c in wanted]
 
+    @property
+    def manifest(self) -> Manifest:
+        return self.source.manifest
+
     # ------------------------------------------------------------ schedule
 
-    def execute(self, note: str) -> Report:
+    def execute(self) -> Report:
         started, wall = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
-        for cid in self.needed:
-            reason = self.manifest.opt_out.get(cid)
-            if reason is not None:
-                self._record(self._result(cid, SKIP, f"opted out by the manifest: {reason}"))
+        if self.source.resolved:
+            self._apply_opt_outs()
         pending = [g for g in GROUPS if any(self.checks[c].group == g for c in self.needed)]
         self.spares = _Spares(self, wanted=len(pending))
         futures: list[Future] = []
@@ -176,7 +245,30 @@ class _Runner:
             self.spares.close()
         for future in futures:
             future.result()  # a defect of the runner itself surfaces here, not as a silent gap
-        return self._report(started, time.perf_counter() - wall, note)
+        return self._report(started, time.perf_counter() - wall)
+
+    def _apply_opt_outs(self) -> None:
+        for cid in self.needed:
+            reason = self.manifest.opt_out.get(cid)
+            if reason is not None and self.checks[cid].group != "load":
+                self._record(self._result(cid, SKIP, f"opted out by the manifest: {reason}"))
+
+    def on_manifest(self, text: str | None) -> None:
+        """The first worker read the embedded manifest (None: no export)."""
+        from ..errors import ManifestError
+
+        try:
+            self.source.embedded(text)
+        except ManifestError as exc:
+            self.manifest_error(str(exc))
+            return
+        self._apply_opt_outs()
+
+    def manifest_error(self, message: str) -> None:
+        with self.lock:
+            self.load_error = self.load_error or message
+            self.manifest_failed = True
+            self.changed.notify_all()
 
     def _ready(self, group: str) -> bool:
         """A group starts once the checks it comes after (those that run at all) have verdicts."""
@@ -191,23 +283,27 @@ class _Runner:
                 self.running.discard(group)
                 self.changed.notify_all()
 
-    def _report(self, started: datetime.datetime, duration: float, note: str) -> Report:
+    def _report(self, started: datetime.datetime, duration: float) -> Report:
         from .. import __version__
 
         name, version = self.plugin_info or (None, None)
         return Report(plugin=str(self.plugin), plugin_sha256=_sha256(self.plugin), plugin_size=self.plugin.stat().st_size,
                       suite_version=SUITE_VERSION, sdk_version=__version__,
-                      started_at=started.isoformat(timespec="seconds"), manifest=self.manifest_path, manifest_note=note,
+                      started_at=started.isoformat(timespec="seconds"), manifest=self.source.path,
+                      manifest_note=self.source.note or "not read (the run stopped before the plugin was loaded)",
                       timeout=self.timeout, jobs=self.jobs, select=[] if len(self.selected) == len(self.checks) else self.selected,
                       results=[self.results[c] for c in self.selected], duration=duration, processes=self.processes,
-                      plugin_name=name, plugin_version=version, load_error=self.load_error)
+                      plugin_name=name, plugin_version=version, load_error=self.load_error,
+                      entries_known=bool(self.manifest.entries or self.manifest.panic_probes),
+                      latency={k: round(v, 6) for k, v in sorted(self.latency.items())},
+                      rejected_lines=self.rejected_lines)
 
     def _blocked(self, group: str) -> str | None:
         """Why a group cannot run: the library did not load, or a gate check failed."""
-        if group == "load":
+        if group == "load" and not self.manifest_failed:
             return None
         if self.load_error:
-            return f"not run: the library could not be loaded ({self.load_error})"
+            return f"not run: {'the manifest is invalid' if self.manifest_failed else 'the library could not be loaded'} ({self.load_error})"
         for cid, chk in self.checks.items():
             result = self.results.get(cid)
             if chk.gate and result is not None and result.status == FAIL:
@@ -217,12 +313,12 @@ class _Runner:
     def _run_group(self, group: str) -> None:
         todo = sorted((c for c in self.needed if self.checks[c].group == group and c not in self.results),
                       key=lambda c: self.checks[c].seq)
-        blocked = self._blocked(group)
-        if blocked:
-            for cid in todo:
-                self._record(self._result(cid, SKIP, blocked))
-            return
         while todo:
+            blocked = self._blocked(group)
+            if blocked:
+                for cid in todo:
+                    self._record(self._result(cid, SKIP, blocked))
+                return
             finished = _Worker(self, group, todo).run()
             todo = [c for c in todo if c not in self.results]
             if not finished:
@@ -231,11 +327,12 @@ class _Runner:
     # ------------------------------------------------------------ results
 
     def _result(self, cid: str, status: str, reason: str, *, duration: float = 0.0,
-                details: dict[str, Any] | None = None, crashed: bool = False) -> CheckResult:
+                details: dict[str, Any] | None = None, crashed: bool = False, level: str | None = None) -> CheckResult:
         chk = self.checks[cid]
-        if status == FAIL and chk.level == SHOULD:
+        level = level or chk.level
+        if status == FAIL and level == SHOULD:
             status = WARN
-        return CheckResult(cid, chk.group, chk.level, chk.rule, status, reason, duration, details or {}, crashed)
+        return CheckResult(cid, chk.group, level, chk.rule, status, reason, duration, details or {}, crashed, chk.cite)
 
     def _record(self, result: CheckResult) -> None:
         with self.lock:
@@ -247,6 +344,12 @@ class _Runner:
                 shown = sum(1 for c in self.selected if c in self.results)
                 self.on_result(result, shown, len(self.selected))
 
+    def note_latency(self, details: dict[str, Any]) -> None:
+        """Gate checks report each entry's first answer time; later groups scale their waits to it."""
+        for name, seconds in (details.get("answer_seconds") or {}).items():
+            with self.lock:
+                self.latency[name] = max(self.latency.get(name, 0.0), float(seconds))
+
     def job(self, group: str, checks: list[str]) -> dict[str, Any]:
         """What a worker needs: the plugin, the checks, and the verdicts that gate them."""
         upstream = {}
@@ -257,21 +360,66 @@ class _Runner:
         earlier = {c: r.status for c, r in self.results.items() if self.checks[c].group == group}
         blocked = {c: r.details.get("blocked_by", c) for c, r in self.results.items()
                    if r.status == SKIP and r.reason.startswith("not run:")}
-        return {"plugin": str(self.plugin), "abi": getattr(self, "abi", 1), "manifest": self.manifest_path,
-                "timeout": self.timeout,
+        return {"plugin": str(self.plugin), "abi": self.abi, **self.source.job(), "timeout": self.timeout,
                 "watch": self.watch, "checks": checks, "upstream": upstream, "earlier": earlier, "blocked": blocked,
-                "host_options": GROUPS[group].host_options}
+                "host_options": GROUPS[group].host_options, "latency": max(self.latency.values(), default=0.0),
+                "quarantine": {c: dict(q) for c, q in self.quarantine.items()}}
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when `pid` exits (Linux 5.3+), else None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _await_group_death(pgid: int, limit: float = 2.0) -> None:
+    """Wait (briefly) until every member of a killed process group has died: SIGKILL is
+    delivered asynchronously, and "no helper outlives the run" means when run() returns.
+    Members already dead but not yet reaped by their new parent count as dead."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return  # no member left at all
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and _live_members(pgid):
+        time.sleep(0.005)
+
+
+def _live_members(pgid: int) -> bool:
+    """Whether a process of group `pgid` is still running (Linux /proc; elsewhere: assume not)."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return False
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 class _Process:
-    """A started worker process: Python and the suite's modules load while it waits for a job."""
+    """A started worker process: Python and the suite's modules load while it waits for a job.
+
+    The worker gets the channel's write end (as an inherited descriptor it then hides,
+    see :mod:`.channel`) and the run's key on its stdin; it runs in its own session, so
+    killing its process group also kills whatever the plugin started.
+    """
 
     def __init__(self, cwd: Path) -> None:
         read_fd, write_fd = os.pipe()
         self.log = tempfile.TemporaryFile()
+        key = channel.new_key()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "nylon_ring_sdk.conformance.worker", "--events-fd", str(write_fd)],
+                [sys.executable, "-m", "nylon_ring_sdk.conformance.worker"],
                 stdin=subprocess.PIPE, stdout=self.log, stderr=self.log, pass_fds=(write_fd,),
                 start_new_session=True, cwd=str(cwd))
         except BaseException:
@@ -281,6 +429,16 @@ class _Process:
         finally:
             os.close(write_fd)
         self.events_fd = read_fd
+        os.set_blocking(read_fd, False)
+        self.reader = channel.Reader(key)
+        self.pidfd = _pidfd(self.proc.pid)
+        self.eof = False
+        self.reaped = False
+        try:
+            self.proc.stdin.write(json.dumps({"fd": write_fd, "key": key.hex()}).encode() + b"\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass
 
     def send(self, job: dict[str, Any]) -> None:
         try:
@@ -289,22 +447,45 @@ class _Process:
         except BrokenPipeError:  # it died already; following its events says how
             pass
 
-    def kill(self) -> None:
-        """SIGKILL the worker's process group (the worker and anything the plugin started)."""
+    def drain(self) -> list[dict[str, Any]]:
+        """The authentic events readable now (never blocks)."""
+        events: list[dict[str, Any]] = []
+        while not self.eof:
+            try:
+                chunk = os.read(self.events_fd, 1 << 16)
+            except BlockingIOError:
+                break
+            if not chunk:
+                self.eof = True
+                break
+            events += self.reader.feed(chunk)
+        return events
+
+    def exited(self) -> bool:
+        """Whether the worker has ended, without reaping it (its process group stays killable)."""
+        if self.reaped:
+            return True
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:
+            return True
+
+    def kill(self) -> None:
+        """SIGKILL the worker's process group (the worker and anything the plugin started), then reap."""
+        if self.reaped:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the unreaped leader keeps the group id reserved
         except (ProcessLookupError, PermissionError):
             pass
-
-    def reap(self, grace: float) -> None:
-        try:
-            self.proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            self.proc.wait()
+        self.proc.wait()
+        self.reaped = True
+        _await_group_death(self.proc.pid)
 
     def close(self) -> None:
         os.close(self.events_fd)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
         self.log.close()
 
 
@@ -358,7 +539,6 @@ class _Spares:
             idle, self.idle, self.left = self.idle, [], 0
         for process in idle:
             process.kill()
-            process.reap(EXIT_GRACE)
             process.close()
 
 
@@ -372,6 +552,7 @@ class _Worker:
         self.current: str | None = None
         self.current_started = 0.0
         self.last_step = ""
+        self.last_entry: str | None = None
         self.confirmed: list[str] = []
         self.done = False
 
@@ -382,56 +563,74 @@ class _Worker:
         process.send(self.runner.job(self.group, self.checks))
         try:
             started_any = self._follow(process)
-            process.reap(EXIT_GRACE if self.done or self.current is None else STARTUP_SECONDS)
+            process.kill()  # the worker has ended or hung: its helpers go with it
             if self.current is not None:
-                self._fail_current(self._death(process))
+                self._charge(self._death(process))
             elif not self.done and not started_any:
-                self._fail_rest(f"the worker process ended before running a check: {self._death(process)}")
+                self._died_early(process)
                 return False
             return True
         finally:
             self.runner.live.discard(process)
+            with self.runner.lock:
+                self.runner.rejected_lines += process.reader.rejected
             process.close()
 
+    def _died_early(self, process: _Process) -> None:
+        from .manifest import EMBEDDED_SYMBOL
+
+        death = self._death(process)
+        if self.last_step.startswith(EMBEDDED_SYMBOL):
+            self.runner.manifest_error(f"{self.runner.plugin}: embedded manifest: {death} during {self.last_step}")
+            return
+        self._fail_rest(f"the worker process ended before running a check: {death}")
+
     def _follow(self, process: _Process) -> bool:
-        """Read events until EOF, death or a timeout; True once any check started."""
-        buffer, started_any = b"", False
+        """Apply events until the process exits or a deadline passes; True once any check started."""
+        started_any = False
         deadline = time.monotonic() + STARTUP_SECONDS
         with selectors.DefaultSelector() as selector:
-            selector.register(process.events_fd, selectors.EVENT_READ)
+            selector.register(process.events_fd, selectors.EVENT_READ, "events")
+            if process.pidfd is not None:
+                selector.register(process.pidfd, selectors.EVENT_READ, "exit")
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self._timed_out(process)
                     return started_any
-                if not selector.select(min(left, 0.5)):
-                    if self.done and process.proc.poll() is not None:
-                        return started_any
-                    continue
-                chunk = os.read(process.events_fd, 1 << 16)
-                if not chunk:
-                    return started_any
-                *lines, buffer = (buffer + chunk).split(b"\n")
-                for event in _events(lines):
+                ready = selector.select(min(left, 0.5 if process.pidfd is not None else 0.02))
+                exited = any(key.data == "exit" for key, _ in ready) or (process.pidfd is None and process.exited())
+                for event in process.drain():
                     started_any |= event["e"] == "start"
                     if self._event(event):
                         deadline = time.monotonic() + (self.runner.timeout if self.current else STARTUP_SECONDS)
+                    if self.done:
+                        deadline = min(deadline, time.monotonic() + EXIT_GRACE)
+                if process.eof and process.events_fd in selector.get_map():
+                    selector.unregister(process.events_fd)
+                if exited:
+                    return started_any
 
     def _event(self, event: dict[str, Any]) -> bool:
         """Apply one event; True when the deadline restarts (a check started or ended)."""
         kind = event["e"]
         if kind == "start":
-            self.current, self.current_started, self.last_step, self.confirmed = event["check"], time.monotonic(), "", []
+            self.current, self.current_started = event["check"], time.monotonic()
+            self.last_step, self.last_entry, self.confirmed = "", None, []
             self.runner.spares.release()
             return True
         if kind == "step":
-            self.last_step = event["text"]
+            self.last_step, self.last_entry = event["text"], event.get("entry")
         elif kind == "confirm":
             self.confirmed.append(event["entry"])
         elif kind == "plugin":
             self.runner.plugin_info = (event["name"], event["version"])
         elif kind == "load_error":
             self.runner.load_error = event["message"]
+        elif kind == "manifest":
+            self.runner.on_manifest(event.get("text"))
+        elif kind == "manifest_error":
+            self.runner.manifest_error(event["message"])
         elif kind == "result":
             self._finish(event)
             return True
@@ -441,27 +640,48 @@ class _Worker:
             self._fail_rest(f"suite error in the worker: {event['message']}")
         return False
 
+    def _confirm(self, cid: str, details: dict[str, Any]) -> None:
+        if cid in ENTRY_GATES.values():
+            kept = self.runner.confirmed.setdefault(cid, [])
+            kept += [e for e in self.confirmed if e not in kept]
+            details["confirmed"] = list(kept)
+
     def _finish(self, event: dict[str, Any]) -> None:
         cid = event["check"]
         details = dict(event.get("details") or {})
         if event.get("blocked_by"):
             details["blocked_by"] = event["blocked_by"]
-        if cid in ENTRY_GATES.values():
-            self.runner.confirmed[cid] = list(self.confirmed)
-            details.setdefault("confirmed", list(self.confirmed))
-        self.runner._record(self.runner._result(cid, event["status"], event["reason"], duration=event["duration"],
-                                                details=details))
+        self._confirm(cid, details)
+        self.runner.note_latency(details)
+        status, reason, level = event["status"], event["reason"], event.get("level")
+        broken = self.runner.quarantine.get(cid)
+        crashed = False
+        if broken:
+            details["crashed_entries"] = dict(broken)
+            crashes = "; ".join(f"{name}: {why}" for name, why in broken.items())
+            rest = f"; the other entries: {reason}" if reason else ""
+            status, reason, crashed, level = FAIL, crashes + rest, True, MUST
+        self.runner._record(self.runner._result(cid, status, reason, duration=event["duration"],
+                                                details=details, crashed=crashed, level=level))
         self.current = None
 
-    def _fail_current(self, why: str) -> None:
+    def _charge(self, why: str) -> None:
+        """The running check crashed or hung: charge the declared entry it was calling (the
+        check then reruns without it), or the check itself when no declared entry was being called."""
         cid = self.current
         during = f" during {self.last_step}" if self.last_step else ""
-        details = {}
-        if cid in ENTRY_GATES.values():
-            self.runner.confirmed[cid] = list(self.confirmed)
-            details["confirmed"] = list(self.confirmed)
-        self.runner._record(self.runner._result(cid, FAIL, f"{why}{during}", duration=time.monotonic() - self.current_started,
-                                                details=details, crashed=True))
+        broken = self.runner.quarantine.setdefault(cid, {})
+        if self.last_entry and self.last_entry not in broken:
+            broken[self.last_entry] = f"{why}{during}"
+            self._confirm(cid, {})
+            self.current = None
+            return
+        details: dict[str, Any] = {"crashed_entries": dict(broken)} if broken else {}
+        self._confirm(cid, details)
+        earlier = "".join(f"{name}: {how}; " for name, how in broken.items())
+        self.runner._record(self.runner._result(cid, FAIL, f"{earlier}{why}{during}",
+                                                duration=time.monotonic() - self.current_started,
+                                                details=details, crashed=True, level=MUST))
         self.current = None
 
     def _fail_rest(self, why: str) -> None:
@@ -471,7 +691,7 @@ class _Worker:
     def _timed_out(self, process: _Process) -> None:
         process.kill()
         if self.current is not None:
-            self._fail_current(f"timed out after {self.runner.timeout:g} s (process killed: a hang or a deadlock)")
+            self._charge(f"timed out after {self.runner.timeout:g} s (process killed: a hang or a deadlock)")
 
     @staticmethod
     def _death(process: _Process) -> str:
@@ -487,19 +707,6 @@ class _Worker:
             what = f"the process exited with status {code}"
         tail = _last_words(process.log)
         return what + (f" ({tail})" if tail else "")
-
-
-def _events(lines: list[bytes]) -> list[dict[str, Any]]:
-    """Decode event lines; anything else on the channel (a plugin writing to a stray fd) is ignored."""
-    events = []
-    for line in lines:
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(event, dict) and "e" in event:
-            events.append(event)
-    return events
 
 
 def _last_words(log: Any) -> str:

@@ -1,11 +1,18 @@
 """The child process that runs one group of checks against a plugin.
 
-Run by the runner as ``python -m nylon_ring_sdk.conformance.worker --events-fd N``
-with a JSON job on stdin. It reports on file descriptor N, one JSON object per
-line (the plugin owns stdout and stderr, and may write anything there):
+Started by the runner as ``python -m nylon_ring_sdk.conformance.worker`` in its
+own session (process group). Its stdin carries, first, one line with the event
+channel's descriptor and the run's key (see :mod:`.channel`), then the JSON job;
+stdin is closed once the job is read. It reports through authenticated records
+on the channel (the plugin owns stdout and stderr, and may write anything
+anywhere):
 
+- ``{"e": "manifest", "text": ..., "error": ...}`` once, when the job asks for the
+  plugin's embedded manifest (read before any check, before ``init``),
+- ``{"e": "manifest_error", "message": ...}`` when the manifest is invalid,
 - ``{"e": "start", "check": ID}`` before a check runs,
-- ``{"e": "step", "check": ID, "text": ...}`` before each call into the plugin,
+- ``{"e": "step", "check": ID, "text": ..., "entry": NAME?}`` before each call into
+  the plugin (`entry` when the call is to a declared entry),
 - ``{"e": "confirm", "check": ID, "entry": NAME}`` when a gate check clears an entry,
 - ``{"e": "plugin", "name": ..., "version": ...}`` and ``{"e": "load_error", "message": ...}``,
 - ``{"e": "result", "check": ID, "status": ..., "reason": ..., "details": {...}, "duration": S}``,
@@ -19,30 +26,21 @@ If the plugin kills the process or hangs, the runner sees the last ``start`` and
 
 from __future__ import annotations
 
-import argparse
+import ctypes
 import json
 import os
 import sys
-import threading
 import time
 import traceback
 from typing import Any, Callable
 
+from . import channel
 from .catalogue import FAIL, Check, Outcome, Verdict, catalogue, failed, skipped
 from .context import Context
-from .manifest import Manifest, load_manifest
+from .manifest import EMBEDDED_MAX, EMBEDDED_SYMBOL, Entry, Manifest, load_manifest, load_manifest_text
 
-
-def _emitter(fd: int) -> Callable[[dict], None]:
-    lock = threading.Lock()
-
-    def emit(event: dict) -> None:
-        line = memoryview((json.dumps(event, default=str) + "\n").encode("utf-8"))
-        with lock:
-            while line:
-                line = line[os.write(fd, line):]
-
-    return emit
+#: The variable that arms an SDK's panic probes (they answer Unsupported without it).
+PROBES_VARIABLE = "NYLON_RING_ENABLE_PROBES"
 
 
 def _blocking_root(check: Check, results: dict[str, str], roots: dict[str, str],
@@ -76,12 +74,113 @@ def _run_one(ctx: Context, check: Check) -> Outcome:
                       traceback=traceback.format_exc().splitlines()[-12:])
 
 
+def read_embedded(plugin: str, emit: Callable[[dict], None]) -> tuple[str | None, str | None]:
+    """(text, problem) of the plugin's `nylon_ring_manifest()` export; (None, None) when absent.
+
+    The library is opened here, in the worker, so a constructor or an export that
+    crashes takes down this process only; the runner blames the step.
+    """
+    try:
+        lib = ctypes.CDLL(os.path.realpath(plugin), mode=os.RTLD_NOW | os.RTLD_LOCAL)
+    except OSError:
+        return None, None  # load.symbol reports a library that cannot be opened
+    _KEEP.append(lib)
+    if not hasattr(lib, EMBEDDED_SYMBOL):
+        return None, None
+    fn = getattr(lib, EMBEDDED_SYMBOL)
+    fn.restype, fn.argtypes = ctypes.c_void_p, []
+    emit({"e": "step", "check": None, "text": f"{EMBEDDED_SYMBOL}() (reading the embedded manifest)"})
+    address = fn()
+    if not address:
+        return None, f"{EMBEDDED_SYMBOL}() returned NULL (expected a NUL-terminated TOML text)"
+    raw = _c_string(address, EMBEDDED_MAX)
+    if raw is None:
+        return None, f"{EMBEDDED_SYMBOL}() text has no NUL within {EMBEDDED_MAX} bytes"
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"{EMBEDDED_SYMBOL}() text is not UTF-8 ({exc.reason} at byte {exc.start})"
+
+
+_KEEP: list[Any] = []
+
+
+def _c_string(address: int, limit: int) -> bytes | None:
+    """The bytes up to the NUL at `address`, read a page at a time (never past `limit`)."""
+    out = bytearray()
+    step = 4096 - address % 4096
+    while len(out) < limit:
+        chunk = ctypes.string_at(address + len(out), step)
+        end = chunk.find(b"\0")
+        if end >= 0:
+            return bytes(out + chunk[:end])
+        out += chunk
+        step = 4096
+    return None
+
+
+def job_manifest(job: dict[str, Any], checks: dict[str, Check], emit: Callable[[dict], None]) -> Manifest:
+    """The manifest this job runs with: given, embedded (read now) or found near the plugin, plus --entry."""
+    given = job.get("manifest") or {}
+    if given.get("text") is not None:
+        manifest = load_manifest_text(given["text"], given["where"], checks)
+    elif given.get("path"):
+        manifest = load_manifest(given["path"], checks)
+    elif job.get("read_embedded"):
+        text, problem = read_embedded(job["plugin"], emit)
+        emit({"e": "manifest", "text": text, "error": problem})
+        if problem:
+            raise _ManifestProblem(f"{job['plugin']}: embedded manifest: {problem}")
+        if text is not None:
+            manifest = load_manifest_text(text, f"{job['plugin']}: embedded manifest", checks)
+        elif job.get("fallback"):
+            manifest = load_manifest(job["fallback"], checks)
+        else:
+            manifest = Manifest()
+    else:
+        manifest = Manifest()
+    extra = [Entry(**_entry_fields(e)) for e in job.get("entries", ())]
+    probes = [Entry(**_entry_fields(e)) for e in job.get("probes", ())]
+    return manifest.with_entries(extra, probes)
+
+
+class _ManifestProblem(Exception):
+    pass
+
+
+def entry_to_json(entry: Entry) -> dict[str, Any]:
+    """An Entry as the job carries it (bytes as hex)."""
+    return {"name": entry.name, "mode": entry.mode, "payload": entry.payload.hex(),
+            "expect_status": entry.expect_status, "expect": None if entry.expect is None else entry.expect.hex(),
+            "expect_frames": None if entry.expect_frames is None else [f.hex() for f in entry.expect_frames],
+            "expect_terminal": entry.expect_terminal, "send": [f.hex() for f in entry.send]}
+
+
+def _entry_fields(data: dict[str, Any]) -> dict[str, Any]:
+    frames = data.get("expect_frames")
+    return {"name": data["name"], "mode": data["mode"], "payload": bytes.fromhex(data["payload"]),
+            "expect_status": data.get("expect_status"),
+            "expect": None if data.get("expect") is None else bytes.fromhex(data["expect"]),
+            "expect_frames": None if frames is None else tuple(bytes.fromhex(f) for f in frames),
+            "expect_terminal": data.get("expect_terminal"), "send": tuple(bytes.fromhex(f) for f in data.get("send", ()))}
+
+
 def run_job(job: dict[str, Any], emit: Callable[[dict], None]) -> None:
     """Run the job's checks in order, reporting each through `emit`."""
+    from ..errors import ManifestError
+
     checks = catalogue(job.get("abi", 1))
-    manifest = load_manifest(job["manifest"], checks) if job.get("manifest") else Manifest()
+    try:
+        manifest = job_manifest(job, checks, emit)
+    except (ManifestError, _ManifestProblem) as exc:
+        emit({"e": "manifest_error", "message": str(exc)})
+        emit({"e": "done"})
+        return
+    if manifest.panic_probes:
+        os.environ[PROBES_VARIABLE] = "1"  # before init: an SDK arms its probes only when init sees it
     ctx = Context(job["plugin"], manifest, timeout=job["timeout"], watch=job["watch"],
-                  upstream=job.get("upstream", {}), host_options=job.get("host_options", {}), emit=emit)
+                  upstream=job.get("upstream", {}), host_options=job.get("host_options", {}), emit=emit,
+                  latency=job.get("latency", 0.0), quarantine=job.get("quarantine", {}))
     results: dict[str, str] = dict(job.get("earlier", {}))
     roots: dict[str, str] = dict(job.get("blocked", {}))
     opted_out = set(manifest.opt_out)
@@ -90,7 +189,9 @@ def run_job(job: dict[str, Any], emit: Callable[[dict], None]) -> None:
         emit({"e": "start", "check": check_id})
         started = time.perf_counter()
         root = _blocking_root(check, results, roots, opted_out)
-        if root:
+        if check_id in manifest.opt_out:
+            outcome = skipped(f"opted out by the manifest: {manifest.opt_out[check_id]}")
+        elif root:
             outcome = skipped(f"not run: needs {root}, which failed")
             roots[check_id] = root
         else:
@@ -99,7 +200,7 @@ def run_job(job: dict[str, Any], emit: Callable[[dict], None]) -> None:
         results[check_id] = outcome.status
         emit({"e": "result", "check": check_id, "status": outcome.status, "reason": outcome.reason,
               "details": outcome.details, "duration": time.perf_counter() - started,
-              "blocked_by": roots.get(check_id)})
+              "blocked_by": roots.get(check_id), "level": outcome.level})
     emit({"e": "done"})
 
 
@@ -112,14 +213,26 @@ def _warm_up() -> None:
     host.native.shim()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m nylon_ring_sdk.conformance.worker")
-    parser.add_argument("--events-fd", type=int, required=True)
-    args = parser.parse_args(argv)
-    emit = _emitter(args.events_fd)
+def _read_job() -> tuple[Callable[[dict], None], str]:
+    """The channel (first stdin line), then the job (the rest); stdin is closed after."""
+    stdin = sys.stdin.buffer
+    hello = json.loads(stdin.readline() or b"{}")
+    fd = channel.hide_fd(int(hello["fd"]))
+    emit = channel.emitter(fd, bytes.fromhex(hello["key"]))
     _warm_up()
+    text = stdin.read().decode("utf-8")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return emit, text
+
+
+def main() -> None:
     try:
-        text = sys.stdin.read()
+        emit, text = _read_job()
+    except BaseException:  # noqa: BLE001  (no channel: the runner sees the exit status)
+        os._exit(4)
+    try:
         if not text.strip() or text.strip() == "{}":
             os._exit(0)  # a spare the runner did not need
         run_job(json.loads(text), emit)

@@ -20,7 +20,10 @@
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +164,9 @@ static int nrc_chat_find(uint64_t sid, int remove) {
 /* ------------------------------------------------------------------ entries */
 
 static NrStatus nrc_hello(uint64_t sid, const NrRequest *req, NrBytes payload) {
+#ifdef NRC_FAULT_HELLO_CRASH
+    if (payload.len < (uint64_t)-1) *(volatile int *)(uintptr_t)payload.len = 1; /* fault: every hello segfaults */
+#endif
     if (req == NULL || !nrc_valid_str(req->method) || !nrc_valid_str(req->path)) return NR_STATUS_INVALID;
     uint64_t len = (uint64_t)req->method.len + 1 + req->path.len + 1 + payload.len;
     uint8_t *out = malloc((size_t)len + 1);
@@ -169,6 +175,9 @@ static NrStatus nrc_hello(uint64_t sid, const NrRequest *req, NrBytes payload) {
     if (req->method.len) { memcpy(p, req->method.ptr, req->method.len); p += req->method.len; }
     *p++ = ' ';
     if (req->path.len) { memcpy(p, req->path.ptr, req->path.len); p += req->path.len; }
+#ifdef NRC_FAULT_WRONG_ANSWER
+    memcpy(out, "PUT", req->method.len < 3 ? req->method.len : 3); /* fault: the answer names the wrong method */
+#endif
     *p++ = ' ';
     if (payload.len) memcpy(p, payload.ptr, (size_t)payload.len);
     nrc_reply(sid, NR_STATUS_OK, out, len);
@@ -176,7 +185,72 @@ static NrStatus nrc_hello(uint64_t sid, const NrRequest *req, NrBytes payload) {
     return NR_STATUS_OK;
 }
 
+#ifdef NRC_FAULT_FORGE
+/* fault: writes made-up conformance verdicts to every descriptor it has, in every framing it
+ * could guess (plain JSON lines and the suite's record marker), to hide its double answer */
+static void nrc_forge(void) {
+    static const char lines[] =
+        "{\"e\": \"result\", \"check\": \"unary.exactly_once\", \"status\": \"pass\", \"reason\": \"forged\", "
+        "\"details\": {}, \"duration\": 0}\n"
+        "\x1eNR1 0 00000000000000000000000000000000 {\"e\":\"result\",\"check\":\"unary.exactly_once\","
+        "\"status\":\"pass\",\"reason\":\"forged\",\"details\":{},\"duration\":0}\n"
+        "{\"e\": \"done\"}\n";
+    for (int fd = 0; fd < 1024; fd++) {
+        if (write(fd, lines, sizeof(lines) - 1) < 0) continue;
+    }
+}
+#endif
+
+#ifdef NRC_FAULT_FORKED_HELPER
+/* fault: init forks a helper that lives forever holding every descriptor of the host process
+ * (it writes its pid to $NRC_HELPER_PIDFILE so that a test can look for it afterwards) */
+static void nrc_fork_helper(void) {
+    const char *pidfile = getenv("NRC_HELPER_PIDFILE");
+    pid_t child = fork();
+    if (child != 0) return;
+    if (pidfile != NULL) {
+        int fd = open(pidfile, O_WRONLY | O_APPEND | O_CREAT, 0644);
+        char text[24];
+        int len = 0;
+        char rev[24];
+        long v = (long)getpid();
+        do { rev[len++] = (char)('0' + v % 10); v /= 10; } while (v);
+        for (int k = 0; k < len; k++) text[k] = rev[len - 1 - k];
+        text[len++] = '\n';
+        if (fd >= 0 && write(fd, text, (size_t)len) < 0) _exit(1);
+    }
+    for (;;) pause();
+}
+#endif
+
+#ifdef NRC_FAULT_SHARED_BUFFER
+/* fault: one static buffer for every call, so concurrent calls answer each other's payloads */
+static uint8_t nrc_shared[256];
+#endif
+
 static NrStatus nrc_echo(uint64_t sid, NrBytes payload) {
+#ifdef NRC_FAULT_SHARED_BUFFER
+    if (payload.len <= sizeof(nrc_shared)) {
+        if (payload.len) memcpy(nrc_shared, payload.ptr, (size_t)payload.len);
+        struct timespec pause_1ms = {0, 1000 * 1000};
+        nanosleep(&pause_1ms, NULL);
+        nrc_reply(sid, NR_STATUS_OK, nrc_shared, payload.len);
+        return NR_STATUS_OK;
+    }
+#endif
+#ifdef NRC_FAULT_ONE_BYTE
+    if (payload.len == 1) return NR_STATUS_OK; /* fault: a 1-byte payload is accepted and never answered */
+#endif
+#ifdef NRC_FAULT_ODD_SIZE
+    if (payload.len > 65536 && payload.len % 2 == 1) return NR_STATUS_OK; /* fault: a large odd size is never answered */
+#endif
+#ifdef NRC_FAULT_HUGE_CRASH
+    if (payload.len >= (16u << 20)) *(volatile int *)(uintptr_t)(payload.len >> 40) = 1; /* fault: 16 MiB segfaults */
+#endif
+#ifdef NRC_FAULT_FORGE
+    nrc_forge();
+    nrc_reply(sid, NR_STATUS_OK, payload.ptr, payload.len); /* fault: a second result, hidden by forged verdicts */
+#endif
 #ifdef NRC_FAULT_NEVER_ANSWERS
     if (payload.len == 0) return NR_STATUS_OK; /* fault: accepted, but nothing to echo is never answered */
 #endif
@@ -219,6 +293,9 @@ static long nrc_parse_count(NrBytes payload) {
 }
 
 static NrStatus nrc_count(uint64_t sid, NrBytes payload) {
+#ifdef NRC_FAULT_EMPTY_STREAM_HANGS
+    if (payload.len == 0 && payload.ptr != NULL) return NR_STATUS_OK; /* fault: accepted, never ended */
+#endif
     long n = nrc_parse_count(payload);
     if (n < 0) return NR_STATUS_INVALID;
     char digits[24];
@@ -228,6 +305,9 @@ static NrStatus nrc_count(uint64_t sid, NrBytes payload) {
         char rev[24];
         do { rev[len++] = (char)('0' + v % 10); v /= 10; } while (v);
         for (int k = 0; k < len; k++) digits[k] = rev[len - 1 - k];
+#ifdef NRC_FAULT_WRONG_FRAMES
+        digits[len - 1] = (char)(digits[len - 1] + 1); /* fault: counts from 1 */
+#endif
         nrc_reply(sid, NR_STATUS_OK, digits, (uint64_t)len);
     }
 #ifndef NRC_FAULT_NO_TERMINAL
@@ -266,6 +346,9 @@ static NrStatus nrc_panic(uint64_t sid, int async) {
 #ifdef NRC_FAULT_ABORT_PANIC
     if (!async) abort(); /* fault: the failure is not caught and takes the process down */
 #endif
+#ifdef NRC_FAULT_FORKED_HELPER
+    if (!async) *(volatile int *)(uintptr_t)sid = 1; /* fault: segfaults while the forked helper holds the descriptors */
+#endif
     static const char message[] = "panic: the handler failed";
     if (async) return nrc_answer_later(sid, NR_STATUS_ERR, message, sizeof(message) - 1);
     nrc_reply_text(sid, NR_STATUS_ERR, message);
@@ -290,6 +373,15 @@ static NrStatus nrc_unknown(uint64_t sid, NrBytes payload) {
 }
 
 static NrStatus nrc_route(NrStr entry, uint64_t sid, const NrRequest *req, NrBytes payload) {
+#ifdef NRC_FAULT_EMPTY_NAME_CRASH
+    if (entry.len == 0) *(volatile int *)(uintptr_t)entry.len = 1; /* fault: an empty name is dereferenced */
+#endif
+#ifdef NRC_FAULT_NON_UTF8_CRASH
+    if (entry.len && entry.ptr[0] >= 0x80) *(volatile int *)(uintptr_t)(entry.ptr[0] - 0x80) = 1; /* fault */
+#endif
+#ifdef NRC_FAULT_LONG_NAME_CRASH
+    if (entry.len > 4096) *(volatile int *)(uintptr_t)(entry.len >> 20) = 1; /* fault: a long name overflows */
+#endif
     if (!nrc_valid_str(entry) || !nrc_valid_bytes(payload)) return NR_STATUS_INVALID;
     if (nrc_entry_is(entry, "hello")) return nrc_hello(sid, req, payload);
     if (nrc_entry_is(entry, "echo")) return nrc_echo(sid, payload);
@@ -309,6 +401,12 @@ NRC_MAYBE_UNUSED static NrStatus nrc_init(void *plugin_ctx, void *host_ctx, cons
     if (host_vtable == NULL || host_vtable->send_result == NULL) return NR_STATUS_INVALID;
     nrc_host_ctx = host_ctx;
     nrc_send = host_vtable->send_result;
+#ifdef NRC_FAULT_FORGE
+    nrc_forge();
+#endif
+#ifdef NRC_FAULT_FORKED_HELPER
+    nrc_fork_helper();
+#endif
 #ifdef NRC_FAULT_INIT_FAILS
     return NR_STATUS_ERR; /* fault: init refuses to start */
 #else
@@ -321,6 +419,12 @@ static NrStatus nrc_handle(void *plugin_ctx, NrStr entry, uint64_t sid, const Nr
 #ifdef NRC_FAULT_NULL_REQ_CRASH
     if (req->headers_len > 64) return NR_STATUS_INVALID; /* fault: req is read before it is checked */
 #endif
+#ifdef NRC_FAULT_MANY_HEADERS_CRASH
+    if (req != NULL && req->headers_len > 1000) *(volatile int *)(uintptr_t)(req->headers_len >> 20) = 1; /* fault */
+#endif
+#ifdef NRC_FAULT_BAD_UTF8_CRASH
+    if (req != NULL && req->method.len > 1 && req->method.ptr[1] == 0xff) *(volatile int *)(uintptr_t)(req->method.len >> 8) = 1; /* fault */
+#endif
     return nrc_route(entry, sid, req, payload);
 }
 
@@ -331,6 +435,9 @@ static NrStatus nrc_handle_raw(void *plugin_ctx, NrStr entry, uint64_t sid, NrBy
 
 static void nrc_shutdown(void *plugin_ctx) {
     (void)plugin_ctx;
+#ifdef NRC_FAULT_SHUTDOWN_SENDS
+    nrc_reply_text(777, NR_STATUS_OK, "bye"); /* fault: a result for a sid nobody asked, from shutdown */
+#endif
 #ifndef NRC_FAULT_SEND_AFTER_SHUTDOWN
     nrc_wait_for_jobs(); /* (fault SEND_AFTER_SHUTDOWN: jobs still running answer after shutdown) */
 #endif
@@ -344,6 +451,10 @@ static NrStatus nrc_stream_data(void *plugin_ctx, uint64_t sid, NrBytes data) {
 #else
     if (!nrc_chat_find(sid, 0)) return NR_STATUS_INVALID;
 #endif
+#ifdef NRC_FAULT_BIDI_WRONG_REPLY
+    nrc_reply_text(sid, NR_STATUS_OK, "?"); /* fault: every frame is answered with the same reply */
+    return NR_STATUS_OK;
+#endif
     nrc_reply(sid, NR_STATUS_OK, data.ptr, data.len);
     return NR_STATUS_OK;
 }
@@ -351,7 +462,9 @@ static NrStatus nrc_stream_data(void *plugin_ctx, uint64_t sid, NrBytes data) {
 static NrStatus nrc_stream_close(void *plugin_ctx, uint64_t sid) {
     (void)plugin_ctx;
     if (!nrc_chat_find(sid, 1)) return NR_STATUS_INVALID;
-    nrc_reply(sid, NR_STATUS_STREAM_END, NULL, 0);
+#ifndef NRC_FAULT_BIDI_NO_TERMINAL
+    nrc_reply(sid, NR_STATUS_STREAM_END, NULL, 0); /* (fault BIDI_NO_TERMINAL: closed, never ended) */
+#endif
     return NR_STATUS_OK;
 }
 
@@ -396,6 +509,8 @@ static const struct {
 
 #ifdef NRC_FAULT_BAD_NAME
 #define NRC_NAME "reference-\xff\xfe" /* fault: the name is not UTF-8 */
+#elif defined(NRC_FAULT_OTHER_NAME)
+#define NRC_NAME "conformance-renamed" /* fault: not the name its manifest declares */
 #else
 #define NRC_NAME "conformance-reference"
 #endif
@@ -436,6 +551,30 @@ NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin_v1(void) {
 #endif
 
 NR_EXPORT void nylon_ring_set_host_ext_v1(const NrHostExt *ext) { nrc_ext = ext; }
+
+#if defined(NRC_VARIANT_EMBEDDED_MANIFEST) || defined(NRC_VARIANT_BAD_EMBEDDED_MANIFEST)
+/* variant: the manifest travels inside the library (as SDK-built plugins do), no file needed */
+NR_EXPORT const uint8_t *nylon_ring_manifest(void) {
+    static const char text[] =
+#ifdef NRC_VARIANT_BAD_EMBEDDED_MANIFEST
+        "[plugin]\nname = \"conformance-reference\"\n\n[[entries]]\nname = \"echo\"\nmode = \"steam\"\n";
+#else
+        "[plugin]\nname = \"conformance-reference\"\nunknown_entry = \"unsupported\"\nunknown_sid = \"invalid\"\n"
+        "[[entries]]\nname = \"hello\"\nmode = \"unary\"\npayload = \"world\"\n"
+        "request = { method = \"GET\", path = \"/hello\" }\nexpect = \"GET /hello world\"\n"
+        "[[entries]]\nname = \"echo\"\nmode = \"raw\"\npayload = \"hi\"\nexpect = \"hi\"\n"
+        "[[entries]]\nname = \"echo_async\"\nmode = \"raw\"\npayload = \"later\"\nexpect = \"later\"\n"
+        "[[entries]]\nname = \"state\"\nmode = \"raw\"\npayload = \"kept\"\nexpect = \"kept\"\n"
+        "[[entries]]\nname = \"count\"\nmode = \"stream_raw\"\npayload = \"3\"\n"
+        "expect_frames = [\"0\", \"1\", \"2\"]\nexpect_terminal = \"StreamEnd\"\n"
+        "[[entries]]\nname = \"chat\"\nmode = \"bidi\"\nsend = [\"a\", \"b\"]\n"
+        "expect_frames = [\"a\", \"b\"]\nexpect_terminal = \"StreamEnd\"\n"
+        "[[panic_probes]]\nname = \"panic\"\nmode = \"raw\"\n"
+        "[[panic_probes]]\nname = \"panic_async\"\nmode = \"raw\"\n";
+#endif
+    return (const uint8_t *)text;
+}
+#endif
 
 #ifdef NRC_FAULT_LAYOUT_DRIFT
 /* fault: built against drifted bindings that said NrRequest is 48 bytes (the guide's old test) */

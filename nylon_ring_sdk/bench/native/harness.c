@@ -17,7 +17,12 @@
  * Output: one JSON object on stdout. Exit 0 on success, 2 when the plugin misbehaved
  * or failed to load, 64 on bad arguments.
  *
- * Built by nylon_ring_sdk.bench.build with the generated nylon_ring.h next to it.
+ * Built by nylon_ring_sdk.bench.build with the generated nylon_ring.h next to it, once
+ * per ABI generation: the header's NR_ABI_VERSION selects the generation layer (the
+ * loader, the host vtable and the call forms); the timing loops and the checks are
+ * shared. Under ABI 2 "raw" and "unary" are the same call (handle has no request), the
+ * host answers through all four host slots (copy, owned, lease), and --by-id calls
+ * handle_by_id with the id resolve_entry gave for the entry.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -36,6 +41,23 @@
 #include <unistd.h>
 
 #include "nylon_ring.h"
+
+#if NR_ABI_VERSION == 2
+#define NRB_ABI2 1
+#define NRB_ENTRY_SYMBOL "nylon_ring_get_plugin"
+#define NRB_PROBE_SYMBOL "nylon_ring_layout_probe_v2"
+#define NRB_OWN_PROBE nylon_ring_layout_probe_v2
+#define NRB_PLUGIN_CTX
+#define NRB_PLUGIN_CTX_ONLY
+#else
+#define NRB_ABI2 0
+#define NRB_ENTRY_SYMBOL "nylon_ring_get_plugin_v1"
+#define NRB_PROBE_SYMBOL "nylon_ring_layout_probe_v1"
+#define NRB_OWN_PROBE nylon_ring_layout_probe_v1
+/* ABI 1 passes the plugin's context first; ABI 2 has no such parameter. */
+#define NRB_PLUGIN_CTX g.ctx,
+#define NRB_PLUGIN_CTX_ONLY g.ctx
+#endif
 
 #define HARNESS_VERSION 1
 #define SEQ_BITS 40
@@ -83,6 +105,14 @@ typedef struct {
     _Atomic uint32_t frames;  /* Ok frames before the terminal (streams) */
     uint64_t t_start;         /* when the call was issued (async mode) */
     uint64_t pad_;
+#if NRB_ABI2
+    /* The cell's lease (acquire_result_buffer): one buffer kept across calls, grown on
+     * demand; token identifies the outstanding lease, 0 when none is out. */
+    uint8_t *lease_buf;
+    uint64_t lease_cap;
+    _Atomic uint64_t lease_token;
+    _Atomic uint64_t paths[3]; /* frames this cell took by path: copy, owned, lease */
+#endif
 } __attribute__((aligned(64))) Cell;
 
 typedef struct {
@@ -100,6 +130,12 @@ typedef struct {
     _Atomic int finished;
 } __attribute__((aligned(64))) Worker;
 
+#if NRB_ABI2
+/* ABI 2 plugins get an opaque host context: the harness keeps nothing in it. */
+typedef struct {
+    unsigned char reserved[8];
+} HostCtx;
+#else
 /* The host context handed to init: bytes 48..56 hold the NrHostExt pointer, which is
  * where seed-era plugins look for it. */
 typedef struct {
@@ -107,6 +143,7 @@ typedef struct {
     const NrHostExt *ext;
     unsigned char tail[8];
 } HostCtx;
+#endif
 
 /* One timed run. Over the run's wall-clock span, cpus is the CPU time the worker threads
  * got and waiting the time they were runnable but no CPU was free (-1 where the system
@@ -149,16 +186,26 @@ static struct {
     const NrPluginInfo *info;
     void *ctx;
     NrHandleFn handle;
-    NrHandleRawFn handle_raw;
     NrStreamDataFn stream_data;
     NrStreamCloseFn stream_close;
     NrShutdownFn shutdown;
     int has_ext;
+#if NRB_ABI2
+    NrResolveEntryFn resolve_entry;
+    NrHandleByIdFn handle_by_id;
+    int by_id;         /* call handle_by_id(entry_id, ...) instead of handle(entry, ...) */
+    uint32_t entry_id;
+    _Atomic uint64_t lease_seq; /* lease tokens: never 0, never reused */
+#else
+    NrHandleRawFn handle_raw;
+#endif
     /* call inputs */
     NrStr entry;
     NrBytes payload;
     NrBytes open_payload;
+#if !NRB_ABI2
     NrRequest req;
+#endif
     /* expectations */
     uint32_t want_status;
     uint32_t want_frames;
@@ -215,8 +262,8 @@ static inline uint64_t now_ns(void) {
 }
 
 static const char *status_name(uint32_t s) {
-    static const char *const names[] = {"Ok", "Err", "Invalid", "Unsupported", "StreamEnd"};
-    return s < 5 ? names[s] : "unknown status";
+    static const char *const names[] = {"Ok", "Err", "Invalid", "Unsupported", "StreamEnd", "Panic", "Backpressure"};
+    return s < (NRB_ABI2 ? 7u : 5u) ? names[s] : "unknown status";
 }
 
 /* Record the first failure; later ones are dropped so the message names the cause. */
@@ -274,6 +321,7 @@ static void usage_error(const char *fmt, ...) {
 
 static NrStr str_of(const char *s) {
     NrStr v;
+    memset(&v, 0, sizeof v); /* ABI 2's reserved word is written as 0 */
     v.ptr = (const uint8_t *)s;
     v.len = (uint32_t)strlen(s);
     return v;
@@ -287,6 +335,7 @@ static NrBytes bytes_of(const char *s) {
 }
 
 /* ------------------------------------------------------------------ state extension */
+#if !NRB_ABI2
 
 /* Per-sid state for plugins that use the extension. Not on the hot path: a mutex and a
  * linear list are enough; entries of a sid are dropped when its terminal answer comes. */
@@ -386,6 +435,7 @@ static __attribute__((noinline, cold)) void state_drop(uint64_t sid) {
 }
 
 static const NrHostExt g_host_ext = {host_set_state, host_get_state};
+#endif
 
 /* ------------------------------------------------------------------ send_result */
 
@@ -434,8 +484,10 @@ static __attribute__((noinline)) void answer_slow(Cell *c, uint64_t sid, NrStatu
             return;
         }
     }
+#if !NRB_ABI2
     if (atomic_load_explicit(&g_state_live, RELAXED))
         state_drop(sid);
+#endif
     if (g.stamp)
         atomic_store_explicit(&c->t_done, now_ns(), RELAXED);
     finish(c, sid, status, bytes);
@@ -444,19 +496,24 @@ static __attribute__((noinline)) void answer_slow(Cell *c, uint64_t sid, NrStatu
 /* The host callback. The fast path is a shift, a mask, three compares and four stores
  * into the calling worker's own cell. After shutdown live_workers is 0, so any late
  * answer lands in reject_answer. */
-static void host_send_result(void *host_ctx, uint64_t sid, NrStatus status, NrBytes payload) {
-    (void)host_ctx;
+/* The cell a frame for sid belongs to, or NULL (after recording why) when the frame must
+ * not be taken: a sid the harness never issued, one already answered, a NULL payload. */
+HOT Cell *accept_frame(uint64_t sid, NrStatus status, NrBytes payload) {
     uint64_t wi = (sid >> SEQ_BITS) - 1;
     if (UNLIKELY(wi >= atomic_load_explicit(&g.live_workers, RELAXED))) {
         reject_answer(sid, status, payload);
-        return;
+        return NULL;
     }
     Cell *c = cell_of(&g.workers[wi], sid);
     if (UNLIKELY(atomic_load_explicit(&c->expect, ACQUIRE) != sid || atomic_load_explicit(&c->done, RELAXED) == sid ||
                  (payload.len && !payload.ptr))) {
         reject_answer(sid, status, payload);
-        return;
+        return NULL;
     }
+    return c;
+}
+
+HOT void take_frame(Cell *c, uint64_t sid, NrStatus status, NrBytes payload) {
     if (UNLIKELY(atomic_load_explicit(&g.hooks, RELAXED))) {
         answer_slow(c, sid, status, payload);
         return;
@@ -464,7 +521,110 @@ static void host_send_result(void *host_ctx, uint64_t sid, NrStatus status, NrBy
     finish(c, sid, status, payload.len);
 }
 
+#if NRB_ABI2
+HOT NrBytes view_of(const uint8_t *ptr, uint64_t len) {
+    NrBytes v;
+    v.ptr = ptr;
+    v.len = len;
+    return v;
+}
+
+/* One writer per cell at a time (its sid's frames arrive one after another), so a plain
+ * load and store count without a shared read-modify-write. */
+HOT void count_path(Cell *c, unsigned path) {
+    atomic_store_explicit(&c->paths[path], atomic_load_explicit(&c->paths[path], RELAXED) + 1, RELAXED);
+}
+
+static uint64_t path_total(unsigned path);
+
+/* Copy path: the harness reads nothing but the length, then frees an owned buffer with
+ * its producer's drop_fn, as a host does once it has copied. */
+static NrStatus host_send_result(void *host_ctx, uint64_t sid, NrStatus status, NrVecU8 payload) {
+    (void)host_ctx;
+    Cell *c = accept_frame(sid, status, view_of(payload.ptr, payload.len));
+    if (LIKELY(c != NULL)) {
+        count_path(c, 0);
+        take_frame(c, sid, status, view_of(payload.ptr, payload.len));
+    }
+    if (payload.owned && payload.drop_fn)
+        payload.drop_fn(payload.ptr, payload.len, payload.cap);
+    return c ? NR_STATUS_OK : NR_STATUS_INVALID;
+}
+
+/* Owned path: the view is released at once, which is the least a host can spend on it. */
+static NrStatus host_send_result_owned(void *host_ctx, uint64_t sid, NrStatus status, NrOwnedBytes payload) {
+    (void)host_ctx;
+    Cell *c = accept_frame(sid, status, view_of(payload.ptr, payload.len));
+    if (LIKELY(c != NULL)) {
+        count_path(c, 1);
+        take_frame(c, sid, status, view_of(payload.ptr, payload.len));
+    }
+    if (payload.release)
+        payload.release(payload.owner_ctx, payload.ptr, payload.len);
+    return c ? NR_STATUS_OK : NR_STATUS_INVALID;
+}
+
+/* Lease path: each cell keeps its buffer across calls, so a lease is a token and a
+ * pointer; it grows (off the hot path) when a plugin asks for more than it has. */
+static NrBufferLease host_acquire_result_buffer(void *host_ctx, uint64_t sid, uint64_t capacity) {
+    (void)host_ctx;
+    NrBufferLease lease = {NULL, 0, 0};
+    uint64_t wi = (sid >> SEQ_BITS) - 1;
+    if (UNLIKELY(g.streaming || wi >= atomic_load_explicit(&g.live_workers, RELAXED)))
+        return lease;
+    Cell *c = cell_of(&g.workers[wi], sid);
+    if (UNLIKELY(atomic_load_explicit(&c->expect, ACQUIRE) != sid || atomic_load_explicit(&c->done, RELAXED) == sid ||
+                 atomic_load_explicit(&c->lease_token, RELAXED) != 0))
+        return lease;
+    if (UNLIKELY(capacity > c->lease_cap || !c->lease_buf)) {
+        uint8_t *grown = realloc(c->lease_buf, capacity ? capacity : 1);
+        if (!grown)
+            return lease;
+        c->lease_buf = grown;
+        c->lease_cap = capacity;
+    }
+    uint64_t token = atomic_fetch_add_explicit(&g.lease_seq, 1, RELAXED) + 1;
+    atomic_store_explicit(&c->lease_token, token, RELAXED);
+    lease.ptr = c->lease_buf;
+    lease.cap = c->lease_cap;
+    lease.token = token;
+    return lease;
+}
+
+static NrStatus host_commit_result_buffer(void *host_ctx, uint64_t sid, NrStatus status, uint64_t token,
+                                          uint64_t initialized_len) {
+    (void)host_ctx;
+    uint64_t wi = (sid >> SEQ_BITS) - 1;
+    if (UNLIKELY(wi >= atomic_load_explicit(&g.live_workers, RELAXED)))
+        return NR_STATUS_INVALID;
+    Cell *c = cell_of(&g.workers[wi], sid);
+    if (UNLIKELY(token == 0 || atomic_load_explicit(&c->lease_token, RELAXED) != token ||
+                 initialized_len > c->lease_cap)) {
+        fail("commit_result_buffer for sid %" PRIu64 " with token %" PRIu64 " and %" PRIu64
+             " bytes does not match its lease", sid, token, initialized_len);
+        return NR_STATUS_INVALID;
+    }
+    Cell *ok = accept_frame(sid, status, view_of(c->lease_buf, initialized_len));
+    if (UNLIKELY(!ok))
+        return NR_STATUS_INVALID;
+    atomic_store_explicit(&c->lease_token, 0, RELAXED);
+    count_path(c, 2);
+    take_frame(c, sid, status, view_of(c->lease_buf, initialized_len));
+    return NR_STATUS_OK;
+}
+
+static const NrHostVTable g_host_vtable = {host_send_result, host_send_result_owned, host_acquire_result_buffer,
+                                           host_commit_result_buffer};
+#else
+static void host_send_result(void *host_ctx, uint64_t sid, NrStatus status, NrBytes payload) {
+    (void)host_ctx;
+    Cell *c = accept_frame(sid, status, payload);
+    if (LIKELY(c != NULL))
+        take_frame(c, sid, status, payload);
+}
+
 static const NrHostVTable g_host_vtable = {host_send_result};
+#endif
 
 /* ------------------------------------------------------------------ loading */
 
@@ -482,9 +642,17 @@ static void check_info_text(NrStr text, const char *what) {
 /* Every non-NULL slot must point into the plugin's own image: a plugin built against a
  * shorter vtable leaves whatever follows its table in the slots past its end. */
 static void check_slots(const void *entry_fn, const NrPluginVTable *vt) {
+#if NRB_ABI2
+    static const char *const names[] = {"init", "handle", "shutdown", "stream_data", "stream_close",
+                                        "resolve_entry", "handle_by_id"};
+    const void *slots[] = {(const void *)vt->init, (const void *)vt->handle, (const void *)vt->shutdown,
+                           (const void *)vt->stream_data, (const void *)vt->stream_close,
+                           (const void *)vt->resolve_entry, (const void *)vt->handle_by_id};
+#else
     static const char *const names[] = {"init", "handle", "handle_raw", "shutdown", "stream_data", "stream_close"};
     const void *slots[] = {(const void *)vt->init, (const void *)vt->handle, (const void *)vt->handle_raw,
                            (const void *)vt->shutdown, (const void *)vt->stream_data, (const void *)vt->stream_close};
+#endif
     Dl_info mine, theirs;
     if (!dladdr(entry_fn, &mine))
         return;
@@ -504,24 +672,38 @@ static void load_plugin(void) {
         fail("%s: cannot load (%s)", g.plugin_path, why ? why : "dlopen failed");
         die(EXIT_PLUGIN);
     }
-    NrGetPluginFn get = (NrGetPluginFn)dlsym(g.dl, "nylon_ring_get_plugin_v1");
+    NrGetPluginFn get = (NrGetPluginFn)dlsym(g.dl, NRB_ENTRY_SYMBOL);
     if (!get) {
-        fail("%s: symbol nylon_ring_get_plugin_v1 not found (expected a nylon-ring plugin)", g.plugin_path);
+        fail("%s: symbol " NRB_ENTRY_SYMBOL " not found (expected a nylon-ring ABI %u plugin)", g.plugin_path,
+             NR_ABI_VERSION);
         die(EXIT_PLUGIN);
     }
     const NrPluginInfo *info = get();
     if (!info)
-        fail("%s: nylon_ring_get_plugin_v1() returned NULL", g.plugin_path);
+        fail("%s: " NRB_ENTRY_SYMBOL "() returned NULL", g.plugin_path);
     else if (info->abi_version != NR_ABI_VERSION)
         fail("%s: abi_version is %u (expected %u)", g.plugin_path, info->abi_version, NR_ABI_VERSION);
+#if NRB_ABI2
+    else if (info->struct_size < sizeof(NrPluginInfo))
+        fail("%s: struct_size is %u (expected at least %u)", g.plugin_path, info->struct_size,
+             (unsigned)sizeof(NrPluginInfo));
+#else
     else if (info->struct_size != sizeof(NrPluginInfo))
         fail("%s: struct_size is %u (expected %u)", g.plugin_path, info->struct_size, (unsigned)sizeof(NrPluginInfo));
+#endif
     else if (!info->vtable)
         fail("%s: vtable is NULL", g.plugin_path);
     else if (!info->vtable->init)
         fail("%s: vtable.init is NULL", g.plugin_path);
+#if NRB_ABI2
+    else if (!info->vtable->handle)
+        fail("%s: vtable.handle is NULL", g.plugin_path);
+    else if (!info->vtable->resolve_entry != !info->vtable->handle_by_id)
+        fail("%s: exactly one of resolve_entry and handle_by_id is set (expected both or neither)", g.plugin_path);
+#else
     else if (!info->vtable->handle && !info->vtable->handle_raw)
         fail("%s: vtable has neither handle nor handle_raw", g.plugin_path);
+#endif
     if (failing())
         die(EXIT_PLUGIN);
     check_info_text(info->name, "name");
@@ -531,10 +713,10 @@ static void load_plugin(void) {
 }
 
 static void check_layout_probe(void) {
-    NrGetLayoutProbeFn probe_fn = (NrGetLayoutProbeFn)dlsym(g.dl, "nylon_ring_layout_probe_v1");
+    NrGetLayoutProbeFn probe_fn = (NrGetLayoutProbeFn)dlsym(g.dl, NRB_PROBE_SYMBOL);
     if (!probe_fn)
         return;
-    const NrLayoutProbe *mine_probe = nylon_ring_layout_probe_v1();
+    const NrLayoutProbe *mine_probe = NRB_OWN_PROBE();
     const uint32_t *mine = mine_probe->values;
     size_t n = mine_probe->count;
     const NrLayoutProbe *p = probe_fn();
@@ -554,6 +736,13 @@ static void check_layout_probe(void) {
 
 static const char *require_slots(void) {
     const NrPluginVTable *vt = g.info->vtable;
+#if NRB_ABI2
+    if (g.by_id && !vt->handle_by_id)
+        return "--by-id needs vtable.resolve_entry and vtable.handle_by_id, which are NULL";
+    if (g.mode == MODE_BIDI && (!vt->stream_data || !vt->stream_close))
+        return "mode bidi needs vtable.stream_data and vtable.stream_close";
+    return NULL;
+#else
     if (g.mode == MODE_UNARY && !vt->handle)
         return "mode unary needs vtable.handle, which is NULL";
     if (g.mode != MODE_UNARY && !vt->handle_raw)
@@ -561,6 +750,7 @@ static const char *require_slots(void) {
     if (g.mode == MODE_BIDI && (!vt->stream_data || !vt->stream_close))
         return "mode bidi needs vtable.stream_data and vtable.stream_close";
     return NULL;
+#endif
 }
 
 static void init_plugin(void) {
@@ -572,10 +762,15 @@ static void init_plugin(void) {
     const NrPluginVTable *vt = g.info->vtable;
     g.ctx = g.info->plugin_ctx;
     g.handle = vt->handle;
-    g.handle_raw = vt->handle_raw;
     g.stream_data = vt->stream_data;
     g.stream_close = vt->stream_close;
     g.shutdown = vt->shutdown;
+#if NRB_ABI2
+    g.resolve_entry = vt->resolve_entry;
+    g.handle_by_id = vt->handle_by_id;
+    NrStatus st = vt->init(&g_host_ctx, &g_host_vtable);
+#else
+    g.handle_raw = vt->handle_raw;
     NrSetHostExtFn set_ext = (NrSetHostExtFn)dlsym(g.dl, "nylon_ring_set_host_ext_v1");
     if (set_ext) {
         g.has_ext = 1;
@@ -583,36 +778,60 @@ static void init_plugin(void) {
     }
     g_host_ctx.ext = &g_host_ext;
     NrStatus st = vt->init(g.ctx, &g_host_ctx, &g_host_vtable);
+#endif
     if (st != NR_STATUS_OK) {
         fail("%s: init returned %s (expected Ok)", g.plugin_path, status_name(st));
         die(EXIT_PLUGIN);
     }
+#if NRB_ABI2
+    if (g.by_id) {
+        g.entry_id = g.resolve_entry(g.entry);
+        if (g.entry_id == NR_ENTRY_UNKNOWN) {
+            fail("%s: resolve_entry('%s') returned NR_ENTRY_UNKNOWN", g.plugin_path, g.entry_text);
+            die(EXIT_PLUGIN);
+        }
+    }
+#endif
 }
 
 /* ------------------------------------------------------------------ one call */
 
+#if !NRB_ABI2
 static const NrHeader g_headers[4] = {
     {{(const uint8_t *)"host", 4}, {(const uint8_t *)"bench.local", 11}},
     {{(const uint8_t *)"user-agent", 10}, {(const uint8_t *)"nylon-ring-bench", 16}},
     {{(const uint8_t *)"accept", 6}, {(const uint8_t *)"*/*", 3}},
     {{(const uint8_t *)"x-request-id", 12}, {(const uint8_t *)"0123456789abcdef", 16}},
 };
+#endif
 
 static __attribute__((noinline, cold)) int rejected(const char *fn, uint64_t sid, NrStatus st) {
     fail("%s returned %s for entry '%s', sid %" PRIu64 " (expected Ok)", fn, status_name(st), g.entry_text, sid);
     return -1;
 }
 
+#if NRB_ABI2
+/* ABI 2 has one request call; --by-id takes the integer-dispatch slot instead. */
+HOT NrStatus call_entry(uint64_t sid, NrBytes payload) {
+    return g.by_id ? g.handle_by_id(g.entry_id, sid, payload) : g.handle(g.entry, sid, payload);
+}
+#define NRB_OPEN(sid, payload) call_entry(sid, payload)
+#define NRB_OPEN_NAME "handle"
+#else
+#define NRB_OPEN(sid, payload) g.handle_raw(g.ctx, g.entry, sid, payload)
+#define NRB_OPEN_NAME "handle_raw"
+#endif
+
 static int bidi_exchange(uint64_t sid) {
-    NrStatus st = g.handle_raw(g.ctx, g.entry, sid, g.open_payload);
+    NrStatus st = NRB_OPEN(sid, g.open_payload);
     if (UNLIKELY(st != NR_STATUS_OK))
-        return rejected("handle_raw (bidi open)", sid, st);
+        return rejected(NRB_OPEN_NAME " (bidi open)", sid, st);
     for (unsigned i = 0; i < g.frames; i++) {
-        st = g.stream_data(g.ctx, sid, g.payload);
+        st = g.stream_data(NRB_PLUGIN_CTX sid, g.payload);
         if (UNLIKELY(st != NR_STATUS_OK))
             return rejected("stream_data", sid, st);
     }
-    st = g.stream_close(g.ctx, sid);
+    st = g.stream_close(NRB_PLUGIN_CTX sid);
     if (UNLIKELY(st != NR_STATUS_OK))
         return rejected("stream_close", sid, st);
     return 0;
@@ -631,17 +850,19 @@ HOT int issue(Worker *w, uint64_t sid, enum mode mode, int stamp) {
         c->t_start = now_ns();
     NrStatus st;
     switch (mode) {
+#if !NRB_ABI2
     case MODE_UNARY:
         st = g.handle(g.ctx, g.entry, sid, &g.req, g.payload);
         return LIKELY(st == NR_STATUS_OK) ? 0 : rejected("handle", sid, st);
+#endif
     case MODE_BIDI:
         return bidi_exchange(sid);
     case MODE_STREAM:
-        st = g.handle_raw(g.ctx, g.entry, sid, g.open_payload);
-        return LIKELY(st == NR_STATUS_OK) ? 0 : rejected("handle_raw", sid, st);
+        st = NRB_OPEN(sid, g.open_payload);
+        return LIKELY(st == NR_STATUS_OK) ? 0 : rejected(NRB_OPEN_NAME, sid, st);
     default:
-        st = g.handle_raw(g.ctx, g.entry, sid, g.payload);
-        return LIKELY(st == NR_STATUS_OK) ? 0 : rejected("handle_raw", sid, st);
+        st = NRB_OPEN(sid, g.payload);
+        return LIKELY(st == NR_STATUS_OK) ? 0 : rejected(NRB_OPEN_NAME, sid, st);
     }
 }
 
@@ -940,6 +1161,10 @@ static void alloc_workers(void) {
             die(EXIT_PLUGIN);
         }
         memset(w->cells, 0, sizeof(Cell) * cells);
+        /* Touched now, so the resident set printed at the end does not grow with the
+         * number of latency samples: its growth is the plugin's. */
+        if (w->lat)
+            memset(w->lat, 0, sizeof(uint64_t) * MAX_LATENCY_SAMPLES);
     }
 }
 
@@ -999,16 +1224,49 @@ static void print_case(const CaseResult *r) {
     printf("}");
 }
 
-static uint64_t answers_total(void) {
-    uint64_t n = 0;
+static unsigned max_thread_count(void) {
     unsigned max_threads = 1;
     for (unsigned i = 0; i < g.nthread_list; i++)
         if (g.thread_list[i] > max_threads)
             max_threads = g.thread_list[i];
+    return max_threads;
+}
+
+static uint64_t answers_total(void) {
+    uint64_t n = 0;
+    unsigned max_threads = max_thread_count();
     for (unsigned i = 0; i < max_threads; i++)
         for (uint64_t j = 0; j <= g.workers[i].mask; j++)
             n += atomic_load(&g.workers[i].cells[j].answers);
     return n;
+}
+
+#if NRB_ABI2
+/* Frames taken through one answer path, over every cell of every worker. */
+static uint64_t path_total(unsigned path) {
+    uint64_t n = 0;
+    for (unsigned i = 0; i < max_thread_count(); i++)
+        for (uint64_t j = 0; j <= g.workers[i].mask; j++)
+            n += atomic_load(&g.workers[i].cells[j].paths[path]);
+    return n;
+}
+#endif
+
+/* The process's resident set in KiB (VmRSS), -1 where the system does not say: with a
+ * fixed number of calls it shows whether memory grows with the calls made (a leak). */
+static long rss_kib(void) {
+    char line[256];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kib = strtol(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kib;
 }
 
 static void print_result(const CaseResult *cases, unsigned ncases) {
@@ -1024,6 +1282,11 @@ static void print_result(const CaseResult *cases, unsigned ncases) {
     json_cstr(stdout, g.entry_text);
     printf(", \"mode\": \"%s\", \"state_extension\": %s, \"payload_bytes\": %" PRIu64 ", ", MODE_NAMES[g.mode],
            g.has_ext ? "true" : "false", (uint64_t)(g.mode == MODE_STREAM ? g.open_payload.len : g.payload.len));
+    printf("\"abi\": %u, ", NR_ABI_VERSION);
+#if NRB_ABI2
+    printf("\"by_id\": %s, \"answer_paths\": {\"copy\": %" PRIu64 ", \"owned\": %" PRIu64 ", \"lease\": %" PRIu64
+           "}, ", g.by_id ? "true" : "false", path_total(0), path_total(1), path_total(2));
+#endif
     printf("\"expect\": {\"status\": \"%s\", \"frames\": %u, \"bytes\": %" PRIu64 "}, ", status_name(g.want_status),
            g.want_frames, g.want_bytes);
     printf("\"seconds\": %.6f, \"runs\": %u, \"fixed_calls\": %" PRIu64 ", \"cases\": [", g.seconds, g.runs,
@@ -1033,7 +1296,8 @@ static void print_result(const CaseResult *cases, unsigned ncases) {
             printf(", ");
         print_case(&cases[i]);
     }
-    printf("], \"calls_total\": %" PRIu64 ", \"answers_total\": %" PRIu64 "}\n", g.calls_total, answers_total());
+    printf("], \"calls_total\": %" PRIu64 ", \"answers_total\": %" PRIu64 ", \"rss_kib\": %ld}\n", g.calls_total,
+           answers_total(), rss_kib());
 }
 
 /* ------------------------------------------------------------------ arguments */
@@ -1078,7 +1342,7 @@ static void parse_args(int argc, char **argv) {
         {"seconds", required_argument, 0, 's'}, {"runs", required_argument, 0, 'r'},
         {"calls", required_argument, 0, 'c'},   {"timeout", required_argument, 0, 'T'},
         {"frames", required_argument, 0, 'f'},  {"payload", required_argument, 0, 'p'},
-        {"expect-bytes", required_argument, 0, 'b'}, {0, 0, 0, 0},
+        {"expect-bytes", required_argument, 0, 'b'}, {"by-id", no_argument, 0, 'i'}, {0, 0, 0, 0},
     };
     char frames_text[24];
     static char stream_payload[24];
@@ -1108,6 +1372,13 @@ static void parse_args(int argc, char **argv) {
         case 'f': g.frames = (unsigned)parse_positive("--frames", optarg); break;
         case 'p': g.payload_text = optarg; break;
         case 'b': g.expect_bytes = (long long)strtoll(optarg, NULL, 10); break;
+        case 'i':
+#if NRB_ABI2
+            g.by_id = 1;
+            break;
+#else
+            usage_error("--by-id needs an ABI 2 plugin (ABI 1 has no integer dispatch)");
+#endif
         default: usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
@@ -1133,11 +1404,13 @@ static void parse_args(int argc, char **argv) {
     g.want_status = g.streaming ? NR_STATUS_STREAM_END : NR_STATUS_OK;
     g.want_frames = g.streaming ? g.frames : 0;
     g.want_bytes = g.expect_bytes >= 0 ? (uint64_t)g.expect_bytes : 0;
+#if !NRB_ABI2
     g.req.path = str_of("/hello");
     g.req.method = str_of("GET");
     g.req.query = str_of("a=1&b=2");
     g.req.headers = g_headers;
     g.req.headers_len = 4;
+#endif
 }
 
 int main(int argc, char **argv) {
@@ -1153,7 +1426,7 @@ int main(int argc, char **argv) {
         for (unsigned k = 0; k < g.ninflight_list; k++)
             run_case(&cases[ncases++], g.thread_list[t], g.inflight_list[k]);
     if (g.shutdown)
-        g.shutdown(g.ctx);
+        g.shutdown(NRB_PLUGIN_CTX_ONLY);
     atomic_store(&g.shut, 1);
     atomic_store(&g.live_workers, 0);
     if (failing())

@@ -15,7 +15,8 @@ import ctypes
 import time
 from typing import Any
 
-from ..catalogue import MUST, SHOULD, check, failed, passed, skipped, warned
+from ..catalogue import MUST, SHOULD, failed, passed, skipped, warned
+from ..catalogue import check as _register
 from ..context import UNKNOWN_ENTRY, Context, Exchange, exchange, status_text, unknown_entry
 from ..manifest import Entry
 from . import calls, load, streams
@@ -24,6 +25,15 @@ from .common import answer_status, no_entries, noted, usable
 #: The facts page every new rule cites.
 FACTS = "abi-v2-facts.md"
 ENTRY_SYMBOL = "nylon_ring_get_plugin"
+# The section of the facts page each area's rules come from, cited by every MUST check.
+_SECTIONS = {"load": "Negotiation", "abi": "Negotiation", "owned": "Ownership and lifetime",
+             "lease": "Ownership and lifetime", "panic": "Behaviour; Status values", "stream": "Behaviour; Status values"}
+
+
+def check(check_id: str, level: str, rule: str, **options: Any):
+    """Register an ABI 2 check, citing the facts-page section its rule comes from."""
+    options.setdefault("cite", f"{FACTS}: {_SECTIONS.get(check_id.split('.')[0], 'Behaviour')}")
+    return _register(check_id, level, rule, **options)
 LAYOUT_PROBE_SYMBOL = "nylon_ring_layout_probe_v2"
 MIN_INFO_SIZE = 56
 #: Calls per declared unary entry when sampling owned and leased answers.

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...host.nylon_ring_abi import NrStatus
-from ..catalogue import MUST, check, failed, passed, skipped, warned
-from ..context import Context, Exchange, exchange, start, status_text, unknown_entry
+from ..catalogue import GUIDE_STATUS, V1_RULES, MUST, SHOULD, check, failed, passed, skipped, warned
+from ..context import Context, Exchange, exchange, exchange_all, start, status_text, unknown_entry
 from ..manifest import Entry
 from .common import EXTRA_ANSWER, answer_status, declared, judge_stray, no_entries, noted, slot_problem, usable
 
@@ -27,25 +27,50 @@ UNISSUED_SID = (1 << 62) + 12345
 
 @check("unary.prompt_return", MUST,
        "`handle`/`handle_raw` returns promptly for every declared unary and raw entry (times in the report).",
-       group="gates")
+       cite=V1_RULES, group="gates")
 def prompt_return(ctx: Context) -> Any:
     entries, problems = declared(ctx, "unary or raw entry", "unary", "raw")
     times: dict[str, dict[str, Any]] = {}
+    started: list[tuple[Entry, Any]] = []
     for entry in entries:
         stream = start(ctx, entry)
-        stream.abandon()
         seconds = stream.handle_ns / 1e9
         times[entry.name] = {"seconds": round(seconds, 6), "status": status_text(stream.handle_status)}
         ctx.confirm(entry.name)
+        started.append((entry, stream))
+    answers = _first_answers(ctx, started)
     slowest = max(times.items(), key=lambda kv: kv[1]["seconds"], default=None)
     summary = f"slowest: {slowest[0]} {slowest[1]['seconds'] * 1000:.2f} ms" if slowest else ""
+    details = {"handle": times, "answer_seconds": answers}
     if problems:
-        return failed("; ".join(problems), handle=times)
+        return failed("; ".join(problems), **details)
     slow = [f"{name} took {t['seconds'] * 1000:.0f} ms" for name, t in times.items() if t["seconds"] > SLOW_HANDLE_SECONDS]
     if slow:
         return warned(f"handle is slow: {', '.join(slow)} (over {SLOW_HANDLE_SECONDS * 1000:.0f} ms; "
-                      "answer from a thread instead)", handle=times)
-    return passed(f"{len(times)} entr{'y' if len(times) == 1 else 'ies'} returned; {summary}", handle=times)
+                      "answer from a thread instead)", **details)
+    return passed(f"{len(times)} entr{'y' if len(times) == 1 else 'ies'} returned; {summary}", **details)
+
+
+def _first_answers(ctx: Context, started: list[tuple[Entry, Any]]) -> dict[str, float]:
+    """Seconds from each accepted call to its answer (the latency later waits scale to);
+    an entry that does not answer within the wait is left out (unary.answers judges it)."""
+    from ...errors import CallTimeout
+
+    answers: dict[str, float] = {}
+    if started:
+        ctx.step("waiting for the answers of " + ", ".join(e.name for e, _ in started))
+    for entry, stream in started:
+        if stream.rejected:
+            continue
+        try:
+            frame = stream.next_frame(timeout=ctx.remaining())
+        except CallTimeout:
+            stream.abandon()
+            continue
+        stream.abandon()
+        if frame is not None and frame.time_ns:
+            answers[entry.name] = round(max(0.0, (frame.time_ns - stream.started_ns) / 1e9), 6)
+    return answers
 
 
 # ---------------------------------------------------------------- routing
@@ -56,7 +81,7 @@ def _route_target(ctx: Context) -> Entry:
 
 @check("routing.unknown_entry", MUST,
        "An unknown entry is answered Unsupported (Invalid passes with a warning: seed-era Rust plugins do that).",
-       group="routing")
+       cite=GUIDE_STATUS, group="routing")
 def routing_unknown(ctx: Context) -> Any:
     ex = exchange(ctx, _route_target(ctx))
     status = answer_status(ex)
@@ -80,23 +105,23 @@ def _survives(ctx: Context, name: Any, label: str) -> Any:
     return passed(f"{label}: {ex.describe().split(': ', 1)[-1]}")
 
 
-@check("routing.empty_entry", MUST, "An empty entry name is handled without crashing.", group="routing")
+@check("routing.empty_entry", MUST, "An empty entry name is handled without crashing.", cite=GUIDE_STATUS, group="routing")
 def routing_empty(ctx: Context) -> Any:
     return _survives(ctx, "", "empty entry name")
 
 
 @check("routing.non_utf8_entry", MUST, "An entry name that is not UTF-8 is handled without crashing.",
-       group="routing")
+       cite=GUIDE_STATUS, group="routing")
 def routing_non_utf8(ctx: Context) -> Any:
     return _survives(ctx, b"\xff\xfe\xc3(", "entry name b'\\xff\\xfe\\xc3('")
 
 
-@check("routing.long_entry", MUST, "A 64 KiB entry name is handled without crashing.", group="routing")
+@check("routing.long_entry", MUST, "A 64 KiB entry name is handled without crashing.", cite=GUIDE_STATUS, group="routing")
 def routing_long(ctx: Context) -> Any:
     return _survives(ctx, "e" * 65536, "64 KiB entry name")
 
 
-@check("unary.reject_silent", MUST, "Nothing is sent for a sid whose `handle` returned non-Ok.", group="routing")
+@check("unary.reject_silent", MUST, "Nothing is sent for a sid whose `handle` returned non-Ok.", cite=V1_RULES, group="routing")
 def reject_silent(ctx: Context) -> Any:
     mark = len(ctx.violations())
     rejected: dict[int, str] = {}
@@ -115,8 +140,9 @@ def reject_silent(ctx: Context) -> Any:
     return passed("; ".join(rejected.values()) + "; nothing followed")
 
 
-@check("bidi.unknown_sid", MUST, "`stream_data` and `stream_close` on a sid that was never opened return Invalid.",
-       group="routing")
+@check("bidi.unknown_sid", SHOULD, "`stream_data` and `stream_close` on a sid that was never opened return Invalid "
+       "(MUST when the manifest declares unknown_sid = \"invalid\"; a frame sent for it always fails).",
+       cite=V1_RULES, group="routing")
 def bidi_unknown_sid(ctx: Context) -> Any:
     slots = [s for s in ("stream_data", "stream_close") if ctx.slot(s)]
     if not slots:
@@ -127,12 +153,11 @@ def bidi_unknown_sid(ctx: Context) -> Any:
 # ---------------------------------------------------------------- unary
 
 @check("unary.answers", MUST, "Every declared unary and raw entry answers the declared status and payload.",
-       group="unary")
+       cite=V1_RULES, group="unary")
 def answers(ctx: Context) -> Any:
     entries, excluded = usable(ctx, "unary or raw entry", "unary", "raw")
     problems, good = [], []
-    for entry in entries:
-        ex = exchange(ctx, entry)
+    for entry, ex in zip(entries, exchange_all(ctx, [(e, {}) for e in entries])):
         problem = _compare_answer(entry, ex)
         (problems if problem else good).append(problem or entry.name)
     if problems:
@@ -157,19 +182,18 @@ def _show(data: bytes, limit: int = 60) -> str:
     return text + (f"... ({len(data)} bytes)" if len(data) > limit else "")
 
 
-@check("unary.exactly_once", MUST, "Every accepted unary call gets exactly one result.", group="unary")
+@check("unary.exactly_once", MUST, "Every accepted unary call gets exactly one result.", cite=V1_RULES, group="unary")
 def exactly_once(ctx: Context) -> Any:
     entries, excluded = usable(ctx, "unary or raw entry", "unary", "raw")
     mark = len(ctx.violations())
     sids: dict[int, str] = {}
     never: list[str] = []
-    for entry in entries:
-        for _ in range(REPEATS):
-            ex = exchange(ctx, entry)
-            if ex.timed_out:
-                never.append(ex.call)
-            elif not ex.rejected and ex.sid is not None:
-                sids[ex.sid] = entry.name
+    calls = [(e, {}) for e in entries for _ in range(REPEATS)]
+    for (entry, _), ex in zip(calls, exchange_all(ctx, calls)):
+        if ex.timed_out:
+            never.append(ex.call)
+        elif not ex.rejected and ex.sid is not None:
+            sids[ex.sid] = entry.name
     ctx.settle()
     extra = [v for v in ctx.violations()[mark:] if v.sid in sids and v.kind in EXTRA_ANSWER]
     problems = [f"{sids[v.sid]}: sid {v.sid} got another result ({status_text(int(v.status))}, {v.size} bytes) "
@@ -201,28 +225,28 @@ def _payload_check(ctx: Context, payload: bytes, label: str) -> Any:
 
 
 @check("unary.payload_empty", MUST, "An empty payload (non-NULL pointer, length 0) is answered or rejected.",
-       group="unary")
+       cite=V1_RULES, group="unary")
 def payload_empty(ctx: Context) -> Any:
     return _payload_check(ctx, b"", "empty payload")
 
 
-@check("unary.payload_1byte", MUST, "A 1-byte payload is answered or rejected.", group="unary")
+@check("unary.payload_1byte", MUST, "A 1-byte payload is answered or rejected.", cite=V1_RULES, group="unary")
 def payload_one(ctx: Context) -> Any:
     return _payload_check(ctx, b"\x00", "1-byte payload")
 
 
-@check("unary.payload_odd", MUST, "An odd-sized payload (65,537 bytes) is answered or rejected.", group="unary")
+@check("unary.payload_odd", MUST, "An odd-sized payload (65,537 bytes) is answered or rejected.", cite=V1_RULES, group="unary")
 def payload_odd(ctx: Context) -> Any:
     return _payload_check(ctx, bytes(range(256)) * 256 + b"!", "65,537-byte payload")
 
 
-@check("unary.payload_16mib", MUST, "A 16 MiB payload is answered or rejected, without crashing.", group="unary")
+@check("unary.payload_16mib", MUST, "A 16 MiB payload is answered or rejected, without crashing.", cite=V1_RULES, group="unary")
 def payload_large(ctx: Context) -> Any:
     return _payload_check(ctx, b"\xab" * (16 << 20), "16 MiB payload")
 
 
 @check("unary.right_sid", MUST, "Results arrive on the sid that was asked, also for sids above 2^32.",
-       group="sids")
+       cite=V1_RULES, group="sids")
 def right_sid(ctx: Context) -> Any:
     from ..catalogue import HIGH_SID
 
@@ -253,8 +277,8 @@ def _each_answered(ctx: Context, what: str, calls: list[tuple[str, Entry, dict[s
                    excluded: dict[str, str]) -> Any:
     """Every call must return, and be answered when accepted; any status is a fair answer."""
     problems, seen = [], []
-    for label, entry, kwargs in calls:
-        ex = exchange(ctx, entry, **kwargs)
+    results = exchange_all(ctx, [(entry, kwargs) for _, entry, kwargs in calls])
+    for (label, entry, kwargs), ex in zip(calls, results):
         if ex.timed_out:
             problems.append(f"{label}: accepted (Ok) but never answered")
         else:
@@ -273,7 +297,7 @@ def _handle_targets(ctx: Context) -> tuple[list[Entry], dict[str, str]]:
 
 
 @check("input.null_request", MUST, "`handle` with a NULL `req` is answered (Invalid, Err or a correct answer), "
-       "never a crash.", group="input")
+       "never a crash.", cite=GUIDE_STATUS, group="input")
 def null_request(ctx: Context) -> Any:
     if not ctx.slot("handle"):
         return skipped("the plugin has no handle slot (handle_raw only)")
@@ -283,7 +307,7 @@ def null_request(ctx: Context) -> Any:
 
 
 @check("input.null_payload", MUST, "A NULL payload pointer with length 0 is taken as empty or answered "
-       "Invalid/Err, never a crash.", group="input")
+       "Invalid/Err, never a crash.", cite=GUIDE_STATUS, group="input")
 def null_payload(ctx: Context) -> Any:
     entries, excluded = ctx.entries("unary", "raw", "stream", "stream_raw", "bidi")
     targets = [e for e in entries if not slot_problem(ctx, e)] + [_route_target(ctx)]
@@ -310,7 +334,7 @@ def _with(entry: Entry, **change: Any) -> Any:
 
 
 @check("input.bad_utf8", MUST, "Invalid UTF-8 in request method, path, query and headers is answered, "
-       "never a crash.", group="input")
+       "never a crash.", cite=GUIDE_STATUS, group="input")
 def bad_utf8(ctx: Context) -> Any:
     if not ctx.slot("handle"):
         return skipped("the plugin has no handle slot (handle_raw only)")
@@ -319,7 +343,7 @@ def bad_utf8(ctx: Context) -> Any:
     return _each_answered(ctx, "invalid UTF-8", calls, excluded)
 
 
-@check("input.many_headers", MUST, "A request with 10,000 headers is answered, never a crash.", group="input")
+@check("input.many_headers", MUST, "A request with 10,000 headers is answered, never a crash.", cite=GUIDE_STATUS, group="input")
 def many_headers(ctx: Context) -> Any:
     if not ctx.slot("handle"):
         return skipped("the plugin has no handle slot (handle_raw only)")

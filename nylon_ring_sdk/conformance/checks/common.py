@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from ..catalogue import Verdict, failed, passed, skipped
+from ..catalogue import MUST, Verdict, failed, passed, skipped
 from ..context import Context, Exchange, status_text
 from ..manifest import Entry
 
@@ -18,7 +19,8 @@ AFTER_SHUTDOWN = ("after_shutdown", "send_after_shutdown")
 def no_entries(ctx: Context, what: str, excluded: dict[str, str]) -> Any:
     """The skip verdict of a check with nothing to call: no manifest, none declared, or all failed a gate."""
     if not ctx.manifest.present:
-        return skipped(f"no manifest: no {what} is known to call (add nylon-ring.toml)")
+        return skipped(f"no manifest: no {what} is known to call (export nylon_ring_manifest, add nylon-ring.toml, "
+                       "or pass --entry)")
     if excluded:
         return skipped(f"every declared {what} failed a gate: " + ", ".join(f"{k} ({v})" for k, v in excluded.items()),
                        excluded=excluded)
@@ -36,9 +38,10 @@ def usable(ctx: Context, what: str, *modes: str) -> tuple[list[Entry], dict[str,
 def declared(ctx: Context, what: str, *modes: str) -> tuple[list[Entry], list[str]]:
     """Every declared entry of these modes (for the gate checks) whose vtable slot is set,
     and a problem for each one whose slot is NULL; a skip when none is declared."""
-    entries = ctx.manifest.entries_of(*modes)
+    left_out = ctx.excluded_here()
+    entries = [e for e in ctx.manifest.entries_of(*modes) if e.name not in left_out]
     if not entries:
-        raise Verdict(no_entries(ctx, what, {}))
+        raise Verdict(no_entries(ctx, what, left_out))
     problems = [p for p in (slot_problem(ctx, e) for e in entries) if p]
     return [e for e in entries if not slot_problem(ctx, e)], problems
 
@@ -64,7 +67,13 @@ def slot_problem(ctx: Context, entry: Entry) -> str | None:
 
 
 def judge_stray(ctx: Context, sid: int, slots: list[str], what: str) -> Any:
-    """stream_data/stream_close on `sid` must return Invalid and send nothing."""
+    """stream_data/stream_close on `sid` should return Invalid and must send nothing.
+
+    The ABI says "should return Invalid, not crash" (abi-v1-facts.md, protocol rules)
+    and the guide's own stream_data returns Ok for any sid, so a status other than
+    Invalid is a warning, unless the manifest declares unknown_sid = "invalid"; a
+    frame sent for a sid nobody opened breaks the exactly-once rules, always a failure.
+    """
     mark = len(ctx.violations())
     results: dict[str, str] = {}
     for slot in slots:
@@ -75,7 +84,12 @@ def judge_stray(ctx: Context, sid: int, slots: list[str], what: str) -> Any:
     sent = [v for v in ctx.violations()[mark:] if v.sid == sid]
     wrong = [f"{slot} returned {st}" for slot, st in results.items() if st != "Invalid"]
     if sent:
-        wrong.append(f"{len(sent)} frame(s) sent for it")
+        return replace(failed(f"{what}: {len(sent)} frame(s) sent for it" + "".join(f"; {w}" for w in wrong),
+                              returned=results), level=MUST)
     if wrong:
-        return failed(f"{what}: " + "; ".join(wrong) + " (expected Invalid)", returned=results)
+        declared = ctx.manifest.unknown_sid == "invalid"
+        hint = ("the manifest declares unknown_sid = \"invalid\"" if declared else
+                "the ABI says it should; declare unknown_sid = \"invalid\" in the manifest to hold the plugin to it")
+        outcome = failed(f"{what}: " + "; ".join(wrong) + f" (expected Invalid: {hint})", returned=results)
+        return replace(outcome, level=MUST) if declared else outcome
     return passed(f"{what}: " + ", ".join(f"{k} -> {v}" for k, v in results.items()), returned=results)

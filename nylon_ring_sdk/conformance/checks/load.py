@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import MUST, check, failed, passed, skipped
+from ..catalogue import GUIDE_TYPES, V1_EXT, V1_LAYOUT, V1_LOAD, V1_RULES, MUST, check, failed, passed, skipped
 from ..context import Context
 
 _REQUIRED = ("init",)
@@ -55,7 +55,7 @@ def _abi() -> Any:
     return nylon_ring_abi
 
 
-@check("load.symbol", MUST, "The library exports `nylon_ring_get_plugin_v1`.", group="load", gate=True)
+@check("load.symbol", MUST, "The library exports `nylon_ring_get_plugin_v1`.", cite=V1_LOAD, group="load", gate=True)
 def symbol(ctx: Context) -> Any:
     from ...errors import PluginNotFound, PluginOpenFailed
 
@@ -74,7 +74,7 @@ def symbol(ctx: Context) -> Any:
     return failed(f"`{name}` is not exported{hint}")
 
 
-@check("load.info", MUST, "`nylon_ring_get_plugin_v1()` returns a non-NULL NrPluginInfo.", group="load",
+@check("load.info", MUST, "`nylon_ring_get_plugin_v1()` returns a non-NULL NrPluginInfo.", cite=V1_LOAD, group="load",
        gate=True, requires=("load.symbol",))
 def info(ctx: Context) -> Any:
     lib = _library(ctx)
@@ -93,7 +93,7 @@ def _header(ctx: Context) -> tuple[int, int]:
     return values[0], values[1]
 
 
-@check("abi.version", MUST, "NrPluginInfo.abi_version is 1 (NR_ABI_VERSION).", group="load", gate=True,
+@check("abi.version", MUST, "NrPluginInfo.abi_version is 1 (NR_ABI_VERSION).", cite=V1_LOAD, group="load", gate=True,
        requires=("load.info",))
 def abi_version(ctx: Context) -> Any:
     version = _header(ctx)[0]
@@ -104,7 +104,7 @@ def abi_version(ctx: Context) -> Any:
 
 
 @check("abi.struct_size", MUST, "NrPluginInfo.struct_size is sizeof(NrPluginInfo) for the target (56 on 64-bit).",
-       group="load", gate=True, requires=("load.info",))
+       cite=V1_LOAD, group="load", gate=True, requires=("load.info",))
 def struct_size(ctx: Context) -> Any:
     abi = _abi()
     size = _header(ctx)[1]
@@ -133,7 +133,7 @@ def _read_string(value: Any, what: str) -> tuple[str | None, str | None]:
 
 
 @check("abi.strings", MUST, "NrPluginInfo.name and .version are UTF-8 (pointer set when the length is not 0).",
-       group="load", gate=True, requires=("abi.version", "abi.struct_size"))
+       cite=GUIDE_TYPES, group="load", gate=True, requires=("abi.version", "abi.struct_size"))
 def strings(ctx: Context) -> Any:
     info_struct = _abi().NrPluginInfo.from_address(_library(ctx).info_address)
     texts: dict[str, str] = {}
@@ -150,7 +150,7 @@ def strings(ctx: Context) -> Any:
     return passed(f"{texts['name']!r} version {texts['version']!r}", **texts)
 
 
-@check("abi.manifest_name", MUST, "The plugin's name is the one its manifest declares.", group="load",
+@check("abi.manifest_name", MUST, "The plugin's name is the one its manifest declares.", cite=V1_LOAD, group="load",
        requires=("abi.strings",))
 def manifest_name(ctx: Context) -> Any:
     if not ctx.manifest.present:
@@ -164,7 +164,7 @@ def manifest_name(ctx: Context) -> Any:
     return passed(f"{name!r}")
 
 
-@check("abi.vtable", MUST, "NrPluginInfo.vtable is not NULL.", group="load", gate=True,
+@check("abi.vtable", MUST, "NrPluginInfo.vtable is not NULL.", cite=V1_LOAD, group="load", gate=True,
        requires=("abi.version", "abi.struct_size"))
 def vtable(ctx: Context) -> Any:
     lib = _library(ctx)
@@ -178,7 +178,7 @@ def vtable(ctx: Context) -> Any:
     return passed(f"vtable at {lib.vtable:#x}", slots={k: f"{v:#x}" if v else None for k, v in lib.slots.items()})
 
 
-@check("abi.required_slots", MUST, "The vtable sets `init`, and `handle` or `handle_raw` (or both).", group="load",
+@check("abi.required_slots", MUST, "The vtable sets `init`, and `handle` or `handle_raw` (or both).", cite=V1_LOAD, group="load",
        gate=True, requires=("abi.vtable",))
 def required_slots(ctx: Context) -> Any:
     slots = _library(ctx).slots or {}
@@ -192,7 +192,7 @@ def required_slots(ctx: Context) -> Any:
 
 
 @check("abi.slot_targets", MUST, "Every non-NULL vtable slot points into executable code of the plugin itself.",
-       group="load", gate=True, requires=("abi.vtable",))
+       cite=V1_LAYOUT, group="load", gate=True, requires=("abi.vtable",))
 def slot_targets(ctx: Context) -> Any:
     lib = _library(ctx)
     regions = _mappings()
@@ -287,7 +287,7 @@ def _slot_targets_by_dladdr(lib: _Library) -> Any:
 
 @check("abi.layout_probe", MUST,
        "When `nylon_ring_layout_probe_v1` is exported, its table equals the schema's layout for this target.",
-       group="load", gate=True, requires=("load.info",))
+       cite=V1_EXT, group="load", gate=True, requires=("load.info",))
 def layout_probe(ctx: Context) -> Any:
     abi = _abi()
     lib = _library(ctx)
@@ -323,7 +323,7 @@ def _expected_layout() -> tuple[list[int], list[str]]:
     return table.probe_values(), table.probe_labels()
 
 
-@check("lifecycle.init", MUST, "`init` returns Ok (the reference host loads the plugin).", group="load", gate=True,
+@check("lifecycle.init", MUST, "`init` returns Ok (the reference host loads the plugin).", cite=V1_LOAD, group="load", gate=True,
        requires=("abi.required_slots", "abi.slot_targets", "abi.strings", "abi.layout_probe"))
 def init(ctx: Context) -> Any:
     from ...errors import InitFailed, PluginLoadError
@@ -338,7 +338,7 @@ def init(ctx: Context) -> Any:
 
 
 @check("lifecycle.shutdown_idle", MUST, "`shutdown` right after `init` (no call) returns and sends nothing.",
-       group="load", requires=("lifecycle.init",))
+       cite=V1_RULES, group="load", requires=("lifecycle.init",))
 def shutdown_idle(ctx: Context) -> Any:
     host = ctx.host
     mark = len(host.violations)

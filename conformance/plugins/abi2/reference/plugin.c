@@ -206,6 +206,10 @@ static uint32_t resolve_entry(NrStr entry) {
 #ifdef NRC_FAULT_RESOLVE_UNKNOWN_VALID
     if (id == NR_ENTRY_UNKNOWN) id = E_ECHO; /* fault: an unknown name gets a valid id (echo's) */
 #endif
+#ifdef NRC_FAULT_RESOLVE_UNSTABLE
+    static _Atomic unsigned resolves;
+    if (id != NR_ENTRY_UNKNOWN && (resolves++ & 1)) id = (id + 1) % E_COUNT_OF; /* fault: every other resolve moves on */
+#endif
     return id;
 }
 

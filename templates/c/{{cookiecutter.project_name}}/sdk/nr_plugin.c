@@ -1,10 +1,18 @@
 /*
  * nr_plugin.c: the ABI side of nr_plugin.h (see the header for what it guarantees).
  *
+ * This is the SDK's one core, for both ABI generations. What a generation adds (the
+ * host's callbacks and their signatures, the vtable, the exported symbols, request
+ * metadata and state on ABI 1, owned answers and leases on ABI 2) is its thin layer,
+ * sdk/nr_abi1.c or sdk/nr_abi2.c, included at the end of this file as part of the same
+ * translation unit, so the synchronous path inlines through it. The layer supplies the
+ * layer_* functions declared below; the core supplies everything else.
+ *
  * Layout of this file: views, the host gate (every call into the host from a thread
  * that may race shutdown passes it, so shutdown can wait for the last one), per-call
  * send guards, the panic boundary, routing and synchronous dispatch, the background
- * pool, bidirectional sessions, state, and finally the vtable and the exported symbols.
+ * pool, bidirectional sessions, the embedded manifest, init and shutdown, and finally
+ * the generation layer.
  *
  * The synchronous path (handle/handle_raw answered on the host's thread) is kept to
  * plain loads and few stores on the host thread's stack: routing is one probe of a
@@ -20,8 +28,10 @@
 #include <sched.h>
 #include <setjmp.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Call state: bit 0 the final frame was claimed, bit 1 something was sent, above
@@ -37,17 +47,49 @@
 #define PANIC_MESSAGE_MAX 160
 #define POOL_MAX 64u
 #define SPINS_BEFORE_YIELD 64
+/* A worker with nothing to do may poll the queue (NRP_POOL_POLLS pauses, then
+ * NRP_POOL_YIELDS sched_yield calls) before it sleeps: a sleeping worker costs the next
+ * call a wake-up system call. Off by default: on a machine whose CPUs are all busy a
+ * polling worker takes the CPU the caller needs, and answers come later, not sooner.
+ * Build with e.g. -DNRP_POOL_POLLS=4000 where a core can be spared. */
+#ifndef NRP_POOL_POLLS
+#define NRP_POOL_POLLS 0
+#endif
+#ifndef NRP_POOL_YIELDS
+#define NRP_POOL_YIELDS 0
+#endif
+#define POOL_POLLS NRP_POOL_POLLS
+#define POOL_YIELDS NRP_POOL_YIELDS
+/* At most this many workers poll at once: more would take the CPUs the callers need. */
+#define POOL_POLLERS 1u
+#define BACKPRESSURE_WAIT_MS 5000u
 
 #if defined(__GNUC__) || defined(__clang__)
 #define NRP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define NRP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define NRP_NOINLINE __attribute__((noinline))
 #define NRP_INLINE static inline __attribute__((always_inline))
+/* A core function that only one generation's layer calls. */
+#define NRP_LAYER_ONLY __attribute__((unused))
 #else
 #define NRP_LIKELY(x) (x)
 #define NRP_UNLIKELY(x) (x)
 #define NRP_NOINLINE
 #define NRP_INLINE static inline
+#define NRP_LAYER_ONLY
+#endif
+
+#ifndef NR_ENTRY_UNKNOWN
+#define NR_ENTRY_UNKNOWN UINT32_MAX
+#endif
+
+/* A pause inside a polling loop: lets the other hyper-thread run, and saves power. */
+#if defined(__x86_64__) || defined(__i386__)
+#define NRP_PAUSE() __builtin_ia32_pause()
+#elif defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__))
+#define NRP_PAUSE() __asm__ __volatile__("yield")
+#else
+#define NRP_PAUSE() ((void)0)
 #endif
 
 /* The panic boundary's jump buffer. GCC (every target) and clang (x86) have a built-in
@@ -93,13 +135,29 @@ static inline uintptr_t thread_token(void) {
 typedef struct NrpSession NrpSession;
 typedef struct NrpFrame NrpFrame;
 
+/* ---- supplied by the generation layer (nr_abi1.c or nr_abi2.c, included at the end) ---- */
+
+/* One frame to the host's send_result (the host copies `data` before it returns); the host's status. */
+static inline NrStatus layer_send(uint64_t sid, NrStatus status, const void *data, size_t len);
+/* Bytes a copy of `req` takes in a background job (false on overflow); 0 without a request. */
+static bool layer_request_size(const struct NrRequest *req, size_t *total);
+/* Copies `req` into `*cursor` (advanced; aligned for the request by the caller) and returns the copy. */
+static const struct NrRequest *layer_copy_request(const struct NrRequest *req, uint8_t **cursor);
+/* Shutdown's last step, after the gate closed: forget what the host handed over. */
+static void layer_forget_host(void);
+/* Whether probes answer (ABI 2: only with NYLON_RING_ENABLE_PROBES=1 at init). */
+static bool layer_probes_live(void);
+/* The manifest mode of an entry of `kind`. */
+static const char *layer_mode(NrpKind kind);
+
 /* One slot of the routing table (see routing below). */
-enum { ROUTE_NOWHERE, ROUTE_SYNC, ROUTE_SHARED };
+enum { ROUTE_NOWHERE, ROUTE_SYNC, ROUTE_SHARED, ROUTE_INERT };
 
 typedef struct NrpRoute {
     uint64_t head, tail;
     uint32_t len;
-    /* ROUTE_SYNC: runs on the host's thread; ROUTE_SHARED: bidi or background; ROUTE_NOWHERE: no start */
+    /* ROUTE_SYNC: runs on the host's thread; ROUTE_SHARED: bidi or background; ROUTE_NOWHERE: no start;
+     * ROUTE_INERT: a probe while probes are off (answers Unsupported) */
     uint32_t mode;
     const NrpEntry *entry; /* NULL: an empty slot */
 } NrpRoute;
@@ -184,15 +242,6 @@ static bool str_ok(NrStr s) { return s.ptr != NULL || s.len == 0; }
 
 static bool bytes_ok(NrBytes b) { return (b.ptr != NULL || b.len == 0) && (uint64_t)(size_t)b.len == b.len; }
 
-static bool request_ok(const NrRequest *req) {
-    if (req == NULL || !str_ok(req->path) || !str_ok(req->method) || !str_ok(req->query)) return false;
-    if (req->headers == NULL) return req->headers_len == 0;
-    for (uint32_t i = 0; i < req->headers_len; i++) {
-        if (!str_ok(req->headers[i].key) || !str_ok(req->headers[i].value)) return false;
-    }
-    return true;
-}
-
 /* A lock for short critical sections (a table lookup, one callback of a stream):
  * two atomic operations when free, where a mutex costs two library calls. */
 static NRP_NOINLINE void spin_wait(atomic_bool *lock) {
@@ -216,10 +265,6 @@ typedef struct NrpStripe {
     _Alignas(CACHE_LINE) atomic_size_t callers;
 } NrpStripe;
 
-/* Read on every call, written only by init, set_host_ext and shutdown. */
-static void *host_ctx;
-static NrSendResultFn host_send_fn;
-static _Atomic(const NrHostExt *) host_ext;
 /* PHASE_LIVE: init done, shutdown not finished, the host may be called; PHASE_STOPPING:
  * shutdown has begun, no new work. One word, so the synchronous path checks both at once. */
 static atomic_uint phase;
@@ -263,12 +308,48 @@ static void host_end(const NrpCall *call, bool gated) {
     if (gated) host_leave(call->head.sid);
 }
 
+/* What a send's host status means to the sender. */
+NRP_INLINE NrpSend sent_as(NrStatus host_status) {
+    if (NRP_LIKELY(host_status == NR_STATUS_OK)) return NRP_SENT;
+#if NRP_ABI >= 2
+    if (host_status == NR_STATUS_BACKPRESSURE) return NRP_BACKPRESSURE;
+#endif
+    return NRP_REFUSED;
+}
+
 static NrpSend host_send(const NrpCall *call, NrStatus status, const void *data, size_t len) {
     bool gated = needs_gate(call);
     if (!host_begin(call, gated)) return NRP_SHUT_DOWN;
-    host_send_fn(host_ctx, call->head.sid, status, nrp_bytes(data, len));
+    NrStatus got = layer_send(call->head.sid, status, data, len);
     host_end(call, gated);
-    return NRP_SENT;
+    return sent_as(got);
+}
+
+/* A pause of about `us` microseconds (the backoff of a send the host answered Backpressure). */
+static void pause_us(unsigned us) {
+    struct timespec t = {0, (long)us * 1000L};
+    nanosleep(&t, NULL);
+}
+
+static unsigned backpressure_wait_ms(void) {
+    return nrp_plugin.backpressure_wait_ms != 0 ? nrp_plugin.backpressure_wait_ms : BACKPRESSURE_WAIT_MS;
+}
+
+/*
+ * Sends `data` for `sid` through the gate until the host takes it: while it answers
+ * Backpressure, with a pause growing from 1 us to 1 ms, for at most the plugin's wait,
+ * and not once shutdown has begun. For threads outside a host call.
+ */
+static NrpSend send_retrying(uint64_t sid, NrStatus status, const void *data, size_t len) {
+    unsigned long waited_us = 0, limit_us = backpressure_wait_ms() * 1000UL;
+    for (unsigned pause = 1;; pause = pause < 1000 ? pause * 2 : 1000) {
+        if (!host_enter(sid)) return NRP_SHUT_DOWN;
+        NrpSend result = sent_as(layer_send(sid, status, data, len));
+        host_leave(sid);
+        if (result != NRP_BACKPRESSURE || waited_us >= limit_us || nrp_shutting_down()) return result;
+        pause_us(pause);
+        waited_us += pause;
+    }
 }
 
 /* Shutdown's last step: no call enters the host after this returns. */
@@ -277,7 +358,7 @@ static void close_host_gate(void) {
     for (unsigned i = 0; i < GATE_STRIPES; i++) {
         while (atomic_load(&host_callers[i].callers) != 0) sched_yield();
     }
-    atomic_store(&host_ext, NULL);
+    layer_forget_host();
 }
 
 bool nrp_shutting_down(void) { return atomic_load(&phase) & PHASE_STOPPING; }
@@ -287,39 +368,95 @@ bool nrp_shutting_down(void) { return atomic_load(&phase) & PHASE_STOPPING; }
 static void session_retain(NrpSession *s);
 static void session_release(NrpSession *s);
 static void session_unlist(NrpSession *s);
+static NrpSend defer_final(uint64_t sid, NrStatus status, const void *data, size_t len);
 
 /*
- * The final frame of a shared call, once the frames still inside the host are done. A
- * stream's sid is forgotten before its terminal frame goes out (the host may reuse it
- * at once); the session is kept alive until the send returns.
+ * A terminal frame the host answered Backpressure (its stream queue was full): it must
+ * still arrive, exactly once. Off the host's threads the sender retries; inside a host
+ * call the host cannot drain its queue before the call returns, so a background worker
+ * retries it then.
  */
-static NRP_NOINLINE NrpSend send_final_shared(NrpCall *call, NrStatus status, const void *data, size_t len) {
+static NRP_NOINLINE NrpSend final_backpressure(const NrpCall *call, NrStatus status, const void *data, size_t len) {
+    if (needs_gate(call)) return send_retrying(call->head.sid, status, data, len);
+    return defer_final(call->head.sid, status, data, len);
+}
+
+/* A terminal frame, once the call's final answer has been claimed. */
+static NrpSend send_claimed(const NrpCall *call, NrStatus status, const void *data, size_t len) {
+    NrpSend result = host_send(call, status, data, len);
+    return result == NRP_BACKPRESSURE ? final_backpressure(call, status, data, len) : result;
+}
+
+/* Claims the final answer of a shared call, and waits for its frames still inside the host; false when it had one. */
+static bool claim_shared(NrpCall *call) {
     unsigned prev = atomic_fetch_or(&call->state, CALL_ENDED | CALL_SENT);
-    if (prev & CALL_ENDED) return NRP_ENDED;
+    if (prev & CALL_ENDED) return false;
     while (atomic_load(&call->state) >= CALL_SENDER) sched_yield();
+    return true;
+}
+
+/*
+ * Runs `send` for the claimed final answer of a shared call. A stream's sid is forgotten
+ * before its terminal frame goes out (the host may reuse it at once); the session is
+ * kept alive until the send returns.
+ */
+static NrpSend finish_shared(NrpCall *call, NrpSend (*send)(const NrpCall *, void *), void *arg) {
     NrpSession *session = call->session;
-    if (session == NULL) return host_send(call, status, data, len);
+    if (session == NULL) return send(call, arg);
     session_retain(session);
     session_unlist(session);
-    NrpSend result = host_send(call, status, data, len);
+    NrpSend result = send(call, arg);
     session_release(session);
     return result;
+}
+
+/* A frame's status, data and length, for the senders that take one argument. */
+typedef struct NrpOut {
+    NrStatus status;
+    const void *data;
+    size_t len;
+} NrpOut;
+
+static NrpSend send_out(const NrpCall *call, void *arg) {
+    const NrpOut *out = arg;
+    return send_claimed(call, out->status, out->data, out->len);
+}
+
+/* The final frame of a shared call. */
+static NRP_NOINLINE NrpSend send_final_shared(NrpCall *call, NrStatus status, const void *data, size_t len) {
+    if (!claim_shared(call)) return NRP_ENDED;
+    NrpOut out = {status, data, len};
+    return finish_shared(call, send_out, &out);
 }
 
 /* A send for a call that is not shared: it runs inside handle, so a check of the phase is all the gate it needs. */
 NRP_INLINE NrpSend send_unshared(const NrpCall *call, NrStatus status, const void *data, size_t len) {
     if (!(atomic_load_explicit(&phase, memory_order_acquire) & PHASE_LIVE)) return NRP_SHUT_DOWN;
-    NrBytes bytes = {data != NULL ? (const uint8_t *)data : empty_bytes, len};
-    host_send_fn(host_ctx, call->head.sid, status, bytes);
-    return NRP_SENT;
+    return sent_as(layer_send(call->head.sid, status, data, len));
+}
+
+/* Claims the final answer of a call that is not shared (a plain store: it belongs to this thread); false when it had one. */
+NRP_INLINE bool claim_unshared(NrpCall *call) {
+    unsigned state = atomic_load_explicit(&call->state, memory_order_relaxed);
+    if (state & CALL_ENDED) return false;
+    atomic_store_explicit(&call->state, state | CALL_ENDED | CALL_SENT, memory_order_relaxed);
+    return true;
 }
 
 NRP_INLINE NrpSend send_final(NrpCall *call, NrStatus status, const void *data, size_t len) {
     if (NRP_UNLIKELY(call->shared)) return send_final_shared(call, status, data, len);
-    unsigned state = atomic_load_explicit(&call->state, memory_order_relaxed);
-    if (state & CALL_ENDED) return NRP_ENDED;
-    atomic_store_explicit(&call->state, state | CALL_ENDED | CALL_SENT, memory_order_relaxed);
-    return send_unshared(call, status, data, len);
+    if (!claim_unshared(call)) return NRP_ENDED;
+    NrpSend result = send_unshared(call, status, data, len);
+    return NRP_LIKELY(result != NRP_BACKPRESSURE) ? result : final_backpressure(call, status, data, len);
+}
+
+/*
+ * Claims the final answer of any call and runs `send` for it (the owned and leased
+ * answers of the ABI 2 layer): NRP_ENDED when the call had its answer.
+ */
+NRP_LAYER_ONLY static NrpSend send_final_via(NrpCall *call, NrpSend (*send)(const NrpCall *, void *), void *arg) {
+    if (call->shared) return claim_shared(call) ? finish_shared(call, send, arg) : NRP_ENDED;
+    return claim_unshared(call) ? send(call, arg) : NRP_ENDED;
 }
 
 /* A frame of a shared call: counted as a sender (and marked sent) in one step, so the final frame waits for it. */
@@ -342,13 +479,18 @@ NRP_INLINE NrpSend send_frame(NrpCall *call, const void *data, size_t len) {
 }
 
 static bool is_error(NrStatus status) {
-    return status == NR_STATUS_ERR || status == NR_STATUS_INVALID || status == NR_STATUS_UNSUPPORTED;
+    return status == NR_STATUS_ERR || status == NR_STATUS_INVALID || status == NR_STATUS_UNSUPPORTED ||
+           status == NRP_STATUS_PANIC;
+}
+
+/* The status a final answer goes out with: streams end with StreamEnd unless it is an error. */
+static NrStatus final_status(const NrpCall *call, NrStatus status) {
+    return call->kind != NRP_UNARY && !is_error(status) ? NR_STATUS_STREAM_END : status;
 }
 
 NrpSend nrp_reply(NrpCall *call, NrStatus status, const void *data, size_t len) {
     if (call == NULL || (data == NULL && len != 0)) return NRP_BAD_ARGUMENT;
-    if (call->kind != NRP_UNARY && !is_error(status)) status = NR_STATUS_STREAM_END;
-    return send_final(call, status, data, len);
+    return send_final(call, final_status(call, status), data, len);
 }
 
 NrpSend nrp_reply_str(NrpCall *call, NrStatus status, const char *text) {
@@ -359,6 +501,19 @@ NrpSend nrp_frame(NrpCall *call, const void *data, size_t len) {
     if (call == NULL || (data == NULL && len != 0)) return NRP_BAD_ARGUMENT;
     if (call->kind == NRP_UNARY) return NRP_WRONG_KIND;
     return send_frame(call, data, len);
+}
+
+NrpSend nrp_frame_wait(NrpCall *call, const void *data, size_t len) {
+    NrpSend result = nrp_frame(call, data, len);
+    if (result != NRP_BACKPRESSURE || !needs_gate(call)) return result;
+    unsigned long waited_us = 0, limit_us = backpressure_wait_ms() * 1000UL;
+    for (unsigned pause = 1; result == NRP_BACKPRESSURE && waited_us < limit_us && !nrp_shutting_down();
+         pause = pause < 1000 ? pause * 2 : 1000) {
+        pause_us(pause);
+        waited_us += pause;
+        result = nrp_frame(call, data, len);
+    }
+    return result;
 }
 
 NrpSend nrp_end(NrpCall *call) {
@@ -376,7 +531,7 @@ bool nrp_done(const NrpCall *call) { return call == NULL || (atomic_load(&((NrpC
 
 /* ------------------------------------------------------------------ the call */
 
-NRP_INLINE void call_init(NrpCall *call, const NrpRoute *route, uint64_t sid, const NrRequest *req, NrBytes payload,
+NRP_INLINE void call_init(NrpCall *call, const NrpRoute *route, uint64_t sid, const struct NrRequest *req, NrBytes payload,
                           bool shared) {
     call->head.sid = sid;
     call->head.payload = nrp_bytes_view(payload);
@@ -396,44 +551,10 @@ NRP_INLINE void call_init(NrpCall *call, const NrpRoute *route, uint64_t sid, co
 NrStr nrp_entry_name(const NrpCall *call) {
     return call != NULL ? nrp_str_n(call_entry(call)->name, call->route->len) : nrp_str(NULL);
 }
-size_t nrp_header_count(const NrpCall *call) { return nrp_has_request(call) ? call->head.req->headers_len : 0; }
 void *nrp_user(const NrpCall *call) { return call != NULL ? call->user : NULL; }
 
 void nrp_set_user(NrpCall *call, void *user) {
     if (call != NULL) call->user = user;
-}
-
-NrHeader nrp_header_at(const NrpCall *call, size_t index) {
-    NrHeader h = {nrp_str(NULL), nrp_str(NULL)};
-    if (index < nrp_header_count(call)) {
-        h.key = nrp_str_view(call->head.req->headers[index].key);
-        h.value = nrp_str_view(call->head.req->headers[index].value);
-    }
-    return h;
-}
-
-static bool ascii_equal_nocase(NrStr s, const char *text) {
-    size_t n = strlen(text);
-    if (s.len != n) return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned a = s.ptr[i], b = (unsigned char)text[i];
-        if (a - 'A' < 26u) a += 32;
-        if (b - 'A' < 26u) b += 32;
-        if (a != b) return false;
-    }
-    return true;
-}
-
-bool nrp_header(const NrpCall *call, const char *name, NrStr *value) {
-    if (name == NULL) return false;
-    for (size_t i = 0; i < nrp_header_count(call); i++) {
-        NrHeader h = nrp_header_at(call, i);
-        if (ascii_equal_nocase(h.key, name)) {
-            if (value != NULL) *value = h.value;
-            return true;
-        }
-    }
-    return false;
 }
 
 /* ------------------------------------------------------------------ the panic boundary */
@@ -477,7 +598,7 @@ NRP_INLINE void frame_pop(NrpFrame *frame) {
 
 /*
  * Runs a handler of `call`; a nrp_panic inside it lands here and fails the call with
- * Err. Never inlined: the jump buffer needs a frame of its own that outlives the handler.
+ * NRP_STATUS_PANIC. Never inlined: the jump buffer needs a frame of its own that outlives the handler.
  */
 static NRP_NOINLINE NrStatus run_handler(NrpCall *call, NrpHandler handler) {
     NrpFrame frame;
@@ -486,7 +607,7 @@ static NRP_NOINLINE NrStatus run_handler(NrpCall *call, NrpHandler handler) {
     if (NRP_SETJMP(frame.env) == 0) {
         status = handler(call);
     } else {
-        nrp_fail(frame.call, NR_STATUS_ERR, frame.message);
+        nrp_fail(frame.call, NRP_STATUS_PANIC, frame.message);
     }
     frame_pop(&frame);
     return status;
@@ -500,7 +621,7 @@ static NRP_NOINLINE NrStatus run_data_handler(NrpCall *call, NrpDataHandler hand
     if (NRP_SETJMP(frame.env) == 0) {
         status = handler(call, data);
     } else {
-        nrp_fail(frame.call, NR_STATUS_ERR, frame.message);
+        nrp_fail(frame.call, NRP_STATUS_PANIC, frame.message);
     }
     frame_pop(&frame);
     return status;
@@ -523,6 +644,16 @@ static NRP_NOINLINE NrStatus run_hook(NrStatus (*hook)(void), void (*void_hook)(
     return status;
 }
 
+/* A background entry's accept check, on the host's thread: a nrp_panic inside it rejects the call with Err. */
+static NRP_NOINLINE NrStatus run_accept(NrStatus (*accept)(NrBytes payload), NrBytes payload) {
+    NrpFrame frame;
+    volatile NrStatus status = NR_STATUS_ERR;
+    frame_push(&frame, NULL);
+    if (NRP_SETJMP(frame.env) == 0) status = accept(payload);
+    frame_pop(&frame);
+    return status;
+}
+
 void nrp_panic(NrpCall *call, const char *message) {
     NrpFrame *frame = NULL;
     if (call != NULL) {
@@ -532,7 +663,7 @@ void nrp_panic(NrpCall *call, const char *message) {
     const char *text = message != NULL && message[0] != '\0' ? message : "panic";
     if (frame == NULL || !NRP_SAME_THREAD(frame->thread, NRP_THIS_THREAD())) frame = hook_frame;
     if (frame == NULL) {
-        nrp_fail(call, NR_STATUS_ERR, text);
+        nrp_fail(call, NRP_STATUS_PANIC, text);
         pthread_exit(NULL);
     }
     size_t n = strlen(text);
@@ -561,9 +692,9 @@ static NrStatus settle(NrpCall *call, NrStatus status) {
     return NRP_LIKELY(state & CALL_ENDED) ? NR_STATUS_OK : settle_open(call, status, state);
 }
 
-/* After a nrp_panic in a synchronous handler: the call fails with Err and the panic's message. */
+/* After a nrp_panic in a synchronous handler: the call fails with NRP_STATUS_PANIC and the panic's message. */
 static NRP_NOINLINE NrStatus settle_panic(NrpSyncCall *sync) {
-    nrp_fail(&sync->call, NR_STATUS_ERR, sync->frame.message);
+    nrp_fail(&sync->call, NRP_STATUS_PANIC, sync->frame.message);
     return settle(&sync->call, NR_STATUS_ERR);
 }
 
@@ -623,6 +754,13 @@ static const NrpRoute *find_route(const uint8_t *name, size_t len) {
 }
 
 
+/* How the route of `e` runs; a probe is inert unless probes are `live`. */
+static uint32_t route_mode(const NrpEntry *e, bool live) {
+    if (e->start == NULL) return ROUTE_NOWHERE;
+    if (e->probe && !live) return ROUTE_INERT;
+    return e->run == NRP_BACKGROUND || e->kind == NRP_BIDI ? ROUTE_SHARED : ROUTE_SYNC;
+}
+
 /* Builds the table (the first of equal names wins, as in the entry list); NULL when out of memory. */
 static void build_routes(void) {
     size_t size = 8;
@@ -643,11 +781,22 @@ static void build_routes(void) {
             slot = (slot + 1) & route_mask;
         }
         if (table[slot].entry != NULL) continue;
-        uint32_t mode = e->start == NULL                                  ? ROUTE_NOWHERE
-                        : e->run == NRP_BACKGROUND || e->kind == NRP_BIDI ? ROUTE_SHARED
-                                                                          : ROUTE_SYNC;
-        table[slot] = (NrpRoute){head, tail, (uint32_t)len, mode, e};
+        table[slot] = (NrpRoute){head, tail, (uint32_t)len, route_mode(e, false), e};
     }
+}
+
+/* Probes answer, or answer Unsupported (init sets it before any call is routed). */
+static void arm_probes(bool live) {
+    for (size_t i = 0; routes != NULL && i <= route_mask; i++) {
+        if (routes[i].entry != NULL && routes[i].entry->probe) routes[i].mode = route_mode(routes[i].entry, live);
+    }
+}
+
+/* An entry's id for integer dispatch: its slot in the table, valid for the loaded instance. */
+NRP_LAYER_ONLY static uint32_t route_id(NrStr entry) {
+    if (routes == NULL || !str_ok(entry)) return NR_ENTRY_UNKNOWN;
+    const NrpRoute *r = find_route(entry.ptr, entry.len);
+    return r != NULL ? (uint32_t)(r - routes) : NR_ENTRY_UNKNOWN;
 }
 
 /*
@@ -655,7 +804,7 @@ static void build_routes(void) {
  * its panic boundary, then what handle returns. Kept apart from the routing: a
  * function with a jump buffer keeps its variables in memory, so it does no more than this.
  */
-static NRP_NOINLINE NrStatus run_sync(const NrpRoute *route, uint64_t sid, const NrRequest *req, NrBytes payload) {
+static NRP_NOINLINE NrStatus run_sync(const NrpRoute *route, uint64_t sid, const struct NrRequest *req, NrBytes payload) {
     NrpSyncCall sync;
     call_init(&sync.call, route, sid, req, payload, false);
     sync.frame.thread = NRP_THIS_THREAD();
@@ -672,21 +821,27 @@ static NRP_NOINLINE NrStatus unknown_entry(NrStr entry) {
 }
 
 /* A call that does not run on the host's thread: a bidirectional stream, or work for the background pool. */
-static NRP_NOINLINE NrStatus run_shared(const NrpRoute *r, uint64_t sid, const NrRequest *req, NrBytes payload) {
+static NRP_NOINLINE NrStatus run_shared(const NrpRoute *r, uint64_t sid, const struct NrRequest *req, NrBytes payload) {
     NrpCall call;
     call_init(&call, r, sid, req, payload, false);
-    return call.kind == NRP_BIDI ? open_session(&call) : start_background(&call);
+    if (call.kind == NRP_BIDI) return open_session(&call);
+    if (r->entry->accept != NULL) {
+        NrStatus accepted = run_accept(r->entry->accept, call.head.payload);
+        if (accepted != NR_STATUS_OK) return as_rejection(accepted); /* rejected: nothing is sent */
+    }
+    return start_background(&call);
 }
 
 /* Runs the call `r` routes to; every branch is a tail call, so routing keeps no frame of its own. */
-NRP_INLINE NrStatus run_route(const NrpRoute *r, NrStr entry, uint64_t sid, const NrRequest *req, NrBytes payload) {
+NRP_INLINE NrStatus run_route(const NrpRoute *r, NrStr entry, uint64_t sid, const struct NrRequest *req, NrBytes payload) {
     if (NRP_LIKELY(r != NULL && r->mode == ROUTE_SYNC)) return run_sync(r, sid, req, payload);
     if (r != NULL && r->mode == ROUTE_SHARED) return run_shared(r, sid, req, payload);
+    if (r != NULL && r->mode == ROUTE_INERT) return NR_STATUS_UNSUPPORTED;
     return unknown_entry(entry);
 }
 
 /* The general case: a name longer than 16 bytes, or one whose first probe found another name. */
-static NRP_NOINLINE NrStatus dispatch_probing(NrStr entry, uint64_t sid, const NrRequest *req, NrBytes payload) {
+static NRP_NOINLINE NrStatus dispatch_probing(NrStr entry, uint64_t sid, const struct NrRequest *req, NrBytes payload) {
     return run_route(find_route(entry.ptr, entry.len), entry, sid, req, payload);
 }
 
@@ -695,7 +850,7 @@ static NRP_NOINLINE NrStatus dispatch_probing(NrStr entry, uint64_t sid, const N
  * most 16 bytes (which its key holds whole) found by the first probe, takes no loop
  * and no call, so it needs no frame before the tail call that runs the entry.
  */
-NRP_INLINE NrStatus dispatch(NrStr entry, uint64_t sid, const NrRequest *req, NrBytes payload) {
+NRP_INLINE NrStatus dispatch(NrStr entry, uint64_t sid, const struct NrRequest *req, NrBytes payload) {
     if (atomic_load_explicit(&phase, memory_order_acquire) != PHASE_LIVE) return NR_STATUS_ERR;
     if (!str_ok(entry) || !bytes_ok(payload)) return NR_STATUS_INVALID;
     if (entry.len > 16) return dispatch_probing(entry, sid, req, payload);
@@ -707,31 +862,52 @@ NRP_INLINE NrStatus dispatch(NrStr entry, uint64_t sid, const NrRequest *req, Nr
     return run_route(r, entry, sid, req, payload);
 }
 
+/* handle_by_id: exactly what handle does with the name `id` was resolved from; an id never given out is an unknown entry. */
+NRP_LAYER_ONLY static NrStatus dispatch_id(uint32_t id, uint64_t sid, NrBytes payload) {
+    if (atomic_load_explicit(&phase, memory_order_acquire) != PHASE_LIVE) return NR_STATUS_ERR;
+    if (!bytes_ok(payload)) return NR_STATUS_INVALID;
+    if (id > route_mask || routes[id].entry == NULL) return NR_STATUS_UNSUPPORTED;
+    const NrpRoute *r = &routes[id];
+    return run_route(r, nrp_str_n(r->entry->name, r->len), sid, NULL, payload);
+}
+
 /* ------------------------------------------------------------------ the background pool */
 
 /*
  * Background handlers run on a pool of worker threads, started on first use (at most
  * NrpPlugin.background_threads, by default one per CPU and at least 2) and fed from a
- * queue. Shutdown refuses new work, waits until the queue is empty and every handler
- * has returned, then joins the workers; the next init starts a new pool on demand.
+ * queue; never a thread per call. Wake-ups are what an answer from another thread
+ * costs most, so they are kept rare: a worker that finishes a job takes the next one
+ * without sleeping, a sleeping worker is signalled only when no signal is already on its
+ * way (and, when polling is built in, not while a worker polls), and a finished job
+ * signals shutdown only while shutdown waits. Shutdown
+ * refuses new work, waits until the queue is empty and every handler has returned,
+ * then joins the workers; the next init starts a new pool on demand.
  */
 
 typedef struct NrpJob {
     NrpCall call;
-    NrRequest req;
     struct NrpJob *next;
+    /* A terminal frame the host answered Backpressure inside a host call: sent again
+     * from here (the payload is its data), instead of running a handler. */
+    bool retry;
+    NrStatus retry_status;
 } NrpJob;
 
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t work;  /* a job was queued, or shutdown ended the workers' generation */
-    pthread_cond_t quiet; /* a job finished (shutdown waits for the last one) */
+    pthread_cond_t quiet; /* a job finished while shutdown waits for the last one */
     NrpJob *head, *tail;
+    atomic_size_t queued; /* jobs in the queue: what polling workers watch without the lock */
+    atomic_uint polling;  /* workers polling the queue (the next job needs no wake-up) */
     unsigned generation;  /* bumped by shutdown: workers of older generations exit */
     unsigned threads;     /* workers of this generation (their ids are in ids[]) */
     unsigned size;        /* how many workers this generation may have (0: not decided yet) */
     unsigned sleeping;    /* workers waiting for a job */
-    unsigned running;     /* handlers in progress */
+    unsigned wakes;       /* signals sent to sleeping workers that have not woken yet */
+    unsigned running;     /* jobs in progress */
+    bool draining;        /* shutdown waits on `quiet` */
     pthread_t ids[POOL_MAX];
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER, .quiet = PTHREAD_COND_INITIALIZER};
 
@@ -741,55 +917,25 @@ static bool add_size(size_t *total, uint64_t n) {
     return true;
 }
 
-static NrStr copy_str(uint8_t **cursor, NrStr s) {
-    NrStr out = nrp_str_n(*cursor, s.len);
-    if (s.len != 0) memcpy(*cursor, s.ptr, s.len);
-    *cursor += s.len;
-    return out;
-}
-
-/* Bytes the request's strings take (they were validated by handle). */
-static bool request_size(const NrRequest *req, size_t *total) {
-    if (req == NULL) return true;
-    bool ok = add_size(total, req->path.len) && add_size(total, req->method.len) && add_size(total, req->query.len);
-    for (uint32_t i = 0; ok && i < req->headers_len; i++) {
-        ok = add_size(total, req->headers[i].key.len) && add_size(total, req->headers[i].value.len) &&
-             add_size(total, sizeof(NrHeader));
-    }
-    return ok;
-}
-
-static void copy_request(NrRequest *out, NrHeader *headers, uint8_t **cursor, const NrRequest *req) {
-    memset(out, 0, sizeof(*out));
-    out->path = copy_str(cursor, nrp_str_view(req->path));
-    out->method = copy_str(cursor, nrp_str_view(req->method));
-    out->query = copy_str(cursor, nrp_str_view(req->query));
-    for (uint32_t i = 0; i < req->headers_len; i++) {
-        headers[i].key = copy_str(cursor, nrp_str_view(req->headers[i].key));
-        headers[i].value = copy_str(cursor, nrp_str_view(req->headers[i].value));
-    }
-    out->headers = req->headers_len != 0 ? headers : NULL;
-    out->headers_len = req->headers_len;
-}
+/* `n` rounded up to the alignment of pointers (where a request copy goes). */
+static size_t align_up(size_t n) { return (n + _Alignof(max_align_t) - 1) / _Alignof(max_align_t) * _Alignof(max_align_t); }
 
 /* A job owning copies of the payload and request the borrowed call points at, in one
- * allocation (the name is the entry's own). */
+ * allocation (the name is the entry's own): the job, the request, then the payload. */
 static NrpJob *job_new(const NrpCall *src) {
-    size_t head = (sizeof(NrpJob) + _Alignof(NrHeader) - 1) / _Alignof(NrHeader) * _Alignof(NrHeader);
+    size_t head = align_up(sizeof(NrpJob));
     size_t total = head;
-    if (!add_size(&total, src->head.payload.len) || !request_size(src->head.req, &total)) {
-        return NULL;
-    }
+    if (!layer_request_size(src->head.req, &total) || !add_size(&total, src->head.payload.len)) return NULL;
     NrpJob *job = malloc(total);
     if (job == NULL) return NULL;
-    NrHeader *headers = (NrHeader *)(void *)((uint8_t *)job + head);
-    uint8_t *cursor = (uint8_t *)(headers + (src->head.req != NULL ? src->head.req->headers_len : 0));
+    uint8_t *cursor = (uint8_t *)job + head;
+    const struct NrRequest *req = layer_copy_request(src->head.req, &cursor);
     NrBytes payload = nrp_bytes(cursor, (size_t)src->head.payload.len);
     if (src->head.payload.len != 0) memcpy(cursor, src->head.payload.ptr, (size_t)src->head.payload.len);
-    cursor += src->head.payload.len;
-    if (src->head.req != NULL) copy_request(&job->req, headers, &cursor, src->head.req);
-    call_init(&job->call, src->route, src->head.sid, src->head.req != NULL ? &job->req : NULL, payload, true);
+    call_init(&job->call, src->route, src->head.sid, req, payload, true);
     job->next = NULL;
+    job->retry = false;
+    job->retry_status = NR_STATUS_OK;
     return job;
 }
 
@@ -811,31 +957,63 @@ static NrpJob *pop_job_locked(void) {
     NrpJob *job = pool.head;
     pool.head = job->next;
     if (pool.head == NULL) pool.tail = NULL;
+    atomic_fetch_sub_explicit(&pool.queued, 1, memory_order_relaxed);
     pool.running++;
     return job;
 }
 
-/* Runs a job (pool.lock held on entry and exit, released while the handler runs). */
+static void run_job(NrpJob *job) {
+    if (job->retry) {
+        send_retrying(job->call.head.sid, job->retry_status, job->call.head.payload.ptr, (size_t)job->call.head.payload.len);
+    } else {
+        settle_background(&job->call, run_handler(&job->call, call_entry(&job->call)->start));
+    }
+    free(job);
+}
+
+/* Runs a job (pool.lock held on entry and exit, released while it runs). */
 static void run_job_locked(NrpJob *job) {
     pthread_mutex_unlock(&pool.lock);
-    settle_background(&job->call, run_handler(&job->call, call_entry(&job->call)->start));
-    free(job);
+    run_job(job);
     pthread_mutex_lock(&pool.lock);
     pool.running--;
-    pthread_cond_broadcast(&pool.quiet);
+    if (pool.draining) pthread_cond_broadcast(&pool.quiet);
+}
+
+/* An idle worker watches the queue for a while (no lock, no system call) before it sleeps; true when work came. */
+static bool poll_for_work(void) {
+    for (int i = 0; i < POOL_POLLS + POOL_YIELDS; i++) {
+        if (atomic_load_explicit(&pool.queued, memory_order_acquire) != 0) return true;
+        if (i < POOL_POLLS) NRP_PAUSE();
+        else sched_yield();
+    }
+    return false;
 }
 
 static void *worker_main(void *arg) {
     unsigned generation = (unsigned)(uintptr_t)arg;
     pthread_mutex_lock(&pool.lock);
     while (pool.generation == generation) {
-        if (pool.head == NULL) {
-            pool.sleeping++;
-            pthread_cond_wait(&pool.work, &pool.lock);
-            pool.sleeping--;
+        if (pool.head != NULL) {
+            run_job_locked(pop_job_locked());
             continue;
         }
-        run_job_locked(pop_job_locked());
+        bool found = false;
+        if (POOL_POLLS + POOL_YIELDS > 0) { /* polling built in: one worker at a time polls before it sleeps */
+            if (atomic_fetch_add(&pool.polling, 1) < POOL_POLLERS) {
+                pthread_mutex_unlock(&pool.lock);
+                found = poll_for_work();
+                atomic_fetch_sub(&pool.polling, 1); /* before the lock: a call queued after this sees no poller */
+                pthread_mutex_lock(&pool.lock);
+            } else {
+                atomic_fetch_sub(&pool.polling, 1); /* another worker polls: this one sleeps */
+            }
+        }
+        if (found || pool.head != NULL || pool.generation != generation) continue;
+        pool.sleeping++;
+        pthread_cond_wait(&pool.work, &pool.lock);
+        pool.sleeping--;
+        if (pool.wakes > 0) pool.wakes--;
     }
     pthread_mutex_unlock(&pool.lock);
     return NULL;
@@ -850,35 +1028,64 @@ static unsigned pool_size(void) {
     return n < POOL_MAX ? (unsigned)n : POOL_MAX;
 }
 
-/* Starts one more worker when none sleeps and the pool has room; false when there is no worker at all. */
+/* Starts one more worker when none is idle and the pool has room; false when there is no worker at all. */
 static bool grow_pool_locked(void) {
     if (pool.size == 0) pool.size = pool_size(); /* once a generation: it asks the system for the CPU count */
-    if (pool.sleeping == 0 && pool.threads < pool.size &&
+    bool idle = pool.sleeping > 0 || atomic_load(&pool.polling) > 0;
+    if (!idle && pool.threads < pool.size &&
         pthread_create(&pool.ids[pool.threads], NULL, worker_main, (void *)(uintptr_t)pool.generation) == 0) {
         pool.threads++;
     }
     return pool.threads > 0;
 }
 
-static NrStatus start_background(const NrpCall *borrowed) {
-    NrpJob *job = job_new(borrowed);
-    if (job == NULL) return NR_STATUS_ERR;
+/* Queues a job (false once shutdown has begun, or when no worker could start); the job is the pool's once queued. */
+static bool push_job(NrpJob *job) {
     pthread_mutex_lock(&pool.lock);
     bool queued = !nrp_shutting_down();
     if (queued) {
         if (pool.tail != NULL) pool.tail->next = job;
         else pool.head = job;
         pool.tail = job;
+        atomic_fetch_add_explicit(&pool.queued, 1, memory_order_release);
         if (!grow_pool_locked()) { /* no thread could start: take it back */
             pool.head = pool.tail = NULL;
+            atomic_store(&pool.queued, 0);
             queued = false;
         }
     }
-    bool wake = queued && pool.sleeping > 0;
+    /* A poller takes the job without a wake-up; otherwise one sleeper per job not yet covered by a signal. */
+    bool wake = queued && atomic_load(&pool.polling) == 0 && pool.sleeping > pool.wakes;
+    if (wake) pool.wakes++;
     pthread_mutex_unlock(&pool.lock);
     if (wake) pthread_cond_signal(&pool.work); /* after the unlock: the worker it wakes does not wait for the lock */
-    if (!queued) free(job);
-    return queued ? NR_STATUS_OK : NR_STATUS_ERR;
+    return queued;
+}
+
+static NrStatus start_background(const NrpCall *borrowed) {
+    NrpJob *job = job_new(borrowed);
+    if (job == NULL) return NR_STATUS_ERR;
+    if (push_job(job)) return NR_STATUS_OK;
+    free(job);
+    return NR_STATUS_ERR;
+}
+
+/* A terminal frame refused with Backpressure inside a host call: a worker sends it again once the call returned. */
+static NrpSend defer_final(uint64_t sid, NrStatus status, const void *data, size_t len) {
+    size_t head = align_up(sizeof(NrpJob)), total = head;
+    NrpJob *job = add_size(&total, len) ? malloc(total) : NULL;
+    if (job == NULL) return NRP_BACKPRESSURE;
+    uint8_t *copy = (uint8_t *)job + head;
+    if (len != 0) memcpy(copy, data, len);
+    memset(&job->call, 0, sizeof(job->call));
+    job->call.head.sid = sid;
+    job->call.head.payload = nrp_bytes(copy, len);
+    job->next = NULL;
+    job->retry = true;
+    job->retry_status = status;
+    if (push_job(job)) return NRP_SENT;
+    free(job);
+    return NRP_BACKPRESSURE;
 }
 
 static bool is_worker_locked(pthread_t thread) {
@@ -898,6 +1105,7 @@ static void stop_pool(void) {
     pthread_t self = pthread_self();
     pthread_mutex_lock(&pool.lock);
     bool on_worker = is_worker_locked(self);
+    pool.draining = true;
     while (pool.head != NULL || pool.running > (on_worker ? 1u : 0u)) {
         if (on_worker && pool.head != NULL) run_job_locked(pop_job_locked());
         else pthread_cond_wait(&pool.quiet, &pool.lock);
@@ -907,6 +1115,8 @@ static void stop_pool(void) {
     memcpy(ids, pool.ids, n * sizeof(pthread_t));
     pool.threads = 0;
     pool.size = 0;
+    pool.wakes = 0;
+    pool.draining = false;
     pool.generation++;
     pthread_cond_broadcast(&pool.work);
     pthread_mutex_unlock(&pool.lock);
@@ -1078,53 +1288,95 @@ static void end_all_sessions(void) {
     }
 }
 
-/* ------------------------------------------------------------------ state */
+/* ------------------------------------------------------------------ the embedded manifest */
 
-static NrStr state_key(const char *key, bool *ok) {
-    size_t n = key != NULL ? strlen(key) : 0;
-    *ok = key != NULL && n <= UINT32_MAX;
-    return nrp_str_n(key, n);
-}
-
-bool nrp_state_available(void) {
-    const NrHostExt *ext = atomic_load(&host_ext);
-    return ext != NULL && ext->set_state != NULL && ext->get_state != NULL;
-}
-
-bool nrp_state_set(const NrpCall *call, const char *key, const void *data, size_t len, NrBytes *stored) {
+/* A growing text buffer; `ok` turns false (and stays) when memory runs out. */
+typedef struct NrpText {
+    char *data;
+    size_t len, cap;
     bool ok;
-    NrStr k = state_key(key, &ok);
-    const NrHostExt *ext = atomic_load(&host_ext);
-    if (!ok || call == NULL || (data == NULL && len != 0) || ext == NULL || ext->set_state == NULL) return false;
-    bool gated = needs_gate(call);
-    if (!host_begin(call, gated)) return false;
-    NrBytes copy = ext->set_state(host_ctx, call->head.sid, k, nrp_bytes(data, len));
-    host_end(call, gated);
-    if (stored != NULL) *stored = nrp_bytes_view(copy);
-    return true;
+} NrpText;
+
+static void text_add(NrpText *t, const char *s, size_t n) {
+    if (!t->ok) return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap != 0 ? t->cap : 1024;
+        while (cap < t->len + n + 1) cap *= 2;
+        char *grown = realloc(t->data, cap);
+        if (grown == NULL) {
+            t->ok = false;
+            return;
+        }
+        t->data = grown;
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = '\0';
 }
 
-bool nrp_state_get(const NrpCall *call, const char *key, NrBytes *value) {
-    bool ok;
-    NrStr k = state_key(key, &ok);
-    const NrHostExt *ext = atomic_load(&host_ext);
-    if (!ok || call == NULL || ext == NULL || ext->get_state == NULL) return false;
-    bool gated = needs_gate(call);
-    if (!host_begin(call, gated)) return false;
-    NrBytes got = ext->get_state(host_ctx, call->head.sid, k);
-    host_end(call, gated);
-    if (value != NULL) *value = nrp_bytes_view(got);
-    return true;
+static void text_put(NrpText *t, const char *s) { text_add(t, s, strlen(s)); }
+
+/* `s` as a TOML basic string: quotes, backslashes and control characters escaped. */
+static void text_quoted(NrpText *t, const char *s) {
+    text_put(t, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        char esc[8];
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*p;
+            text_add(t, esc, 2);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            snprintf(esc, sizeof(esc), "\\u%04x", *p);
+            text_put(t, esc);
+        } else {
+            text_add(t, (const char *)p, 1);
+        }
+    }
+    text_put(t, "\"");
 }
 
-/* ------------------------------------------------------------------ the vtable */
+/* One [[entries]] or [[panic_probes]] table of the manifest. */
+static void manifest_entry(NrpText *t, const NrpEntry *e) {
+    text_put(t, e->probe ? "\n[[panic_probes]]\nname = " : "\n[[entries]]\nname = ");
+    text_quoted(t, e->name);
+    text_put(t, "\nmode = ");
+    text_quoted(t, e->mode != NULL ? e->mode : layer_mode(e->kind));
+    text_put(t, "\n");
+    if (e->manifest != NULL && e->manifest[0] != '\0') {
+        text_put(t, e->manifest);
+        if (e->manifest[strlen(e->manifest) - 1] != '\n') text_put(t, "\n");
+    }
+}
 
-static NrStatus plugin_init(void *plugin_ctx, void *ctx, const NrHostVTable *host_vtable) {
-    (void)plugin_ctx;
-    if (host_vtable == NULL || host_vtable->send_result == NULL) return NR_STATUS_INVALID;
+static char *manifest_text;
+static pthread_once_t manifest_once = PTHREAD_ONCE_INIT;
+
+/* The manifest, from the entry table: what the route table routes, in the table's order. */
+static void build_manifest(void) {
+    NrpText t = {NULL, 0, 0, true};
+    text_put(&t, "# The manifest of this plugin, built by its SDK from the entry table.\n[plugin]\nname = ");
+    text_quoted(&t, nrp_plugin.name != NULL ? nrp_plugin.name : "");
+    text_put(&t, "\nunknown_entry = \"unsupported\"\n");
+    for (size_t i = 0; i < nrp_plugin.entry_count; i++) {
+        const NrpEntry *e = &nrp_plugin.entries[i];
+        if (e->name != NULL && e->start != NULL) manifest_entry(&t, e);
+    }
+    if (t.ok) manifest_text = t.data;
+    else free(t.data);
+}
+
+const uint8_t *nrp_manifest(void) {
+    pthread_once(&manifest_once, build_manifest);
+    return (const uint8_t *)manifest_text;
+}
+
+/* ------------------------------------------------------------------ init and shutdown */
+
+/* init once the layer has stored the host's callbacks: calls go through, then the plugin's own hook. */
+static NrStatus core_init(void) {
     if (routes == NULL) return NR_STATUS_ERR; /* out of memory when the plugin info was built */
-    host_ctx = ctx;
-    host_send_fn = host_vtable->send_result;
+    arm_probes(layer_probes_live());
     atomic_store(&phase, PHASE_LIVE);
     if (nrp_plugin.on_init == NULL) return NR_STATUS_OK;
     NrStatus status = run_hook(nrp_plugin.on_init, NULL);
@@ -1132,19 +1384,8 @@ static NrStatus plugin_init(void *plugin_ctx, void *ctx, const NrHostVTable *hos
     return status == NR_STATUS_OK ? NR_STATUS_OK : as_rejection(status);
 }
 
-static NrStatus plugin_handle(void *plugin_ctx, NrStr entry, uint64_t sid, const NrRequest *req, NrBytes payload) {
-    (void)plugin_ctx;
-    if (!request_ok(req)) return NR_STATUS_INVALID;
-    return dispatch(entry, sid, req, payload);
-}
-
-static NrStatus plugin_handle_raw(void *plugin_ctx, NrStr entry, uint64_t sid, NrBytes payload) {
-    (void)plugin_ctx;
-    return dispatch(entry, sid, NULL, payload);
-}
-
-static void plugin_shutdown(void *plugin_ctx) {
-    (void)plugin_ctx;
+/* shutdown: no new work, background work joined, open streams ended, the plugin's hook, then the gate closes. */
+static void core_shutdown(void) {
     atomic_fetch_or(&phase, PHASE_STOPPING);
     stop_pool();
     end_all_sessions();
@@ -1152,39 +1393,21 @@ static void plugin_shutdown(void *plugin_ctx) {
     close_host_gate();
 }
 
-static NrStatus plugin_stream_data(void *plugin_ctx, uint64_t sid, NrBytes data) {
-    (void)plugin_ctx;
-    if (!bytes_ok(data)) return NR_STATUS_INVALID;
-    return session_callback(sid, &data);
+/* What get_plugin does before it returns the info: the route table, once. */
+static pthread_once_t routes_once = PTHREAD_ONCE_INIT;
+
+static void prepare_routes(void) { pthread_once(&routes_once, build_routes); }
+
+/* Whether the environment asks for live probes (read at init). */
+NRP_LAYER_ONLY static bool probes_requested(void) {
+    const char *value = getenv("NYLON_RING_ENABLE_PROBES");
+    return value != NULL && strcmp(value, "1") == 0;
 }
 
-static NrStatus plugin_stream_close(void *plugin_ctx, uint64_t sid) {
-    (void)plugin_ctx;
-    return session_callback(sid, NULL);
-}
+/* ------------------------------------------------------------------ the generation layer */
 
-static const NrPluginVTable plugin_vtable = {
-    plugin_init, plugin_handle, plugin_handle_raw, plugin_shutdown, plugin_stream_data, plugin_stream_close,
-};
-
-static NrPluginInfo plugin_info;
-static pthread_once_t plugin_info_once = PTHREAD_ONCE_INIT;
-
-static void fill_plugin_info(void) {
-    plugin_info.abi_version = NR_ABI_VERSION;
-    plugin_info.struct_size = (uint32_t)sizeof(NrPluginInfo);
-    plugin_info.name = nrp_str(nrp_plugin.name);
-    plugin_info.version = nrp_str(nrp_plugin.version);
-    plugin_info.plugin_ctx = NULL;
-    plugin_info.vtable = &plugin_vtable;
-    build_routes();
-}
-
-NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin_v1(void) {
-    pthread_once(&plugin_info_once, fill_plugin_info);
-    return &plugin_info;
-}
-
-NR_EXPORT void nylon_ring_set_host_ext_v1(const NrHostExt *ext) { atomic_store(&host_ext, ext); }
-
-NR_DEFINE_LAYOUT_PROBE()
+#if NRP_ABI == 1
+#include "nr_abi1.c"
+#else
+#include "nr_abi2.c"
+#endif

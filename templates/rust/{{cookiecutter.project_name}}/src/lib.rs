@@ -10,9 +10,15 @@ pub mod nylon_ring_sdk;
 
 use nylon_ring_sdk::{
     define_plugin, spawn, Call, CallResponder, CallStreamResponder, Flow, NrStatus, Reply,
-    Responder, Session,
+    Responder, Session,{% if cookiecutter.abi == "2" %} StreamResponder,{% endif %}
 };
-
+{% if cookiecutter.abi == "2" %}
+/// `hello` (unary): answers `"hello, <payload>"`, joined on the stack by
+/// `respond_parts` (no allocation for answers up to 256 bytes).
+fn hello(call: Call<'_>, out: CallResponder<'_>) -> Reply {
+    out.respond_parts(NrStatus::Ok, &[b"hello, ", call.payload()])
+}
+{% else %}
 /// `hello` (unary, uses the request): answers `"<method> <path> <payload>"`, joined on
 /// the stack by `respond_parts` (no allocation for answers up to 256 bytes).
 fn hello(call: Call<'_>, out: CallResponder<'_>) -> Reply {
@@ -30,7 +36,7 @@ fn hello(call: Call<'_>, out: CallResponder<'_>) -> Reply {
         ],
     )
 }
-
+{% endif %}
 /// `echo` (raw, synchronous): answers the payload on the host's thread, before it
 /// returns. A `CallResponder` is bound to the call: the fastest path, no allocation.
 fn echo(call: Call<'_>, out: CallResponder<'_>) -> Reply {
@@ -43,7 +49,43 @@ fn echo_async(call: Call<'_>, out: Responder) -> Reply {
     let data = call.payload().to_vec();
     spawn(move || out.respond(NrStatus::Ok, &data))
 }
+{% if cookiecutter.abi == "2" %}
+/// `echo_owned` (zero-copy): hands a copy of the payload to the host without a
+/// second copy (`send_result_owned`); the SDK frees it when the host releases it.
+fn echo_owned(call: Call<'_>, out: CallResponder<'_>) -> Reply {
+    out.respond_owned(NrStatus::Ok, call.payload().to_vec())
+}
 
+/// `echo_lease` (host buffer): writes the payload straight into a buffer the host
+/// leases; when the host grants none, the SDK answers through `send_result`.
+fn echo_lease(call: Call<'_>, out: CallResponder<'_>) -> Reply {
+    let payload = call.payload();
+    out.respond_leased(NrStatus::Ok, payload.len(), |buffer| {
+        buffer.put(payload);
+    })
+}
+{% endif %}
+{% if cookiecutter.abi == "2" -%}
+/// `count` (server stream): payload `N` gives frames `"0"` .. `"N-1"`, then `StreamEnd`,
+/// sent from a worker: an ABI 2 host bounds each stream's queue and drains it only
+/// once `handle` returned, so `send` waits there while the host answers
+/// `Backpressure`. A payload that is not a number is rejected with `Invalid`
+/// (nothing is sent).
+fn count(call: Call<'_>, out: StreamResponder) -> Reply {
+    let Some(n) = parse_count(call.payload()) else {
+        return out.reject(NrStatus::Invalid);
+    };
+    spawn(move || {
+        let mut digits = [0u8; 20];
+        for i in 0..n {
+            if !out.send(decimal(i, &mut digits)) {
+                break;
+            }
+        }
+        out.end(NrStatus::StreamEnd)
+    })
+}
+{% else -%}
 /// `count` (server stream): payload `N` gives frames `"0"` .. `"N-1"`, then `StreamEnd`,
 /// all sent on the host's thread before `handle` returns. A payload that is not a
 /// number is rejected with `Invalid` (nothing is sent). A stream whose frames come
@@ -60,7 +102,7 @@ fn count(call: Call<'_>, out: CallStreamResponder<'_>) -> Reply {
     }
     out.end(NrStatus::StreamEnd)
 }
-
+{% endif %}
 /// Decimal digits with optional ASCII white space around them; `None` for anything
 /// else (empty, a sign, other characters, more than `u64::MAX`).
 fn parse_count(payload: &[u8]) -> Option<u64> {
@@ -103,6 +145,7 @@ fn chat(_call: Call<'_>, _out: &CallStreamResponder<'_>) -> Result<Box<dyn Sessi
     Ok(Box::new(Chat))
 }
 
+{%- if cookiecutter.abi != "2" %}
 /// `state` (raw): stores the payload under `"k"` in the host's per-sid state, reads
 /// it back and answers it; `Unsupported` when the host offers no state extension.
 fn state(call: Call<'_>, out: CallResponder<'_>) -> Reply {
@@ -114,13 +157,14 @@ fn state(call: Call<'_>, out: CallResponder<'_>) -> Reply {
         Err(status) => out.respond(status, b""),
     }
 }
+{%- endif %}
 
-/// `panic` (probe): panics on the host's thread; the SDK answers `Err`.
+/// `panic` (probe): panics on the host's thread; the SDK answers {% if cookiecutter.abi == "2" %}`Panic`{% else %}`Err`{% endif %}.
 fn panic(_call: Call<'_>, _out: CallResponder<'_>) -> Reply {
     panic!("panic probe: a handler panicked on the host's thread")
 }
 
-/// `panic_async` (probe): panics on a worker thread; the SDK answers `Err`.
+/// `panic_async` (probe): panics on a worker thread; the SDK answers {% if cookiecutter.abi == "2" %}`Panic`{% else %}`Err`{% endif %}.
 fn panic_async(_call: Call<'_>, out: Responder) -> Reply {
     spawn(move || {
         let _held = out;
@@ -134,25 +178,60 @@ fn entry_{{ entry }}(call: Call<'_>, out: CallResponder<'_>) -> Reply {
     out.respond(NrStatus::Ok, call.payload())
 }
 {%- endfor %}
-
+{% if cookiecutter.abi == "2" %}
+// Each entry's `{ ... }` is its sample in the embedded manifest (`nylon_ring_manifest`),
+// which `nylon-ring conformance` reads from the built library. The panic probes answer
+// only when `NYLON_RING_ENABLE_PROBES=1` is set as the host initialises the plugin.
 define_plugin! {
     unary: {
-        "hello" => hello,
-        "echo" => echo,
-        "echo_async" => echo_async,
-        "state" => state,
+        "hello" => hello { payload: "world", expect: "hello, world" },
+        "echo" => echo { payload: "ping", expect: "ping" },
+        "echo_async" => echo_async { payload: "ping from a worker", expect: "ping from a worker" },
+        "echo_owned" => echo_owned { payload: "zero copy", expect: "zero copy" },
+        "echo_lease" => echo_lease { payload: "leased", expect: "leased" },
 {%- for entry in cookiecutter.extra_entries.split(",") if entry %}
-        "{{ entry }}" => entry_{{ entry }},
+        "{{ entry }}" => entry_{{ entry }} { payload: "sample", expect: "sample" },
 {%- endfor %}
+    },
+    stream: {
+        "count" => count { payload: "3", expect_frames: ["0", "1", "2"], expect_terminal: "StreamEnd" },
+    },
+    bidi: {
+        "chat" => chat { payload: "", send: ["a", "b"], expect_frames: ["a", "b"], expect_terminal: "StreamEnd" },
+    },
+    panic_probes: {
+        "panic" => panic,
+        "panic_async" => panic_async,
+    },
+}
+{% else %}
+// Each entry's `{ ... }` is its sample in the embedded manifest (`nylon_ring_manifest`).
+define_plugin! {
+    unary: {
+        "hello" => hello {
+            mode: "unary",
+            payload: "world",
+            request: { method = "GET", path = "/hello", query = "", headers = { "x-test" = "1" } },
+            expect: "GET /hello world"
+        },
+        "echo" => echo { payload: "ping", expect: "ping" },
+        "echo_async" => echo_async { payload: "ping from a worker", expect: "ping from a worker" },
+        "state" => state { payload: "remembered", expect: "remembered" },
+{%- for entry in cookiecutter.extra_entries.split(",") if entry %}
+        "{{ entry }}" => entry_{{ entry }} { payload: "sample", expect: "sample" },
+{%- endfor %}
+    },
+    stream: {
+        "count" => count { payload: "3", expect_frames: ["0", "1", "2"], expect_terminal: "StreamEnd" },
+    },
+    bidi: {
+        "chat" => chat { payload: "", send: ["a", "b"], expect_frames: ["a", "b"], expect_terminal: "StreamEnd" },
+    },
+    panic_probes: {
         #[cfg(any(debug_assertions, feature = "panic-probes"))]
         "panic" => panic,
         #[cfg(any(debug_assertions, feature = "panic-probes"))]
         "panic_async" => panic_async,
     },
-    stream: {
-        "count" => count,
-    },
-    bidi: {
-        "chat" => chat,
-    },
 }
+{% endif %}

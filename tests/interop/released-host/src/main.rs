@@ -1,9 +1,12 @@
 //! Drives one nylon-ring plugin through the released `nylon-ring-host` 0.2.2.
 //!
 //! Usage:
-//!   nr-released-host PLUGIN --script STEPS.json
-//!   nr-released-host PLUGIN 'JSON-STEP-OR-ARRAY' ...
-//!   nr-released-host PLUGIN OP ARGS... [OP ARGS...]
+//!   nr-released-host [--stream-capacity N] PLUGIN --script STEPS.json
+//!   nr-released-host [--stream-capacity N] PLUGIN 'JSON-STEP-OR-ARRAY' ...
+//!   nr-released-host [--stream-capacity N] PLUGIN OP ARGS... [OP ARGS...]
+//!
+//! `--stream-capacity N` bounds each stream's frame queue (`with_stream_capacity`);
+//! a frame sent to a full queue is answered Backpressure.
 //!
 //! Word form (each op takes a fixed number of words):
 //!   unary|fast|call|stream|bytes|by_id ENTRY PAYLOAD
@@ -38,6 +41,7 @@ fn main() {
 
 /// Parses the command line, loads the plugin and runs every step on one runtime.
 fn run(args: &[String]) -> Result<(), String> {
+    let (capacity, args) = stream_capacity(args)?;
     let (plugin_path, rest) = args
         .split_first()
         .ok_or("usage: nr-released-host PLUGIN (--script FILE | STEP...)")?;
@@ -47,7 +51,10 @@ fn run(args: &[String]) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
-    let mut host = NylonRingHost::new();
+    let mut host = match capacity {
+        Some(frames) => NylonRingHost::with_stream_capacity(frames),
+        None => NylonRingHost::new(),
+    };
     if let Err(error) = host.load_pinned(PLUGIN_NAME, plugin_path) {
         emit(json!({"op": "load", "ok": false, "path": plugin_path,
                     "error": error.to_string(), "error_kind": error_kind(&error)}));
@@ -65,6 +72,18 @@ fn run(args: &[String]) -> Result<(), String> {
     // The pinned plugin stays loaded; leave without running its destructors.
     std::mem::forget(host);
     Ok(())
+}
+
+/// A leading `--stream-capacity N` (N >= 1), and the arguments after it.
+fn stream_capacity(args: &[String]) -> Result<(Option<usize>, &[String]), String> {
+    if args.first().map(String::as_str) != Some("--stream-capacity") {
+        return Ok((None, args));
+    }
+    let value = args.get(1).ok_or("--stream-capacity: missing value (expected a whole number >= 1)")?;
+    match value.parse::<usize>() {
+        Ok(frames) if frames >= 1 => Ok((Some(frames), &args[2..])),
+        _ => Err(format!("--stream-capacity: '{value}' is not a whole number >= 1")),
+    }
 }
 
 /// Steps come from `--script FILE`, inline JSON, or the word form.

@@ -10,9 +10,15 @@
 //! - `count`: stream, payload "N" -> frames "0".."N-1", then an empty StreamEnd
 //! - `chat`: bidi, each pushed message comes back as an Ok frame; close ends it
 //! - `panic`: panics inside `handle` (the crate contains it as status Panic)
+//!
+//! Stream frames go through an outbox: a frame the host refuses with Backpressure
+//! (its bounded stream queue is full) is kept, with every later frame of that sid,
+//! and a thread retries them in order until the host takes them. Retrying inside
+//! `handle` could never succeed: the host reads a stream only after `handle` returns.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use nylon_ring::plugin::{acquire_result_buffer, commit_result_buffer, send_result, send_result_owned};
 use nylon_ring::{export_plugin, NrOwnedBytes, NrStatus, NrVec, Plugin, Reply, Session};
@@ -51,7 +57,7 @@ impl Plugin for Released {
         if !self.chats.lock().map(|open| open.contains(&sid)).unwrap_or(false) {
             return NrStatus::Invalid;
         }
-        send_result(sid, NrStatus::Ok, NrVec::from_vec(data.to_vec()));
+        outbox().send(sid, NrStatus::Ok, data.to_vec());
         NrStatus::Ok
     }
 
@@ -59,8 +65,56 @@ impl Plugin for Released {
         if !self.chats.lock().map(|mut open| open.remove(&sid)).unwrap_or(false) {
             return NrStatus::Invalid;
         }
-        send_result(sid, NrStatus::StreamEnd, NrVec::from_vec(Vec::new()));
+        outbox().send(sid, NrStatus::StreamEnd, Vec::new());
         NrStatus::Ok
+    }
+}
+
+/// Frames per sid that the host refused with Backpressure, in send order.
+struct Outbox {
+    backlog: Mutex<HashMap<u64, VecDeque<(NrStatus, Vec<u8>)>>>,
+}
+
+fn outbox() -> &'static Outbox {
+    static OUTBOX: OnceLock<Outbox> = OnceLock::new();
+    OUTBOX.get_or_init(|| Outbox { backlog: Mutex::new(HashMap::new()) })
+}
+
+impl Outbox {
+    /// Sends now, unless earlier frames of `sid` wait; a refused frame starts a retrying thread.
+    fn send(&'static self, sid: u64, status: NrStatus, data: Vec<u8>) {
+        let Ok(mut backlog) = self.backlog.lock() else { return };
+        if let Some(waiting) = backlog.get_mut(&sid) {
+            waiting.push_back((status, data));
+            return;
+        }
+        // The host frees a refused frame, so each attempt sends its own copy.
+        if send_result(sid, status, NrVec::from_vec(data.clone())) == NrStatus::Backpressure {
+            backlog.insert(sid, VecDeque::from([(status, data)]));
+            std::thread::spawn(move || self.drain(sid));
+        }
+    }
+
+    /// Retries the waiting frames of `sid` in order; any answer but Backpressure consumes one.
+    fn drain(&self, sid: u64) {
+        loop {
+            let Ok(mut backlog) = self.backlog.lock() else { return };
+            let Some(waiting) = backlog.get_mut(&sid) else { return };
+            let Some((status, data)) = waiting.front() else {
+                backlog.remove(&sid);
+                return;
+            };
+            if send_result(sid, *status, NrVec::from_vec(data.clone())) == NrStatus::Backpressure {
+                drop(backlog);
+                std::thread::sleep(Duration::from_micros(200));
+                continue;
+            }
+            waiting.pop_front();
+            if waiting.is_empty() {
+                backlog.remove(&sid);
+                return;
+            }
+        }
     }
 }
 
@@ -109,14 +163,14 @@ fn leased(sid: u64, payload: &[u8]) -> Reply {
     }
 }
 
-fn count(session: &mut Session<'_>) -> Reply {
+fn count(session: &Session<'_>) -> Reply {
     let Some(n) = std::str::from_utf8(session.payload()).ok().and_then(|t| t.parse::<u32>().ok()) else {
         return Reply::Fail(NrStatus::Invalid);
     };
     for i in 0..n {
-        session.send_frame(i.to_string().into_bytes());
+        outbox().send(session.sid(), NrStatus::Ok, i.to_string().into_bytes());
     }
-    session.end_stream(Vec::new());
+    outbox().send(session.sid(), NrStatus::StreamEnd, Vec::new());
     Reply::None
 }
 

@@ -1,4 +1,4 @@
-//! Short byte strings on the fast path: equality, an ASCII test and copies.
+//! Short byte strings on the fast path: equality and copies.
 //!
 //! Entry names, methods, paths and header fields are mostly 1 to 16 bytes. For
 //! those, two overlapping word loads (the first and the last 4 or 8 bytes) cover
@@ -7,12 +7,9 @@
 
 use core::mem::MaybeUninit;
 
-/// The bit of every byte that is set only outside ASCII.
-pub(crate) const NOT_ASCII: u64 = 0x8080_8080_8080_8080;
-
 /// `N` bytes of `bytes` from `at` (zeros past the end; callers stay inside).
 #[inline(always)]
-fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+pub(crate) fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     let mut out = [0; N];
     if let Some(part) = bytes.get(at..at + N) {
         out.copy_from_slice(part);
@@ -37,27 +34,6 @@ pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
             word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, len - 8) == word::<8>(b, len - 8)
         }
         _ => a == b,
-    }
-}
-
-/// Every byte of `bytes` OR-ed together (spread over a word): `& NOT_ASCII` is zero
-/// exactly when `bytes` is ASCII. OR the results of several strings to test them all
-/// with one branch.
-#[inline(always)]
-pub(crate) fn or_bits(bytes: &[u8]) -> u64 {
-    let len = bytes.len();
-    match len {
-        0 => 0,
-        1..=3 => u64::from(bytes[0] | bytes[len / 2] | bytes[len - 1]),
-        4..=7 => {
-            u64::from(u32::from_ne_bytes(word(bytes, 0)) | u32::from_ne_bytes(word(bytes, len - 4)))
-        }
-        8..=16 => u64::from_ne_bytes(word(bytes, 0)) | u64::from_ne_bytes(word(bytes, len - 8)),
-        _ => {
-            let chunks = bytes.chunks_exact(8);
-            let tail = u64::from_ne_bytes(word(bytes, len - 8));
-            chunks.fold(tail, |acc, chunk| acc | u64::from_ne_bytes(word(chunk, 0)))
-        }
     }
 }
 
@@ -138,19 +114,6 @@ mod tests {
                 let mut b = a.clone();
                 b[at] ^= 0x20;
                 assert!(!same(&a, &b), "len {len}, differs at {at}");
-            }
-        }
-    }
-
-    #[test]
-    fn or_bits_finds_a_non_ascii_byte_anywhere() {
-        for len in 0..40 {
-            let ascii = text(len);
-            assert_eq!(or_bits(&ascii) & NOT_ASCII, 0, "len {len}");
-            for at in 0..len {
-                let mut other = ascii.clone();
-                other[at] = 0xC3;
-                assert_ne!(or_bits(&other) & NOT_ASCII, 0, "len {len}, at {at}");
             }
         }
     }

@@ -2,33 +2,39 @@
 //!
 //! The macros are crate-local and re-exported by path (`nylon_ring_sdk::define_plugin`),
 //! so `use crate::nylon_ring_sdk::define_plugin;` works in any module, the crate root
-//! included.
+//! included. The exports it writes come from the ABI generation layer
+//! (`__nylon_ring_exports!` in `abi1/` or `abi2/`); everything else is shared.
 
-/// Declares the plugin: exports `nylon_ring_get_plugin_v1`, the state-extension
-/// hand-over `nylon_ring_set_host_ext_v1` and the layout probe, and routes calls.
+/// Declares the plugin: exports the ABI generation's entry symbol, the layout probe
+/// and `nylon_ring_manifest`, and routes calls.
 ///
-/// Sections are optional but must come in this order (the first five are the seed-era
-/// shape, so existing plugin code ports by changing its `use` line):
+/// Sections are optional but must come in this order. The first seven are the
+/// original crate's shape, so existing plugin code ports by changing its `use` line
+/// (their signatures are the generation's: see `legacy.rs`):
 ///
 /// ```ignore
 /// define_plugin! {
-///     init: plugin_init,             // unsafe fn(plugin_ctx, host_ctx, *const NrHostVTable) -> NrStatus
-///     shutdown: plugin_shutdown,     // unsafe fn(plugin_ctx)
+///     init: plugin_init,             // the original init signature
+///     shutdown: plugin_shutdown,
 ///     on_init: setup,                // fn() -> Result<(), NrStatus>
 ///     on_shutdown: teardown,         // fn(), after background work finished
-///     entries: { "legacy" => handle_legacy },        // unsafe fn(ctx, sid, *const NrRequest, NrBytes) -> NrStatus
-///     raw_entries: { "legacy_raw" => handle_raw },   // unsafe fn(ctx, sid, NrBytes) -> NrStatus
+///     entries: { "legacy" => handle_legacy },
+///     raw_entries: { "legacy_raw" => handle_raw },
 ///     stream_handlers: { data: on_data, close: on_close },
 ///     unary: { "hello" => hello },   // fn(Call, CallResponder) -> Reply, or fn(Call, Responder) -> Reply
 ///     stream: { "count" => count },  // fn(Call, CallStreamResponder) -> Reply, or fn(Call, StreamResponder) -> Reply
 ///     bidi: { "chat" => chat },      // fn(Call, &CallStreamResponder) -> Result<Box<dyn Session>, NrStatus>
+///     panic_probes: { "panic" => panic },  // unary handlers that panic on purpose
 /// }
 /// ```
 ///
 /// Any entry may carry `#[cfg(...)]`: it is then served only in builds where the
-/// condition holds (the panic probes use `#[cfg(any(debug_assertions, feature = "panic-probes"))]`).
-/// Every entry is reachable through both `handle` and `handle_raw`; an unknown name
-/// answers `Unsupported`. Name and version come from `CARGO_PKG_NAME`/`CARGO_PKG_VERSION`.
+/// condition holds. Any entry may be followed by a sample for the embedded manifest,
+/// `{ payload: "ping", expect: "ping" }`: each `key: value` becomes a `key = value`
+/// line of its `[[entries]]` table (values are TOML strings, arrays of strings or
+/// inline tables, written as Rust tokens; a `mode:` key replaces the default mode).
+/// An unknown name answers `Unsupported`. Name and version come from
+/// `CARGO_PKG_NAME`/`CARGO_PKG_VERSION`.
 ///
 /// A `unary:` handler takes either a `CallResponder<'_>` (bound to the call: it answers
 /// before the handler returns; the fastest path) or a `Responder` (it may be moved into
@@ -40,23 +46,32 @@ macro_rules! define_plugin {
         $(shutdown: $shutdown:path,)?
         $(on_init: $on_init:path,)?
         $(on_shutdown: $on_shutdown:path,)?
-        $(entries: { $($(#[cfg($e_cfg:meta)])? $e_name:literal => $e_fn:path),* $(,)? } $(,)?)?
-        $(raw_entries: { $($(#[cfg($r_cfg:meta)])? $r_name:literal => $r_fn:path),* $(,)? } $(,)?)?
+        $(entries: { $($(#[cfg($e_cfg:meta)])? $e_name:literal => $e_fn:path $({ $($e_key:ident : $e_val:tt),* $(,)? })?),* $(,)? } $(,)?)?
+        $(raw_entries: { $($(#[cfg($r_cfg:meta)])? $r_name:literal => $r_fn:path $({ $($r_key:ident : $r_val:tt),* $(,)? })?),* $(,)? } $(,)?)?
         $(stream_handlers: { data: $data:path, close: $close:path $(,)? } $(,)?)?
-        $(unary: { $($(#[cfg($u_cfg:meta)])? $u_name:literal => $u_fn:path),* $(,)? } $(,)?)?
-        $(stream: { $($(#[cfg($s_cfg:meta)])? $s_name:literal => $s_fn:path),* $(,)? } $(,)?)?
-        $(bidi: { $($(#[cfg($b_cfg:meta)])? $b_name:literal => $b_fn:path),* $(,)? } $(,)?)?
+        $(unary: { $($(#[cfg($u_cfg:meta)])? $u_name:literal => $u_fn:path $({ $($u_key:ident : $u_val:tt),* $(,)? })?),* $(,)? } $(,)?)?
+        $(stream: { $($(#[cfg($s_cfg:meta)])? $s_name:literal => $s_fn:path $({ $($s_key:ident : $s_val:tt),* $(,)? })?),* $(,)? } $(,)?)?
+        $(bidi: { $($(#[cfg($b_cfg:meta)])? $b_name:literal => $b_fn:path $({ $($b_key:ident : $b_val:tt),* $(,)? })?),* $(,)? } $(,)?)?
+        $(panic_probes: { $($(#[cfg($p_cfg:meta)])? $p_name:literal => $p_fn:path $({ $($p_key:ident : $p_val:tt),* $(,)? })?),* $(,)? } $(,)?)?
     ) => {
         #[doc(hidden)]
         pub struct __NylonRingPlugin;
 
         #[doc(hidden)]
         const __NYLON_RING_ROUTES: &[$crate::nylon_ring_sdk::Route] = &[
-            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Legacy, $e_name, $e_fn $(, $e_cfg)?),)*)?
-            $($($crate::nylon_ring_sdk::__nylon_ring_route!(LegacyRaw, $r_name, $r_fn $(, $r_cfg)?),)*)?
-            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Unary, serve_unary, $u_name, $u_fn $(, $u_cfg)?),)*)?
-            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Stream, serve_stream, $s_name, $s_fn $(, $s_cfg)?),)*)?
-            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Bidi, $b_name, $b_fn $(, $b_cfg)?),)*)?
+            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Legacy, $e_name, $e_fn $(, $e_cfg)?)
+                .sample(concat!($($(stringify!($e_key), " = ", stringify!($e_val), "\n",)*)? "")),)*)?
+            $($($crate::nylon_ring_sdk::__nylon_ring_route!(LegacyRaw, $r_name, $r_fn $(, $r_cfg)?)
+                .sample(concat!($($(stringify!($r_key), " = ", stringify!($r_val), "\n",)*)? "")),)*)?
+            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Unary, serve_unary, $u_name, $u_fn $(, $u_cfg)?)
+                .sample(concat!($($(stringify!($u_key), " = ", stringify!($u_val), "\n",)*)? "")),)*)?
+            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Stream, serve_stream, $s_name, $s_fn $(, $s_cfg)?)
+                .sample(concat!($($(stringify!($s_key), " = ", stringify!($s_val), "\n",)*)? "")),)*)?
+            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Bidi, $b_name, $b_fn $(, $b_cfg)?)
+                .sample(concat!($($(stringify!($b_key), " = ", stringify!($b_val), "\n",)*)? "")),)*)?
+            $($($crate::nylon_ring_sdk::__nylon_ring_route!(Unary, serve_unary, $p_name, $p_fn $(, $p_cfg)?)
+                .probe()
+                .sample(concat!($($(stringify!($p_key), " = ", stringify!($p_val), "\n",)*)? "")),)*)?
         ];
 
         const _: () = assert!(
@@ -82,36 +97,21 @@ macro_rules! define_plugin {
         }
 
         #[doc(hidden)]
-        static __NYLON_RING_VTABLE: $crate::nylon_ring_abi::NrPluginVTable =
-            $crate::nylon_ring_sdk::vtable::<__NylonRingPlugin>();
+        const __NYLON_RING_MANIFEST_LEN: usize =
+            $crate::nylon_ring_sdk::manifest_len(env!("CARGO_PKG_NAME"), __NYLON_RING_ROUTES);
 
         #[doc(hidden)]
-        static __NYLON_RING_INFO: $crate::nylon_ring_abi::NrPluginInfo =
-            $crate::nylon_ring_sdk::plugin_info(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"), &__NYLON_RING_VTABLE);
+        static __NYLON_RING_MANIFEST: [u8; __NYLON_RING_MANIFEST_LEN] =
+            $crate::nylon_ring_sdk::manifest(env!("CARGO_PKG_NAME"), __NYLON_RING_ROUTES);
 
-        /// The nylon-ring entry symbol: this plugin's static `NrPluginInfo`.
+        /// The embedded manifest: this plugin's route table as NUL-terminated
+        /// `nylon-ring.toml` text, written at compile time.
         #[unsafe(no_mangle)]
-        pub extern "C" fn nylon_ring_get_plugin_v1() -> *const $crate::nylon_ring_abi::NrPluginInfo {
-            &__NYLON_RING_INFO
+        pub extern "C" fn nylon_ring_manifest() -> *const u8 {
+            __NYLON_RING_MANIFEST.as_ptr()
         }
 
-        /// The optional state-extension hand-over, called by a host before `init`.
-        ///
-        /// # Safety
-        /// `ext` is NULL or points to an `NrHostExt` valid until `shutdown` returns.
-        #[unsafe(no_mangle)]
-        pub unsafe extern "C" fn nylon_ring_set_host_ext_v1(ext: *const $crate::nylon_ring_abi::NrHostExt) {
-            unsafe { $crate::nylon_ring_sdk::set_host_ext(ext) }
-        }
-
-        /// The optional layout probe: this build's sizes and offsets, for the host to
-        /// compare with its own. (Spelled out rather than through the generated
-        /// `nr_define_layout_probe!`, which cannot be named by path from a macro when
-        /// its module is declared with `#[rustfmt::skip]`.)
-        #[unsafe(no_mangle)]
-        pub extern "C" fn nylon_ring_layout_probe_v1() -> *const $crate::nylon_ring_abi::NrLayoutProbe {
-            &$crate::nylon_ring_abi::NR_LAYOUT_PROBE
-        }
+        $crate::nylon_ring_sdk::__nylon_ring_exports!(__NylonRingPlugin);
     };
 }
 

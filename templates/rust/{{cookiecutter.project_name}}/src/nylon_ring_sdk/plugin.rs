@@ -1,25 +1,22 @@
-//! The plugin description `define_plugin!` builds, and the `extern "C"` boundary.
+//! The plugin description `define_plugin!` builds, shared by both ABI generations:
+//! the route table, routing, hooks, probes, and what `init` and `shutdown` do
+//! whatever the generation.
 //!
-//! Every exported function runs behind `catch_unwind` (a panic answers `Err`), checks
-//! its pointers and views (bad input answers `Invalid`), and routes by entry name
-//! through a `&'static [Route]` scanned in place: no allocation, no lock.
+//! Routing scans a `&'static [Route]` in place: no allocation, no lock. A route's
+//! index in the table is also its id for integer dispatch (ABI 2).
 
-use core::ffi::c_void;
-use core::ptr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
-use super::call::{Call, Request};
-use super::handler::discard;
-use super::legacy::{
+use super::call::Call;
+use super::generation::{
     self, LegacyCloseFn, LegacyDataFn, LegacyEntryFn, LegacyInitFn, LegacyRawFn, LegacyShutdownFn,
 };
+use super::handler::discard;
 use super::respond::CallStreamResponder;
 use super::session::{self, Session};
 use super::{bytes, host, workers};
-use crate::nylon_ring_abi::{
-    NrBytes, NrHostExt, NrHostVTable, NrPluginInfo, NrPluginVTable, NrRequest, NrStatus,
-    NrStatusRaw, NrStr, NR_ABI_VERSION,
-};
+use crate::nylon_ring_abi::NrStatus;
 
 /// How `define_plugin!` serves a `unary:` or `stream:` entry: a small function around
 /// the handler (see `handler.rs`) that builds its responder, runs it behind
@@ -35,24 +32,39 @@ pub type ShutdownHook = fn();
 /// How an entry is served.
 #[derive(Clone, Copy)]
 pub enum Handler {
-    /// `unary: { "name" => f }`.
+    /// `unary: { "name" => f }` (and `panic_probes:`).
     Unary(ServeFn),
     /// `stream: { "name" => f }`.
     Stream(ServeFn),
     /// `bidi: { "name" => f }`.
     Bidi(BidiFn),
-    /// Seed-era `entries: { "name" => f }`.
+    /// Original-crate `entries: { "name" => f }`.
     Legacy(LegacyEntryFn),
     /// Seed-era `raw_entries: { "name" => f }`.
     LegacyRaw(LegacyRawFn),
 }
 
+impl Handler {
+    /// The manifest mode of this kind of entry, in the generation's spelling.
+    pub(crate) const fn mode(&self) -> &'static str {
+        match self {
+            Handler::Unary(_) | Handler::Legacy(_) | Handler::LegacyRaw(_) => {
+                generation::MANIFEST_MODES[0]
+            }
+            Handler::Stream(_) => generation::MANIFEST_MODES[1],
+            Handler::Bidi(_) => generation::MANIFEST_MODES[2],
+        }
+    }
+}
+
 /// One routing-table row.
 #[derive(Clone, Copy)]
 pub struct Route {
-    name: &'static str,
-    handler: Handler,
-    enabled: bool,
+    pub(crate) name: &'static str,
+    pub(crate) handler: Handler,
+    pub(crate) enabled: bool,
+    pub(crate) probe: bool,
+    pub(crate) sample: &'static str,
 }
 
 impl Route {
@@ -62,6 +74,8 @@ impl Route {
             name,
             handler,
             enabled: true,
+            probe: false,
+            sample: "",
         }
     }
 
@@ -70,6 +84,24 @@ impl Route {
     pub const fn enabled(self, on: bool) -> Route {
         Route {
             enabled: on,
+            ..self
+        }
+    }
+
+    /// Marks a panic probe: listed under `[[panic_probes]]` in the embedded manifest
+    /// and, on ABI 2, inert (`Unsupported`) unless `NYLON_RING_ENABLE_PROBES=1` was
+    /// set when `init` ran.
+    pub const fn probe(self) -> Route {
+        Route {
+            probe: true,
+            ..self
+        }
+    }
+
+    /// The manifest lines (`key = value`, TOML) that describe a sample call.
+    pub const fn sample(self, lines: &'static str) -> Route {
+        Route {
+            sample: lines,
             ..self
         }
     }
@@ -109,17 +141,17 @@ const fn same_name(a: &[u8], b: &[u8]) -> bool {
 pub struct PluginSpec {
     /// The routing table.
     pub routes: &'static [Route],
-    /// Seed-era `init`.
+    /// Original-crate / seed-era `init`.
     pub init: Option<LegacyInitFn>,
-    /// Seed-era `shutdown`.
+    /// Original-crate / seed-era `shutdown`.
     pub shutdown: Option<LegacyShutdownFn>,
     /// Safe init hook.
     pub on_init: Option<InitHook>,
     /// Safe shutdown hook.
     pub on_shutdown: Option<ShutdownHook>,
-    /// Seed-era `stream_handlers.data`, for sids no `bidi` session owns.
+    /// `stream_handlers.data`, for sids no `bidi` session owns.
     pub stream_data: Option<LegacyDataFn>,
-    /// Seed-era `stream_handlers.close`, for sids no `bidi` session owns.
+    /// `stream_handlers.close`, for sids no `bidi` session owns.
     pub stream_close: Option<LegacyCloseFn>,
 }
 
@@ -129,36 +161,8 @@ pub trait Plugin {
     fn spec() -> &'static PluginSpec;
 }
 
-/// The vtable of plugin `P`: every slot filled.
-pub const fn vtable<P: Plugin>() -> NrPluginVTable {
-    NrPluginVTable {
-        init: Some(init::<P>),
-        handle: Some(handle::<P>),
-        handle_raw: Some(handle_raw::<P>),
-        shutdown: Some(shutdown::<P>),
-        stream_data: Some(stream_data::<P>),
-        stream_close: Some(stream_close::<P>),
-    }
-}
-
-/// The `NrPluginInfo` a plugin exports.
-pub const fn plugin_info(
-    name: &'static str,
-    version: &'static str,
-    vtable: &'static NrPluginVTable,
-) -> NrPluginInfo {
-    NrPluginInfo {
-        abi_version: NR_ABI_VERSION,
-        struct_size: core::mem::size_of::<NrPluginInfo>() as u32,
-        name: NrStr::new(name),
-        version: NrStr::new(version),
-        plugin_ctx: ptr::null_mut(),
-        vtable,
-    }
-}
-
 /// Runs `f`, turning a panic into `status_on_panic`.
-fn guarded(status_on_panic: NrStatus, f: impl FnOnce() -> NrStatus) -> NrStatus {
+pub(crate) fn guarded(status_on_panic: NrStatus, f: impl FnOnce() -> NrStatus) -> NrStatus {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(status) => status,
         Err(payload) => {
@@ -168,123 +172,75 @@ fn guarded(status_on_panic: NrStatus, f: impl FnOnce() -> NrStatus) -> NrStatus 
     }
 }
 
-fn boundary(f: impl FnOnce() -> NrStatus) -> NrStatusRaw {
-    guarded(NrStatus::Err, f).to_raw()
+/// Whether probes answer (set by `init` from `NYLON_RING_ENABLE_PROBES`).
+static PROBES_ON: AtomicBool = AtomicBool::new(false);
+
+/// Reads `NYLON_RING_ENABLE_PROBES` (at init): probes answer only when it is `1`.
+fn read_probe_switch() {
+    let on = std::env::var_os("NYLON_RING_ENABLE_PROBES").is_some_and(|value| value == "1");
+    PROBES_ON.store(on, Relaxed);
 }
 
-unsafe extern "C" fn init<P: Plugin>(
-    plugin_ctx: *mut c_void,
-    host_ctx: *mut c_void,
-    host_vtable: *const NrHostVTable,
-) -> NrStatusRaw {
-    boundary(|| unsafe { start(P::spec(), plugin_ctx, host_ctx, host_vtable) })
-}
-
-unsafe extern "C" fn handle<P: Plugin>(
-    plugin_ctx: *mut c_void,
-    entry: NrStr,
-    sid: u64,
-    req: *const NrRequest,
-    payload: NrBytes,
-) -> NrStatusRaw {
-    boundary(|| unsafe { dispatch(P::spec(), plugin_ctx, entry, sid, Some(req), payload) })
-}
-
-unsafe extern "C" fn handle_raw<P: Plugin>(
-    plugin_ctx: *mut c_void,
-    entry: NrStr,
-    sid: u64,
-    payload: NrBytes,
-) -> NrStatusRaw {
-    boundary(|| unsafe { dispatch(P::spec(), plugin_ctx, entry, sid, None, payload) })
-}
-
-unsafe extern "C" fn shutdown<P: Plugin>(plugin_ctx: *mut c_void) {
-    let _ = boundary(|| {
-        stop(P::spec(), plugin_ctx);
-        NrStatus::Ok
-    });
-}
-
-unsafe extern "C" fn stream_data<P: Plugin>(
-    plugin_ctx: *mut c_void,
-    sid: u64,
-    data: NrBytes,
-) -> NrStatusRaw {
-    boundary(|| {
-        // SAFETY: the host's view, valid for this call.
-        let Some(bytes) = (unsafe { data.try_as_slice() }) else {
-            return NrStatus::Invalid;
-        };
-        if let Some(status) = session::data(sid, bytes) {
-            return status;
+/// The route named `name` and its index, scanning the static table in place. A
+/// plain loop (not `Iterator::position`, which stays a call) inlines, so the
+/// compiler unrolls the constant table into a few word compares.
+#[inline(always)]
+pub(crate) fn find_route<'r>(routes: &'r [Route], name: &[u8]) -> Option<(u32, &'r Route)> {
+    let mut index = 0;
+    while index < routes.len() {
+        let route = &routes[index];
+        if bytes::same(route.name.as_bytes(), name) && route.enabled {
+            return Some((index as u32, route));
         }
-        match P::spec().stream_data {
-            Some(f) => {
-                host::in_call(|| guarded(NrStatus::Err, || unsafe { f(plugin_ctx, sid, data) }))
-            }
-            None => NrStatus::Invalid,
-        }
-    })
+        index += 1;
+    }
+    None
 }
 
-unsafe extern "C" fn stream_close<P: Plugin>(plugin_ctx: *mut c_void, sid: u64) -> NrStatusRaw {
-    boundary(|| {
-        if let Some(status) = session::close(sid) {
-            return status;
-        }
-        match P::spec().stream_close {
-            Some(f) => host::in_call(|| guarded(NrStatus::Err, || unsafe { f(plugin_ctx, sid) })),
-            None => NrStatus::Invalid,
-        }
-    })
+/// Whether a route may run now: a probe on ABI 2 needs the switch set at init.
+#[inline(always)]
+pub(crate) fn may_serve(route: &Route) -> bool {
+    !(route.probe && generation::PROBES_NEED_ENV && !PROBES_ON.load(Relaxed))
 }
 
-/// Stores the state extension a host hands over before `init` (see `define_plugin!`).
-///
-/// # Safety
-/// `ext` is NULL or points to an `NrHostExt` valid until `shutdown` returns.
-pub unsafe fn set_host_ext(ext: *const NrHostExt) {
-    let _ = catch_unwind(|| host::set_host_ext(ext));
-}
-
-unsafe fn start(
+/// What `init` does whatever the generation, once the host's callbacks are stored:
+/// opens the worker pool and the gate, runs the seed `init` (through `legacy_init`)
+/// and the `on_init` hook; a failure closes the gate again.
+pub(crate) fn start(
     spec: &PluginSpec,
-    plugin_ctx: *mut c_void,
-    host_ctx: *mut c_void,
-    host_vtable: *const NrHostVTable,
+    host_ctx: *mut core::ffi::c_void,
+    legacy_init: impl FnOnce(LegacyInitFn) -> NrStatus,
 ) -> NrStatus {
-    // SAFETY: NULL or the host's vtable, valid for the call.
-    let Some(send_result) = (unsafe { host_vtable.as_ref() }).and_then(|vt| vt.send_result) else {
-        return NrStatus::Invalid;
-    };
+    read_probe_switch();
     workers::reopen();
-    host::connect(host_ctx, send_result);
+    host::connect(host_ctx);
     let mut status = match spec.init {
-        Some(f) => guarded(NrStatus::Err, || unsafe {
-            f(plugin_ctx, host_ctx, &legacy::GUARDED_VTABLE)
-        }),
+        Some(f) => guarded(generation::PANICKED, || legacy_init(f)),
         None => NrStatus::Ok,
     };
     if let (NrStatus::Ok, Some(hook)) = (status, spec.on_init) {
-        status = guarded(NrStatus::Err, || match hook() {
+        status = guarded(generation::PANICKED, || match hook() {
             Ok(()) => NrStatus::Ok,
             Err(NrStatus::Ok) => NrStatus::Err,
             Err(status) => status,
         });
     }
     if status != NrStatus::Ok {
+        workers::close_and_join();
         host::disconnect();
     }
     status
 }
 
-fn stop(spec: &PluginSpec, plugin_ctx: *mut c_void) {
+/// What `shutdown` does: joins background work, ends open sessions, runs the seed
+/// `shutdown` (through `legacy_shutdown`) and the `on_shutdown` hook, then closes
+/// the gate, after which nothing reaches the host.
+pub(crate) fn stop(spec: &PluginSpec, legacy_shutdown: impl FnOnce(LegacyShutdownFn)) {
     workers::close_and_join();
     session::abort_all();
     if let Some(f) = spec.shutdown {
         guarded(NrStatus::Err, || {
-            unsafe { f(plugin_ctx) };
+            legacy_shutdown(f);
             NrStatus::Ok
         });
     }
@@ -297,90 +253,9 @@ fn stop(spec: &PluginSpec, plugin_ctx: *mut c_void) {
     host::disconnect();
 }
 
-/// Routes one call. `req` is `Some` on the `handle` path (possibly NULL).
-///
-/// Inlined into `handle` and `handle_raw`, so the raw path carries no request code.
-/// The request is checked here, once, and lent to the handler from this frame.
-#[inline(always)]
-unsafe fn dispatch(
-    spec: &PluginSpec,
-    plugin_ctx: *mut c_void,
-    entry: NrStr,
-    sid: u64,
-    req: Option<*const NrRequest>,
-    payload: NrBytes,
-) -> NrStatus {
-    // SAFETY (all views below): the host's memory, valid for this call.
-    let Some(name) = (unsafe { entry.try_as_bytes() }) else {
-        return NrStatus::Invalid;
-    };
-    let Some(route) = find_route(spec.routes, name) else {
-        return NrStatus::Unsupported;
-    };
-    let Some(body) = (unsafe { payload.try_as_slice() }) else {
-        return NrStatus::Invalid;
-    };
-    let raw_req = req.unwrap_or(ptr::null());
-    let checked;
-    let request = match unsafe { raw_req.as_ref() } {
-        None => None,
-        Some(raw) => match unsafe { Request::from_raw(raw) } {
-            Ok(request) => {
-                checked = request;
-                Some(&checked)
-            }
-            Err(status) => return status,
-        },
-    };
-    let call = Call::new(route.name, sid, body, request);
-    match route.handler {
-        Handler::Unary(serve) | Handler::Stream(serve) => serve(call),
-        Handler::Bidi(f) => open_bidi(f, call),
-        Handler::Legacy(f) => unsafe { legacy_entry(f, plugin_ctx, sid, raw_req, payload) },
-        Handler::LegacyRaw(f) => {
-            host::in_call(|| guarded(NrStatus::Err, || unsafe { f(plugin_ctx, sid, payload) }))
-        }
-    }
-}
-
-/// The route named `name`, scanning the static table in place. A plain loop (not
-/// `Iterator::find`, which stays a call) inlines, so the compiler unrolls the constant
-/// table into a few word compares.
-#[inline(always)]
-#[allow(clippy::manual_find)]
-fn find_route<'r>(routes: &'r [Route], name: &[u8]) -> Option<&'r Route> {
-    for route in routes {
-        if bytes::same(route.name.as_bytes(), name) && route.enabled {
-            return Some(route);
-        }
-    }
-    None
-}
-
-/// A seed-era `entries` handler; it always gets a request (an empty one on `handle_raw`).
+/// Opens a bidirectional stream: the opener's session is registered under the sid.
 #[inline(never)]
-unsafe fn legacy_entry(
-    f: LegacyEntryFn,
-    plugin_ctx: *mut c_void,
-    sid: u64,
-    raw_req: *const NrRequest,
-    payload: NrBytes,
-) -> NrStatus {
-    let empty = NrRequest::build("", "", "", &[]);
-    let req = if raw_req.is_null() {
-        &empty as *const NrRequest
-    } else {
-        raw_req
-    };
-    host::in_call(|| {
-        guarded(NrStatus::Err, || unsafe {
-            f(plugin_ctx, sid, req, payload)
-        })
-    })
-}
-
-#[inline(never)]
-fn open_bidi(open: BidiFn, call: Call<'_>) -> NrStatus {
+pub(crate) fn open_bidi(open: BidiFn, call: Call<'_>) -> NrStatus {
     let out = CallStreamResponder::new(call.sid());
     let opened = catch_unwind(AssertUnwindSafe(|| open(call, &out)));
     match opened {
@@ -394,7 +269,17 @@ fn open_bidi(open: BidiFn, call: Call<'_>) -> NrStatus {
         Ok(Err(status)) => out.reject(status).into_status(),
         Err(payload) => {
             discard(payload);
-            out.reject(NrStatus::Err).into_status()
+            out.reject(generation::PANICKED).into_status()
         }
     }
+}
+
+/// The bidi part of `stream_data`: `None` when no session has this sid.
+pub(crate) fn session_data(sid: u64, data: &[u8]) -> Option<NrStatus> {
+    session::data(sid, data)
+}
+
+/// The bidi part of `stream_close`: `None` when no session has this sid.
+pub(crate) fn session_close(sid: u64) -> Option<NrStatus> {
+    session::close(sid)
 }

@@ -26,7 +26,7 @@
 use core::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
-use super::{bytes, host};
+use super::{bytes, generation, host};
 use crate::nylon_ring_abi::NrStatus;
 
 mod sealed {
@@ -65,13 +65,48 @@ pub type CallResponder<'call> = Responder<InCall<'call>>;
 /// A stream responder bound to its call: frames sent before the call returns.
 pub type CallStreamResponder<'call> = StreamResponder<InCall<'call>>;
 
-/// Delivers one frame by the path the responder's reach allows.
+/// What a send reports when the SDK dropped the frame (no host, or shut down).
+pub const DROPPED: NrStatus = NrStatus::Err;
+
+/// Delivers one frame by the path the responder's reach allows: the host's answer
+/// (`Ok`, or e.g. `Backpressure`/`Invalid` on ABI 2), or [`DROPPED`].
 #[inline(always)]
-fn deliver<R: Reach>(sid: u64, status: NrStatus, data: &[u8]) -> bool {
-    if R::IN_CALL {
-        host::send_in_call(sid, status, data)
+pub(crate) fn deliver<R: Reach>(sid: u64, status: NrStatus, data: &[u8]) -> NrStatus {
+    let send = |ctx| generation::send(ctx, sid, status, data);
+    let sent = if R::IN_CALL {
+        host::if_live_in_call(send)
     } else {
-        host::send(sid, status, data)
+        host::while_live(send)
+    };
+    sent.unwrap_or(DROPPED)
+}
+
+/// [`deliver`], retried while the host answers `Backpressure` (for up to
+/// [`SEND_PATIENCE`], with a pause that doubles from 1 µs to 5 ms).
+pub(crate) fn deliver_patiently<R: Reach>(sid: u64, status: NrStatus, data: &[u8]) -> NrStatus {
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_micros(1);
+    loop {
+        match deliver::<R>(sid, status, data) {
+            answer
+                if Some(answer) == generation::BACKPRESSURE
+                    && started.elapsed() < SEND_PATIENCE =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(5));
+            }
+            answer => return answer,
+        }
+    }
+}
+
+/// The status a responder dropped unanswered sends: the generation's panic status
+/// while a panic unwinds through it, `Err` otherwise.
+fn unanswered() -> NrStatus {
+    if std::thread::panicking() {
+        generation::PANICKED
+    } else {
+        NrStatus::Err
     }
 }
 
@@ -121,7 +156,7 @@ impl Drop for Reply {
     fn drop(&mut self) {
         if self.status != NrStatus::Ok {
             // The rejection never reached the host, which was told "accepted".
-            host::send(self.sid, NrStatus::Err, &[]);
+            deliver::<Anywhere>(self.sid, unanswered(), &[]);
         }
     }
 }
@@ -131,7 +166,7 @@ impl Drop for Reply {
 #[derive(Debug)]
 pub struct Responder<R: Reach = Anywhere> {
     sid: u64,
-    done: bool,
+    pub(crate) done: bool,
     reach: PhantomData<R>,
 }
 
@@ -183,10 +218,14 @@ impl CallResponder<'_> {
 impl<R: Reach> Drop for Responder<R> {
     fn drop(&mut self) {
         if !self.done {
-            deliver::<R>(self.sid, NrStatus::Err, &[]);
+            deliver::<R>(self.sid, unanswered(), &[]);
         }
     }
 }
+
+/// How long [`StreamResponder::send`] keeps retrying a frame the host answers
+/// `Backpressure`.
+pub const SEND_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The longest answer [`Responder::respond_parts`] joins without allocating.
 pub const JOIN_ON_STACK: usize = 256;
@@ -216,9 +255,23 @@ impl<R: Reach> StreamResponder<R> {
         self.sid
     }
 
-    /// Sends one `Ok` frame; `false` when it was dropped because the plugin is
-    /// shutting down or has no host (a loop producing frames should stop then).
+    /// Sends one `Ok` frame and waits while the host answers `Backpressure` (its
+    /// stream queue is full), retrying with a growing pause for up to
+    /// [`SEND_PATIENCE`]. `false` when the frame was not taken: the plugin is shutting
+    /// down, the host refused it, or the queue stayed full (a loop producing frames
+    /// should stop then). On the host's own thread, inside `handle`, the host may not
+    /// drain its queue until `handle` returns: send long streams from `spawn`, or use
+    /// [`StreamResponder::try_send`].
     pub fn send(&self, data: &[u8]) -> bool {
+        self.sent.store(true, Relaxed);
+        deliver_patiently::<R>(self.sid, NrStatus::Ok, data) == NrStatus::Ok
+    }
+
+    /// Sends one `Ok` frame without waiting: the host's answer. `Ok`: taken;
+    /// `Backpressure` (ABI 2, not terminal): the host's queue is full and the frame was
+    /// not taken, retry later; anything else: the frame was refused or dropped
+    /// (the plugin is shutting down).
+    pub fn try_send(&self, data: &[u8]) -> NrStatus {
         self.sent.store(true, Relaxed);
         deliver::<R>(self.sid, NrStatus::Ok, data)
     }
@@ -232,7 +285,7 @@ impl<R: Reach> StreamResponder<R> {
         } else {
             status
         };
-        deliver::<R>(self.sid, status, &[]);
+        deliver_patiently::<R>(self.sid, status, &[]);
         Reply::accepted()
     }
 
@@ -266,7 +319,7 @@ impl CallStreamResponder<'_> {
 impl<R: Reach> Drop for StreamResponder<R> {
     fn drop(&mut self) {
         if !self.ended {
-            deliver::<R>(self.sid, NrStatus::Err, &[]);
+            deliver_patiently::<R>(self.sid, unanswered(), &[]);
         }
     }
 }

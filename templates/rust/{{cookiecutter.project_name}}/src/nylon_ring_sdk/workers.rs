@@ -1,19 +1,64 @@
-//! Background answers: tracked worker threads that shutdown joins.
+//! Background answers: a bounded pool of worker threads that shutdown joins.
 //!
-//! Only the background path takes this module's lock; the synchronous path never
-//! touches it. Shutdown joins every worker before it closes the host gate, so a
-//! worker's answers take the shielded path of `host.rs` (no shared write).
+//! `spawn` queues a job for the pool instead of starting a thread per call: at most
+//! [`MAX_WORKERS`] threads (started on demand, never more than the machine's CPUs)
+//! take jobs from one queue of at most [`QUEUE_LIMIT`] jobs. When the queue is full
+//! the caller waits for room (backpressure reaches the host's thread); a worker that
+//! spawns into a full queue runs the job itself instead, so the pool cannot wait on
+//! itself. [`try_spawn`] never waits: it hands the job back.
+//!
+//! An idle worker spins briefly before it sleeps, so a steady stream of calls is
+//! served without a futex wake per job. Only the background path touches this
+//! module's lock; the synchronous path never does. Shutdown runs every queued job,
+//! then joins the workers before it closes the host gate, so a worker's answers take
+//! the shielded path of `host.rs` (no shared write).
 
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use super::host;
 use super::respond::Reply;
 
-static WORKERS: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
+/// Most worker threads the pool starts (fewer on a machine with fewer CPUs).
+pub const MAX_WORKERS: usize = 8;
+/// Most jobs waiting for a worker; `spawn` waits for room beyond it.
+pub const QUEUE_LIMIT: usize = 4096;
+/// How many times an idle worker looks for work before it sleeps.
+const SPINS: u32 = 2000;
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+struct Pool {
+    queue: VecDeque<Job>,
+    threads: Vec<JoinHandle<()>>,
+    /// Workers asleep on `WORK`.
+    sleeping: usize,
+    /// Workers not running a job (spinning or asleep).
+    idle: usize,
+    /// Callers asleep on `ROOM`.
+    waiting_for_room: usize,
+    closing: bool,
+}
+
+static POOL: Mutex<Pool> = Mutex::new(Pool {
+    queue: VecDeque::new(),
+    threads: Vec::new(),
+    sleeping: 0,
+    idle: 0,
+    waiting_for_room: 0,
+    closing: false,
+});
+static WORK: Condvar = Condvar::new();
+static ROOM: Condvar = Condvar::new();
 static CLOSING: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    /// Set on the pool's own threads.
+    static IS_WORKER: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
 
 /// Locks a mutex, ignoring poisoning: SDK state stays consistent across a panic
 /// because every critical section is a plain push, take or remove.
@@ -21,49 +66,138 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Runs `work` on a background thread that shutdown waits for, and returns
-/// "accepted" for the handler to hand back.
+fn is_worker() -> bool {
+    IS_WORKER.try_with(|flag| flag.get()).unwrap_or(false)
+}
+
+fn worker_limit() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, MAX_WORKERS))
+}
+
+/// Runs `work` on the worker pool, which shutdown waits for, and returns "accepted"
+/// for the handler to hand back. Waits for room while the queue is full.
 ///
-/// A panic in `work` is caught on that thread; a responder it owned answers `Err`
-/// as it is dropped. When the plugin is shutting down (or no thread can be started)
-/// `work` is dropped unrun, so its responders answer `Err` at once.
+/// A panic in `work` is caught on the worker; a responder it owned answers as it is
+/// dropped. When the plugin is shutting down (or no worker can be started) `work` is
+/// dropped unrun, so its responders answer `Err` at once.
 pub fn spawn<F, R>(work: F) -> Reply
 where
     F: FnOnce() -> R + Send + 'static,
 {
-    let refused = {
-        let mut workers = lock(&WORKERS);
-        if CLOSING.load(SeqCst) {
-            Some(work)
-        } else {
-            reap_finished(&mut workers);
-            let job = move || {
-                host::shield_worker_thread();
-                let _ = catch_unwind(AssertUnwindSafe(move || drop(work())));
-            };
-            if let Ok(handle) = std::thread::Builder::new()
-                .name("nylon-ring-worker".into())
-                .spawn(job)
-            {
-                workers.push(handle);
-            }
-            None
+    let mut pool = lock(&POOL);
+    while !pool.closing && pool.queue.len() >= QUEUE_LIMIT {
+        if is_worker() {
+            // The pool's own thread: waiting could wait on itself, so run it here.
+            drop(pool);
+            run(Box::new(move || drop(work())));
+            return Reply::accepted();
         }
-    };
-    drop(refused);
+        pool.waiting_for_room += 1;
+        pool = ROOM.wait(pool).unwrap_or_else(PoisonError::into_inner);
+        pool.waiting_for_room -= 1;
+    }
+    if pool.closing {
+        drop(pool);
+        drop(work);
+        return Reply::accepted();
+    }
+    enqueue(pool, Box::new(move || drop(work())));
     Reply::accepted()
 }
 
-/// Joins threads that already finished, so the list stays short.
-fn reap_finished(workers: &mut Vec<JoinHandle<()>>) {
-    let mut index = 0;
-    while index < workers.len() {
-        if workers[index].is_finished() {
-            let _ = workers.swap_remove(index).join();
-        } else {
-            index += 1;
+/// Like [`spawn`], but never waits: `Err(work)` when the queue is full or the plugin
+/// is shutting down, so the caller decides (answer `Err`, run it inline, retry).
+pub fn try_spawn<F, R>(work: F) -> Result<Reply, F>
+where
+    F: FnOnce() -> R + Send + 'static,
+{
+    let pool = lock(&POOL);
+    if pool.closing || pool.queue.len() >= QUEUE_LIMIT {
+        return Err(work);
+    }
+    enqueue(pool, Box::new(move || drop(work())));
+    Ok(Reply::accepted())
+}
+
+/// Queues `job` (the caller checked there is room) and makes sure a worker will
+/// take it: one that spins finds it, else a sleeping one is woken, else a new one
+/// is started (up to the limit; at the limit a busy one takes it next).
+fn enqueue(mut pool: MutexGuard<'_, Pool>, job: Job) {
+    pool.queue.push_back(job);
+    let spinning = pool.idle - pool.sleeping;
+    if spinning >= pool.queue.len() {
+        return;
+    }
+    if pool.sleeping > 0 {
+        drop(pool);
+        WORK.notify_one();
+        return;
+    }
+    if pool.threads.len() < worker_limit() {
+        let started = std::thread::Builder::new()
+            .name("nylon-ring-worker".into())
+            .spawn(worker_main);
+        if let Ok(handle) = started {
+            pool.threads.push(handle);
+            pool.idle += 1;
+        } else if pool.threads.is_empty() {
+            // No worker and none can be started: the job is dropped, its responders
+            // answer `Err`.
+            let job = pool.queue.pop_back();
+            drop(pool);
+            drop(job);
         }
     }
+}
+
+/// Runs one job behind `catch_unwind`.
+fn run(job: Job) {
+    let _ = catch_unwind(AssertUnwindSafe(job));
+}
+
+/// A worker: takes jobs until the pool closes and the queue is empty.
+fn worker_main() {
+    host::shield_worker_thread();
+    let _ = IS_WORKER.try_with(|flag| flag.set(true));
+    let mut pool = lock(&POOL);
+    loop {
+        if let Some(job) = pool.queue.pop_front() {
+            pool.idle -= 1;
+            let wake_caller = pool.waiting_for_room > 0;
+            drop(pool);
+            if wake_caller {
+                ROOM.notify_one();
+            }
+            run(job);
+            pool = lock(&POOL);
+            pool.idle += 1;
+            continue;
+        }
+        if pool.closing {
+            pool.idle -= 1;
+            return;
+        }
+        drop(pool);
+        pool = spin_for_work();
+        if pool.queue.is_empty() && !pool.closing {
+            pool.sleeping += 1;
+            pool = WORK.wait(pool).unwrap_or_else(PoisonError::into_inner);
+            pool.sleeping -= 1;
+        }
+    }
+}
+
+/// Looks for work for a while without sleeping; returns the lock either way.
+fn spin_for_work() -> MutexGuard<'static, Pool> {
+    for _ in 0..SPINS {
+        std::hint::spin_loop();
+        if let Ok(pool) = POOL.try_lock() {
+            if !pool.queue.is_empty() || pool.closing {
+                return pool;
+            }
+        }
+    }
+    lock(&POOL)
 }
 
 /// True once shutdown has begun: long-running background work should wind down.
@@ -71,26 +205,25 @@ pub fn is_shutting_down() -> bool {
     CLOSING.load(SeqCst)
 }
 
-/// Refuses new workers, then joins every worker in flight.
+/// Refuses new jobs, lets the workers finish every queued one, and joins them.
 pub(crate) fn close_and_join() {
-    {
-        let _workers = lock(&WORKERS);
+    let threads = {
+        let mut pool = lock(&POOL);
+        pool.closing = true;
         CLOSING.store(true, SeqCst);
-    }
+        std::mem::take(&mut pool.threads)
+    };
+    WORK.notify_all();
+    ROOM.notify_all();
     let me = std::thread::current().id();
-    loop {
-        let batch = std::mem::take(&mut *lock(&WORKERS));
-        if batch.is_empty() {
-            break;
-        }
-        for handle in batch.into_iter().filter(|h| h.thread().id() != me) {
-            let _ = handle.join();
-        }
+    for handle in threads.into_iter().filter(|h| h.thread().id() != me) {
+        let _ = handle.join();
     }
 }
 
-/// Accepts workers again (a host may load the library, shut it down and init it again).
+/// Accepts jobs again (a host may load the library, shut it down and init it again).
 pub(crate) fn reopen() {
-    let _workers = lock(&WORKERS);
+    let mut pool = lock(&POOL);
+    pool.closing = false;
     CLOSING.store(false, SeqCst);
 }

@@ -9,7 +9,7 @@
 use core::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::host;
+use super::connection;
 use crate::nylon_ring_abi::{NrBytes, NrHostVTable, NrRequest, NrStatus, NrStatusRaw};
 
 /// `entries` handler: `(plugin_ctx, sid, request, payload) -> status`.
@@ -38,7 +38,7 @@ unsafe extern "C" fn guarded_send_result(
     payload: NrBytes,
 ) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        host::forward(host_ctx, sid, status, payload)
+        connection::forward(host_ctx, sid, status, payload)
     }));
 }
 
@@ -50,5 +50,5 @@ unsafe extern "C" fn guarded_send_result(
 /// # Safety
 /// `payload` must view readable memory for the duration of the call.
 pub unsafe fn send_result(host_ctx: *mut c_void, sid: u64, status: NrStatus, payload: NrBytes) {
-    host::forward(host_ctx, sid, status.to_raw(), payload);
+    connection::forward(host_ctx, sid, status.to_raw(), payload);
 }

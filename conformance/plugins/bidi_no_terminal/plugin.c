@@ -1,0 +1,2 @@
+#define NRC_FAULT_BIDI_NO_TERMINAL
+#include "../reference/plugin.c"

@@ -1,0 +1,2 @@
+#define NRC_FAULT_BIDI_WRONG_REPLY
+#include "../reference/plugin.c"

@@ -1,0 +1,2 @@
+#define NRC_VARIANT_EMBEDDED_MANIFEST
+#include "../reference/plugin.c"

@@ -1,0 +1,2 @@
+#define NRC_FAULT_EMPTY_NAME_CRASH
+#include "../reference/plugin.c"

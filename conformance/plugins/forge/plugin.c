@@ -1,0 +1,2 @@
+#define NRC_FAULT_FORGE
+#include "../reference/plugin.c"

@@ -1,0 +1,2 @@
+#define NRC_FAULT_FORKED_HELPER
+#include "../reference/plugin.c"

@@ -1,0 +1,2 @@
+#define NRC_FAULT_HELLO_CRASH
+#include "../reference/plugin.c"

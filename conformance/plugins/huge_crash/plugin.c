@@ -1,0 +1,2 @@
+#define NRC_FAULT_HUGE_CRASH
+#include "../reference/plugin.c"

@@ -1,0 +1,2 @@
+#define NRC_FAULT_LONG_NAME_CRASH
+#include "../reference/plugin.c"

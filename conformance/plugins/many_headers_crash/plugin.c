@@ -1,0 +1,2 @@
+#define NRC_FAULT_MANY_HEADERS_CRASH
+#include "../reference/plugin.c"

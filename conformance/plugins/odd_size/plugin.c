@@ -1,0 +1,2 @@
+#define NRC_FAULT_ODD_SIZE
+#include "../reference/plugin.c"

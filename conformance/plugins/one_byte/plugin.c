@@ -1,0 +1,2 @@
+#define NRC_FAULT_ONE_BYTE
+#include "../reference/plugin.c"

@@ -1,0 +1,2 @@
+#define NRC_FAULT_OTHER_NAME
+#include "../reference/plugin.c"

@@ -1,0 +1,2 @@
+#define NRC_FAULT_SHARED_BUFFER
+#include "../reference/plugin.c"

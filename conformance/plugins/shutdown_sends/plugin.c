@@ -1,0 +1,2 @@
+#define NRC_FAULT_SHUTDOWN_SENDS
+#include "../reference/plugin.c"
