@@ -57,6 +57,19 @@ def assert_golden(name: str, content: str) -> None:
                     f"regenerate with NYLON_RING_UPDATE_GOLDEN=1 python -m pytest tests\n{diff[:4000]}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def panic_probes_enabled():
+    """Scaffolded plugins' panic probes answer only with NYLON_RING_ENABLE_PROBES=1 at init;
+    the tests load them in this process and in child processes, so it is set for the session."""
+    saved = os.environ.get("NYLON_RING_ENABLE_PROBES")
+    os.environ["NYLON_RING_ENABLE_PROBES"] = "1"
+    yield
+    if saved is None:
+        os.environ.pop("NYLON_RING_ENABLE_PROBES", None)
+    else:
+        os.environ["NYLON_RING_ENABLE_PROBES"] = saved
+
+
 @pytest.fixture(scope="session")
 def schema():
     from nylon_ring_sdk.schema import load_default

@@ -25,8 +25,8 @@ POOL = PoolPlugin(
     prelude="#include <chrono>\n#include <sstream>\n#include <thread>\n",
     body=("    std::this_thread::sleep_for(std::chrono::milliseconds(20));\n    std::ostringstream id;\n"
           "    id << std::this_thread::get_id();\n    res.ok(id.str());\n    return Status::Ok;"),
-    rewrites=(('plugin.unary("slow", entry_slow);',
-               f'plugin.unary("slow", entry_slow, nr::Run::Background).background_threads({POOL_THREADS});'),),
+    rewrites=(('plugin.unary("slow", entry_slow)',
+               f'plugin.unary("slow", entry_slow, nr::Run::Background).background_threads({POOL_THREADS})'),),
 )
 
 
@@ -50,7 +50,7 @@ def test_exceptions_and_spawned_answers(tmp_path_factory):
     from nylon_ring_sdk.host import Host, NrStatus
     from nylon_ring_sdk.scaffold import build_project, new_project
 
-    project = new_project("cpp", "throwing", tmp_path_factory.mktemp("cpp-throwing"))
+    project = new_project("cpp", "throwing", tmp_path_factory.mktemp("cpp-throwing"), abi=1)
     source = project / "src" / "plugin.cpp"
     extra = '''
 namespace {
@@ -67,7 +67,7 @@ Status bad_data(nr::Session &, ByteView) { throw std::logic_error("bad frame"); 
 }  // namespace
 '''
     text = source.read_text().replace("}  // namespace\n", "}  // namespace\n" + extra, 1)
-    text = text.replace('.unary("panic", panic_probe)', '.unary("panic", panic_probe)\n'
+    text = text.replace('.probe("panic", panic_probe)', '.probe("panic", panic_probe)\n'
                         '        .unary("spawned", spawned)\n'
                         '        .unary("answer_then_throw", answer_then_throw)\n'
                         '        .bidi("bad_chat", chat_open, bad_data)', 1)

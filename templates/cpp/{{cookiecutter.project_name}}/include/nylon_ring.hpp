@@ -1,6 +1,9 @@
-/* Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
-/** nylon-ring: an ABI-stable host/plugin interface for high-performance proxies. */
+/* Generated from schema/abi2.toml (schema sha256 e1a3a2de882d757b) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --abi 2 */
+/**
+ * nylon-ring ABI 2: an ABI-stable host/plugin interface for high-performance proxies, with
+ * zero-copy answers.
+ */
 /*
  * C++17 layer over nylon_ring.h: enum classes, NULL-safe views, helper constructors
  * and compile-time layout checks. std::span overloads appear under C++20.
@@ -23,26 +26,36 @@ namespace nylon_ring {
 
 /* ---- constants ---- */
 
-/** The ABI version a plugin writes into NrPluginInfo.abi_version and a host requires. */
+/** The ABI version a plugin writes into NrPluginInfo.abi_version; a host requires exactly this value. */
 inline constexpr std::uint32_t kAbiVersion = NR_ABI_VERSION;
+
+/** What resolve_entry returns for a name the plugin does not export (UINT32_MAX). */
+inline constexpr std::uint32_t kEntryUnknown = NR_ENTRY_UNKNOWN;
 
 /** Version of the NrLayoutProbe table format. */
 inline constexpr std::uint32_t kLayoutProbeVersion = NR_LAYOUT_PROBE_VERSION;
 
 /* ---- enums ---- */
 
-/** Outcome of a call or of one result frame. */
+/**
+ * Outcome of a call or of one result frame; a plain u32 on the wire, so unknown values
+ * stay defined. Values are never reused.
+ */
 enum class Status : std::uint32_t {
-    /** Success; for streams, one more frame follows. */
+    /** Success; for streams, one more frame follows (not terminal). */
     Ok = NR_STATUS_OK,
-    /** Runtime error (also what a caught panic or exception becomes). */
+    /** Runtime error (terminal). */
     Err = NR_STATUS_ERR,
-    /** Bad input: malformed request, NULL pointer, unknown stream id. */
+    /** Bad input: malformed payload, unknown stream id, misused lease (terminal). */
     Invalid = NR_STATUS_INVALID,
-    /** The operation or entry is not implemented. */
+    /** The operation or entry is not implemented (terminal). */
     Unsupported = NR_STATUS_UNSUPPORTED,
-    /** Normal end of a stream: the terminal frame. */
+    /** Normal end of a stream (terminal). */
     StreamEnd = NR_STATUS_STREAM_END,
+    /** A panic or exception contained at the boundary (terminal). */
+    Panic = NR_STATUS_PANIC,
+    /** Not terminal: the host's bounded stream queue is full and this frame was not enqueued; the producer decides whether to retry. */
+    Backpressure = NR_STATUS_BACKPRESSURE,
 };
 static_assert(sizeof(Status) == sizeof(::NrStatus), "Status has the width of NrStatus");
 
@@ -57,6 +70,8 @@ constexpr std::optional<Status> to_status(::NrStatus raw) noexcept {
     case NR_STATUS_INVALID: return Status::Invalid;
     case NR_STATUS_UNSUPPORTED: return Status::Unsupported;
     case NR_STATUS_STREAM_END: return Status::StreamEnd;
+    case NR_STATUS_PANIC: return Status::Panic;
+    case NR_STATUS_BACKPRESSURE: return Status::Backpressure;
     default: return std::nullopt;
     }
 }
@@ -69,6 +84,8 @@ constexpr std::string_view to_string(Status value) noexcept {
     case Status::Invalid: return "Invalid";
     case Status::Unsupported: return "Unsupported";
     case Status::StreamEnd: return "StreamEnd";
+    case Status::Panic: return "Panic";
+    case Status::Backpressure: return "Backpressure";
     }
     return {};
 }
@@ -77,24 +94,28 @@ constexpr std::string_view to_string(Status value) noexcept {
 
 using Str = ::NrStr;
 using Bytes = ::NrBytes;
-using Header = ::NrHeader;
-using Request = ::NrRequest;
+using VecU8 = ::NrVecU8;
+using OwnedBytes = ::NrOwnedBytes;
+using BufferLease = ::NrBufferLease;
 using HostVTable = ::NrHostVTable;
-using HostExt = ::NrHostExt;
 using PluginVTable = ::NrPluginVTable;
 using PluginInfo = ::NrPluginInfo;
 using LayoutProbe = ::NrLayoutProbe;
+using VecU8DropFn = ::NrVecU8DropFn;
+using ReleaseFn = ::NrReleaseFn;
 using SendResultFn = ::NrSendResultFn;
-using SetStateFn = ::NrSetStateFn;
-using GetStateFn = ::NrGetStateFn;
+using SendResultOwnedFn = ::NrSendResultOwnedFn;
+using AcquireResultBufferFn = ::NrAcquireResultBufferFn;
+using CommitResultBufferFn = ::NrCommitResultBufferFn;
 using InitFn = ::NrInitFn;
 using HandleFn = ::NrHandleFn;
-using HandleRawFn = ::NrHandleRawFn;
 using ShutdownFn = ::NrShutdownFn;
 using StreamDataFn = ::NrStreamDataFn;
 using StreamCloseFn = ::NrStreamCloseFn;
+using ResolveEntryFn = ::NrResolveEntryFn;
+using HandleByIdFn = ::NrHandleByIdFn;
 using GetPluginFn = ::NrGetPluginFn;
-using SetHostExtFn = ::NrSetHostExtFn;
+using GetManifestFn = ::NrGetManifestFn;
 using GetLayoutProbeFn = ::NrGetLayoutProbeFn;
 
 /* ---- views ---- */
@@ -206,26 +227,22 @@ inline ::NrBytes make_bytes(std::span<const std::uint8_t> bytes) noexcept {
 
 /* ---- helper constructors (reserved fields zero; views borrow, they do not copy) ---- */
 
-/** One HTTP-style header: a key and a value. */
-inline ::NrHeader make_header(std::string_view key, std::string_view value) noexcept {
-    ::NrHeader nr_out_{};
-    nr_out_.key = make_str(key);
-    nr_out_.value = make_str(value);
+/**
+ * A host-owned output buffer leased to the plugin for one sid; a NULL ptr means acquire
+ * failed and the plugin answers another way.
+ */
+inline ::NrBufferLease make_buffer_lease(std::uint8_t *ptr, std::uint64_t cap, std::uint64_t token) noexcept {
+    ::NrBufferLease nr_out_{};
+    nr_out_.ptr = ptr;
+    nr_out_.cap = cap;
+    nr_out_.token = token;
     return nr_out_;
 }
 
-/** Request metadata passed to handle(); HTTP-centric but protocol-neutral. */
-inline ::NrRequest make_request(std::string_view path, std::string_view method, std::string_view query, const ::NrHeader *headers, std::uint32_t headers_len) noexcept {
-    ::NrRequest nr_out_{};
-    nr_out_.path = make_str(path);
-    nr_out_.method = make_str(method);
-    nr_out_.query = make_str(query);
-    nr_out_.headers = headers;
-    nr_out_.headers_len = headers_len;
-    return nr_out_;
-}
-
-/** What nylon_ring_get_plugin_v1() returns: identity, context and vtable of the plugin. */
+/**
+ * What nylon_ring_get_plugin() returns. Append-only: a host accepts struct_size >= 56, and
+ * existing fields never move.
+ */
 inline ::NrPluginInfo make_plugin_info(std::uint32_t abi_version, std::uint32_t struct_size, std::string_view name, std::string_view version, void *plugin_ctx, const ::NrPluginVTable *vtable) noexcept {
     ::NrPluginInfo nr_out_{};
     nr_out_.abi_version = abi_version;
@@ -254,36 +271,16 @@ inline ::NrLayoutProbe make_layout_probe(std::uint32_t probe_version, std::uint3
 namespace layout {
 
 /** Number of values in the layout table: per struct its size, its alignment, then each field offset. */
-inline constexpr std::size_t kCount = 49;
+inline constexpr std::size_t kCount = 56;
 
-#if UINTPTR_MAX > 0xFFFFFFFFu
 /** The table the layout engine computed for LP64/LLP64. */
 inline constexpr std::uint32_t kExpected[kCount] = {
-    16u, 8u, 0u, 8u, 16u, 8u, 0u, 8u, 32u, 8u, 0u, 16u,
-    72u, 8u, 0u, 16u, 32u, 48u, 56u, 60u, 64u, 8u, 8u, 0u,
-    16u, 8u, 0u, 8u, 48u, 8u, 0u, 8u, 16u, 24u, 32u, 40u,
-    56u, 8u, 0u, 4u, 8u, 24u, 40u, 48u, 16u, 8u, 0u, 4u,
-    8u,
+    16u, 8u, 0u, 8u, 12u, 16u, 8u, 0u, 8u, 40u, 8u, 0u,
+    8u, 16u, 24u, 25u, 32u, 32u, 8u, 0u, 8u, 16u, 24u, 24u,
+    8u, 0u, 8u, 16u, 32u, 8u, 0u, 8u, 16u, 24u, 56u, 8u,
+    0u, 8u, 16u, 24u, 32u, 40u, 48u, 56u, 8u, 0u, 4u, 8u,
+    24u, 40u, 48u, 16u, 8u, 0u, 4u, 8u,
 };
-#elif defined(__i386__) && !defined(_WIN32)
-/** The table the layout engine computed for ILP32-I386. */
-inline constexpr std::uint32_t kExpected[kCount] = {
-    8u, 4u, 0u, 4u, 12u, 4u, 0u, 4u, 16u, 4u, 0u, 8u,
-    44u, 4u, 0u, 8u, 16u, 24u, 28u, 32u, 36u, 4u, 4u, 0u,
-    8u, 4u, 0u, 4u, 24u, 4u, 0u, 4u, 8u, 12u, 16u, 20u,
-    32u, 4u, 0u, 4u, 8u, 16u, 24u, 28u, 12u, 4u, 0u, 4u,
-    8u,
-};
-#else
-/** The table the layout engine computed for ILP32. */
-inline constexpr std::uint32_t kExpected[kCount] = {
-    8u, 4u, 0u, 4u, 16u, 8u, 0u, 8u, 16u, 4u, 0u, 8u,
-    48u, 8u, 0u, 8u, 16u, 24u, 28u, 32u, 40u, 4u, 4u, 0u,
-    8u, 4u, 0u, 4u, 24u, 4u, 0u, 4u, 8u, 12u, 16u, 20u,
-    32u, 4u, 0u, 4u, 8u, 16u, 24u, 28u, 12u, 4u, 0u, 4u,
-    8u,
-};
-#endif
 
 /** The same table as this compiler lays the structs out (what a layout probe reports). */
 inline constexpr std::uint32_t kActual[kCount] = {
@@ -291,38 +288,45 @@ inline constexpr std::uint32_t kActual[kCount] = {
     static_cast<std::uint32_t>(alignof(::NrStr)),
     static_cast<std::uint32_t>(offsetof(::NrStr, ptr)),
     static_cast<std::uint32_t>(offsetof(::NrStr, len)),
+    static_cast<std::uint32_t>(offsetof(::NrStr, reserved)),
     static_cast<std::uint32_t>(sizeof(::NrBytes)),
     static_cast<std::uint32_t>(alignof(::NrBytes)),
     static_cast<std::uint32_t>(offsetof(::NrBytes, ptr)),
     static_cast<std::uint32_t>(offsetof(::NrBytes, len)),
-    static_cast<std::uint32_t>(sizeof(::NrHeader)),
-    static_cast<std::uint32_t>(alignof(::NrHeader)),
-    static_cast<std::uint32_t>(offsetof(::NrHeader, key)),
-    static_cast<std::uint32_t>(offsetof(::NrHeader, value)),
-    static_cast<std::uint32_t>(sizeof(::NrRequest)),
-    static_cast<std::uint32_t>(alignof(::NrRequest)),
-    static_cast<std::uint32_t>(offsetof(::NrRequest, path)),
-    static_cast<std::uint32_t>(offsetof(::NrRequest, method)),
-    static_cast<std::uint32_t>(offsetof(::NrRequest, query)),
-    static_cast<std::uint32_t>(offsetof(::NrRequest, headers)),
-    static_cast<std::uint32_t>(offsetof(::NrRequest, headers_len)),
-    static_cast<std::uint32_t>(offsetof(::NrRequest, _reserved0)),
-    static_cast<std::uint32_t>(offsetof(::NrRequest, _reserved1)),
+    static_cast<std::uint32_t>(sizeof(::NrVecU8)),
+    static_cast<std::uint32_t>(alignof(::NrVecU8)),
+    static_cast<std::uint32_t>(offsetof(::NrVecU8, ptr)),
+    static_cast<std::uint32_t>(offsetof(::NrVecU8, len)),
+    static_cast<std::uint32_t>(offsetof(::NrVecU8, cap)),
+    static_cast<std::uint32_t>(offsetof(::NrVecU8, owned)),
+    static_cast<std::uint32_t>(offsetof(::NrVecU8, reserved)),
+    static_cast<std::uint32_t>(offsetof(::NrVecU8, drop_fn)),
+    static_cast<std::uint32_t>(sizeof(::NrOwnedBytes)),
+    static_cast<std::uint32_t>(alignof(::NrOwnedBytes)),
+    static_cast<std::uint32_t>(offsetof(::NrOwnedBytes, ptr)),
+    static_cast<std::uint32_t>(offsetof(::NrOwnedBytes, len)),
+    static_cast<std::uint32_t>(offsetof(::NrOwnedBytes, owner_ctx)),
+    static_cast<std::uint32_t>(offsetof(::NrOwnedBytes, release)),
+    static_cast<std::uint32_t>(sizeof(::NrBufferLease)),
+    static_cast<std::uint32_t>(alignof(::NrBufferLease)),
+    static_cast<std::uint32_t>(offsetof(::NrBufferLease, ptr)),
+    static_cast<std::uint32_t>(offsetof(::NrBufferLease, cap)),
+    static_cast<std::uint32_t>(offsetof(::NrBufferLease, token)),
     static_cast<std::uint32_t>(sizeof(::NrHostVTable)),
     static_cast<std::uint32_t>(alignof(::NrHostVTable)),
     static_cast<std::uint32_t>(offsetof(::NrHostVTable, send_result)),
-    static_cast<std::uint32_t>(sizeof(::NrHostExt)),
-    static_cast<std::uint32_t>(alignof(::NrHostExt)),
-    static_cast<std::uint32_t>(offsetof(::NrHostExt, set_state)),
-    static_cast<std::uint32_t>(offsetof(::NrHostExt, get_state)),
+    static_cast<std::uint32_t>(offsetof(::NrHostVTable, send_result_owned)),
+    static_cast<std::uint32_t>(offsetof(::NrHostVTable, acquire_result_buffer)),
+    static_cast<std::uint32_t>(offsetof(::NrHostVTable, commit_result_buffer)),
     static_cast<std::uint32_t>(sizeof(::NrPluginVTable)),
     static_cast<std::uint32_t>(alignof(::NrPluginVTable)),
     static_cast<std::uint32_t>(offsetof(::NrPluginVTable, init)),
     static_cast<std::uint32_t>(offsetof(::NrPluginVTable, handle)),
-    static_cast<std::uint32_t>(offsetof(::NrPluginVTable, handle_raw)),
     static_cast<std::uint32_t>(offsetof(::NrPluginVTable, shutdown)),
     static_cast<std::uint32_t>(offsetof(::NrPluginVTable, stream_data)),
     static_cast<std::uint32_t>(offsetof(::NrPluginVTable, stream_close)),
+    static_cast<std::uint32_t>(offsetof(::NrPluginVTable, resolve_entry)),
+    static_cast<std::uint32_t>(offsetof(::NrPluginVTable, handle_by_id)),
     static_cast<std::uint32_t>(sizeof(::NrPluginInfo)),
     static_cast<std::uint32_t>(alignof(::NrPluginInfo)),
     static_cast<std::uint32_t>(offsetof(::NrPluginInfo, abi_version)),
@@ -342,51 +346,58 @@ static_assert(kActual[0] == kExpected[0], "NrStr size");
 static_assert(kActual[1] == kExpected[1], "NrStr align");
 static_assert(kActual[2] == kExpected[2], "NrStr.ptr offset");
 static_assert(kActual[3] == kExpected[3], "NrStr.len offset");
-static_assert(kActual[4] == kExpected[4], "NrBytes size");
-static_assert(kActual[5] == kExpected[5], "NrBytes align");
-static_assert(kActual[6] == kExpected[6], "NrBytes.ptr offset");
-static_assert(kActual[7] == kExpected[7], "NrBytes.len offset");
-static_assert(kActual[8] == kExpected[8], "NrHeader size");
-static_assert(kActual[9] == kExpected[9], "NrHeader align");
-static_assert(kActual[10] == kExpected[10], "NrHeader.key offset");
-static_assert(kActual[11] == kExpected[11], "NrHeader.value offset");
-static_assert(kActual[12] == kExpected[12], "NrRequest size");
-static_assert(kActual[13] == kExpected[13], "NrRequest align");
-static_assert(kActual[14] == kExpected[14], "NrRequest.path offset");
-static_assert(kActual[15] == kExpected[15], "NrRequest.method offset");
-static_assert(kActual[16] == kExpected[16], "NrRequest.query offset");
-static_assert(kActual[17] == kExpected[17], "NrRequest.headers offset");
-static_assert(kActual[18] == kExpected[18], "NrRequest.headers_len offset");
-static_assert(kActual[19] == kExpected[19], "NrRequest._reserved0 offset");
-static_assert(kActual[20] == kExpected[20], "NrRequest._reserved1 offset");
-static_assert(kActual[21] == kExpected[21], "NrHostVTable size");
-static_assert(kActual[22] == kExpected[22], "NrHostVTable align");
-static_assert(kActual[23] == kExpected[23], "NrHostVTable.send_result offset");
-static_assert(kActual[24] == kExpected[24], "NrHostExt size");
-static_assert(kActual[25] == kExpected[25], "NrHostExt align");
-static_assert(kActual[26] == kExpected[26], "NrHostExt.set_state offset");
-static_assert(kActual[27] == kExpected[27], "NrHostExt.get_state offset");
-static_assert(kActual[28] == kExpected[28], "NrPluginVTable size");
-static_assert(kActual[29] == kExpected[29], "NrPluginVTable align");
-static_assert(kActual[30] == kExpected[30], "NrPluginVTable.init offset");
-static_assert(kActual[31] == kExpected[31], "NrPluginVTable.handle offset");
-static_assert(kActual[32] == kExpected[32], "NrPluginVTable.handle_raw offset");
-static_assert(kActual[33] == kExpected[33], "NrPluginVTable.shutdown offset");
-static_assert(kActual[34] == kExpected[34], "NrPluginVTable.stream_data offset");
-static_assert(kActual[35] == kExpected[35], "NrPluginVTable.stream_close offset");
-static_assert(kActual[36] == kExpected[36], "NrPluginInfo size");
-static_assert(kActual[37] == kExpected[37], "NrPluginInfo align");
-static_assert(kActual[38] == kExpected[38], "NrPluginInfo.abi_version offset");
-static_assert(kActual[39] == kExpected[39], "NrPluginInfo.struct_size offset");
-static_assert(kActual[40] == kExpected[40], "NrPluginInfo.name offset");
-static_assert(kActual[41] == kExpected[41], "NrPluginInfo.version offset");
-static_assert(kActual[42] == kExpected[42], "NrPluginInfo.plugin_ctx offset");
-static_assert(kActual[43] == kExpected[43], "NrPluginInfo.vtable offset");
-static_assert(kActual[44] == kExpected[44], "NrLayoutProbe size");
-static_assert(kActual[45] == kExpected[45], "NrLayoutProbe align");
-static_assert(kActual[46] == kExpected[46], "NrLayoutProbe.probe_version offset");
-static_assert(kActual[47] == kExpected[47], "NrLayoutProbe.count offset");
-static_assert(kActual[48] == kExpected[48], "NrLayoutProbe.values offset");
+static_assert(kActual[4] == kExpected[4], "NrStr.reserved offset");
+static_assert(kActual[5] == kExpected[5], "NrBytes size");
+static_assert(kActual[6] == kExpected[6], "NrBytes align");
+static_assert(kActual[7] == kExpected[7], "NrBytes.ptr offset");
+static_assert(kActual[8] == kExpected[8], "NrBytes.len offset");
+static_assert(kActual[9] == kExpected[9], "NrVecU8 size");
+static_assert(kActual[10] == kExpected[10], "NrVecU8 align");
+static_assert(kActual[11] == kExpected[11], "NrVecU8.ptr offset");
+static_assert(kActual[12] == kExpected[12], "NrVecU8.len offset");
+static_assert(kActual[13] == kExpected[13], "NrVecU8.cap offset");
+static_assert(kActual[14] == kExpected[14], "NrVecU8.owned offset");
+static_assert(kActual[15] == kExpected[15], "NrVecU8.reserved offset");
+static_assert(kActual[16] == kExpected[16], "NrVecU8.drop_fn offset");
+static_assert(kActual[17] == kExpected[17], "NrOwnedBytes size");
+static_assert(kActual[18] == kExpected[18], "NrOwnedBytes align");
+static_assert(kActual[19] == kExpected[19], "NrOwnedBytes.ptr offset");
+static_assert(kActual[20] == kExpected[20], "NrOwnedBytes.len offset");
+static_assert(kActual[21] == kExpected[21], "NrOwnedBytes.owner_ctx offset");
+static_assert(kActual[22] == kExpected[22], "NrOwnedBytes.release offset");
+static_assert(kActual[23] == kExpected[23], "NrBufferLease size");
+static_assert(kActual[24] == kExpected[24], "NrBufferLease align");
+static_assert(kActual[25] == kExpected[25], "NrBufferLease.ptr offset");
+static_assert(kActual[26] == kExpected[26], "NrBufferLease.cap offset");
+static_assert(kActual[27] == kExpected[27], "NrBufferLease.token offset");
+static_assert(kActual[28] == kExpected[28], "NrHostVTable size");
+static_assert(kActual[29] == kExpected[29], "NrHostVTable align");
+static_assert(kActual[30] == kExpected[30], "NrHostVTable.send_result offset");
+static_assert(kActual[31] == kExpected[31], "NrHostVTable.send_result_owned offset");
+static_assert(kActual[32] == kExpected[32], "NrHostVTable.acquire_result_buffer offset");
+static_assert(kActual[33] == kExpected[33], "NrHostVTable.commit_result_buffer offset");
+static_assert(kActual[34] == kExpected[34], "NrPluginVTable size");
+static_assert(kActual[35] == kExpected[35], "NrPluginVTable align");
+static_assert(kActual[36] == kExpected[36], "NrPluginVTable.init offset");
+static_assert(kActual[37] == kExpected[37], "NrPluginVTable.handle offset");
+static_assert(kActual[38] == kExpected[38], "NrPluginVTable.shutdown offset");
+static_assert(kActual[39] == kExpected[39], "NrPluginVTable.stream_data offset");
+static_assert(kActual[40] == kExpected[40], "NrPluginVTable.stream_close offset");
+static_assert(kActual[41] == kExpected[41], "NrPluginVTable.resolve_entry offset");
+static_assert(kActual[42] == kExpected[42], "NrPluginVTable.handle_by_id offset");
+static_assert(kActual[43] == kExpected[43], "NrPluginInfo size");
+static_assert(kActual[44] == kExpected[44], "NrPluginInfo align");
+static_assert(kActual[45] == kExpected[45], "NrPluginInfo.abi_version offset");
+static_assert(kActual[46] == kExpected[46], "NrPluginInfo.struct_size offset");
+static_assert(kActual[47] == kExpected[47], "NrPluginInfo.name offset");
+static_assert(kActual[48] == kExpected[48], "NrPluginInfo.version offset");
+static_assert(kActual[49] == kExpected[49], "NrPluginInfo.plugin_ctx offset");
+static_assert(kActual[50] == kExpected[50], "NrPluginInfo.vtable offset");
+static_assert(kActual[51] == kExpected[51], "NrLayoutProbe size");
+static_assert(kActual[52] == kExpected[52], "NrLayoutProbe align");
+static_assert(kActual[53] == kExpected[53], "NrLayoutProbe.probe_version offset");
+static_assert(kActual[54] == kExpected[54], "NrLayoutProbe.count offset");
+static_assert(kActual[55] == kExpected[55], "NrLayoutProbe.values offset");
 
 }  // namespace layout
 
