@@ -50,6 +50,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-host", action="store_true", help="skip the reference host measurement")
     parser.add_argument("--abi", default="1,2", help="ABI generations to build and measure")
     parser.add_argument("--no-leak", action="store_true", help="skip the memory check over 1M async calls")
+    parser.add_argument("--no-released", action="store_true",
+                        help="skip the released host (nylon-ring-host 0.2.2) against upstream-style plugin code")
     args = parser.parse_args(argv)
     try:
         args.abi = tuple(sorted({int(x) for x in args.abi.split(",") if x.strip()}))
@@ -99,6 +101,53 @@ def host_figures(subjects, skip: bool) -> dict | str:
         return f"bench/host_bench.py failed: {exc}"
     except (KeyError, TypeError, ValueError) as exc:
         return f"bench/host_bench.py returned figures in an unknown shape ({exc!r})"
+
+
+RELEASED_CALLS = 200_000
+RELEASED_ROUNDS = 5
+
+
+def released_host_section(langs: list[str], skip: bool, work: Path) -> list[str]:
+    """The released host 0.2.2 calling the released-crate plugin (upstream-style code, the
+    baseline), the ABI 2 C floor and each ABI 2 SDK scaffold, by bench/released_host.py's steps."""
+    lines = ["## The released host (nylon-ring-host 0.2.2) against upstream-style plugin code", ""]
+    if skip:
+        return lines + ["Not measured: skipped (--no-released).", ""]
+    try:
+        import released_host as rh
+    except ImportError as exc:
+        return lines + [f"Not measured: bench/released_host.py is not available ({exc}).", ""]
+    try:
+        host = rh.interop_host.build_released_host()
+    except rh.interop_host.InteropError as exc:
+        return lines + [f"Not measured: {exc}.", ""]
+    settings = argparse.Namespace(entry="echo", payload="hello", calls=RELEASED_CALLS, rounds=RELEASED_ROUNDS)
+    folder = work / "released"
+    folder.mkdir(parents=True, exist_ok=True)
+    subjects = [rh.upstream_subject(), rh.c_floor_subject(folder)] + [rh.sdk_subject(lang, folder) for lang in langs]
+    for subject in subjects:
+        if subject.library is not None and not subject.problem:
+            rh.check_answers(host, subject, settings.entry, settings.payload)
+    if subjects[0].problem:
+        return lines + [f"Not measured: the released-crate plugin did not build ({subjects[0].problem}).", ""]
+    rh.measure(host, subjects, settings)
+    base = subjects[0]
+    lines += [f"`call_response` and `call_response_fast` of `echo` (5-byte payload), {RELEASED_CALLS:,} calls per "
+              f"round, {RELEASED_ROUNDS} interleaved rounds, median; the baseline is a plugin built from the released "
+              "`nylon-ring` 0.2.2 crate with its trait API (tests/interop/released-plugin/). Reproduce alone with "
+              "`python bench/released_host.py`.", "",
+              "| plugin | call_response ns | vs upstream | call_response_fast ns | vs upstream |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    for subject in subjects:
+        if subject.median(rh.MODES[0]) is None:
+            lines.append(f"| {subject.label} | not measured: {subject.problem} | | | |")
+            continue
+        cells = []
+        for mode in rh.MODES:
+            ns, up = subject.median(mode), base.median(mode)
+            cells += [f"{ns:.1f}", f"{ns / up:.2f}x" if up else "-"]
+        lines.append(f"| {subject.label} | {' | '.join(cells)} |")
+    return lines + [""]
 
 
 def _host_ns(value, calls: int) -> float:
@@ -159,11 +208,13 @@ def main(argv: list[str]) -> int:
     host = host_figures(subjects, args.no_host)
     verdicts = evaluate(results, subjects, host, leaks)
     profiles = profiles_of_misses(verdicts, subjects, not args.no_profile)
+    log("measuring the released host against upstream-style plugin code")
+    released = released_host_section(args.langs, args.no_released or 2 not in args.abi, args.work)
     log("measuring command start-up (gen-bindings, new)")
     tooling = tooling_figures()
     info = RunInfo(command=command, started=started, finished=now(), load_before=load_before,
                    load_after=os.getloadavg(), seconds=args.seconds, runs=args.runs, rounds=args.rounds)
-    args.out.write_text(render(info, subjects, results, verdicts, host, profiles, tooling, leaks), encoding="utf-8")
+    args.out.write_text(render(info, subjects, results, verdicts, host, profiles, tooling, leaks, released), encoding="utf-8")
     log(f"wrote {args.out}")
     return 0
 
