@@ -266,13 +266,13 @@ def test_ci_workflow_pins_the_tool_and_checks_the_one_release_artifact(project, 
 
 @pytest.mark.parametrize("mode", ["debug", "release"])
 def test_conformance_has_no_failure(builds, mode, tmp_path):
-    """The ABI 2 catalogue on each build, with nylon-ring.toml found near it: every check
+    """The ABI 2 catalogue on each build, driven by the manifest the library embeds: every check
     passes (the session sets NYLON_RING_ENABLE_PROBES=1, so the panic probes answer)."""
     import json
 
     report = tmp_path / "report.json"
     proc = run([sys.executable, "-m", "nylon_ring_sdk", "conformance", str(builds[mode]), "--json", str(report)])
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert "(found near the plugin)" in proc.stdout
+    assert "embedded manifest (embedded in the plugin (nylon_ring_manifest)" in proc.stdout
     checks = json.loads(report.read_text())["checks"]
     assert [(c["id"], c["status"]) for c in checks if c["status"] != "pass"] == []
