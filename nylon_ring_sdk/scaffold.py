@@ -154,7 +154,9 @@ def _render(spec: TemplateSpec, name: str, entries: list[str], scratch: Path, ab
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.main import cookiecutter
 
-    context = {"project_name": name, "extra_entries": ",".join(entries)}
+    from . import __version__
+
+    context = {"project_name": name, "extra_entries": ",".join(entries), "sdk_version": __version__}
     if len(spec.generations) > 1:
         context["abi"] = str(abi)
     try:
