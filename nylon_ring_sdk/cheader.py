@@ -133,7 +133,8 @@ def header_layout(text: str, model: str | DataModel = "lp64", source: str = "<he
     return compute_layout(parse_header(text, source), model if isinstance(model, DataModel) else data_model(model))
 
 
-def compare_header(schema: Schema, text: str, model: str | DataModel = "lp64", source: str = "<header>") -> list[str]:
+def compare_header(schema: Schema, text: str, model: str | DataModel = "lp64", source: str = "<header>",
+                   target: str | None = None) -> list[str]:
     """Differences between a header's layouts and the schema's, one line each (empty: they agree).
 
     Fields are compared by position, since C escapes keyword field names.

@@ -129,10 +129,21 @@ def data_model(name_or_target: str) -> DataModel:
     key = name_or_target.strip().lower()
     if key in DATA_MODELS:
         return DATA_MODELS[key]
+    key = _canonical_triple(key)
     if key in TARGETS:
         return DATA_MODELS[TARGETS[key]]
     known = ", ".join([*DATA_MODELS, *TARGETS])
     raise LayoutError(f"unknown target or data model '{name_or_target}' (expected one of {known})")
+
+
+def _canonical_triple(triple: str) -> str:
+    """GNU/Rust spellings in zig's: `i686-unknown-linux-gnu` -> `x86-linux-gnu`."""
+    parts = [p for p in triple.split("-") if p not in ("unknown", "pc", "apple")]
+    if parts and parts[0] in ("i386", "i486", "i586", "i686"):
+        parts[0] = "x86"
+    if parts[1:2] == ["darwin"]:
+        parts[1] = "macos"
+    return "-".join(parts)
 
 
 def _align_up(value: int, align: int) -> int:
@@ -183,24 +194,58 @@ class _Engine:
 
 
 def compute_layout(schema: Schema, model: str | DataModel = "lp64") -> LayoutTable:
-    """The layout of every struct of the schema under a data model or target."""
+    """The layout of every struct of the schema under a data model or target.
+
+    A generation that is 64-bit only (`pointer_bits = [64]`) has no layout on a 32-bit
+    model: asking for one is a LayoutError, never a table nobody can use.
+    """
     dm = model if isinstance(model, DataModel) else data_model(model)
+    check_model(schema, dm, model if isinstance(model, str) else dm.name)
+    return schema.memo(f"layout:{dm.name}", lambda: _compute(schema, dm))
+
+
+def _compute(schema: Schema, dm: DataModel) -> LayoutTable:
     engine = _Engine(schema, dm)
     return LayoutTable(dm, tuple(engine.struct(s) for s in schema.structs))
 
 
-def distinct_layouts(schema: Schema) -> list[tuple[list[str], LayoutTable]]:
-    """Data models grouped by identical tables (LP64 and LLP64 agree for this ABI).
+def supports(schema: Schema, dm: DataModel) -> bool:
+    """Whether the schema's generation exists on targets with this data model's pointer width."""
+    return dm.pointer * 8 in schema.pointer_bits
 
-    Generators emit one block of asserts per group, selected at compile time.
+
+def check_model(schema: Schema, dm: DataModel, asked: str) -> None:
+    """A one-line LayoutError when the schema does not exist on `asked`'s pointer width."""
+    if supports(schema, dm):
+        return
+    bits = ", ".join(str(b) for b in schema.pointer_bits)
+    models = ", ".join(name for name, m in DATA_MODELS.items() if supports(schema, m))
+    raise LayoutError(f"target '{asked}': {schema.source} (ABI {schema.version}) is {bits}-bit only and this is a "
+                      f"{dm.pointer * 8}-bit target (expected one of {models} or a 64-bit target triple)")
+
+
+def data_models_for(schema: Schema) -> list[DataModel]:
+    """The data models the schema's generation exists on, in DATA_MODELS order."""
+    return [m for m in DATA_MODELS.values() if supports(schema, m)]
+
+
+def distinct_layouts(schema: Schema) -> list[tuple[list[str], LayoutTable]]:
+    """The schema's data models grouped by identical tables (LP64 and LLP64 agree for this ABI).
+
+    Generators emit one block of asserts per group, selected at compile time; a
+    64-bit-only generation has no 32-bit group at all.
     """
+    return schema.memo("distinct_layouts", lambda: _group_models(schema))
+
+
+def _group_models(schema: Schema) -> list[tuple[list[str], LayoutTable]]:
     groups: list[tuple[list[str], LayoutTable]] = []
-    for name in DATA_MODELS:
-        table = compute_layout(schema, name)
+    for dm in data_models_for(schema):
+        table = compute_layout(schema, dm)
         for names, existing in groups:
             if existing.structs == table.structs:
-                names.append(name)
+                names.append(dm.name)
                 break
         else:
-            groups.append(([name], table))
+            groups.append(([dm.name], table))
     return groups

@@ -47,9 +47,9 @@ def test_check_writes_nothing_and_lists_missing(tmp_path):
 def test_mutation_reports_exactly_the_affected_files(tmp_path):
     """Change one field in a copy of the schema: --check names each differing file and no other."""
     out = tmp_path / "out"
-    assert gen("--lang", "all", "--out", str(out)).exit_code == 0
+    assert gen("--lang", "all", "--out", str(out), "--abi", "1").exit_code == 0
     mutated = tmp_path / "abi.toml"
-    text = bundled_schema_path().read_text()
+    text = bundled_schema_path(1).read_text()
     mutated.write_text(text.replace('{ name = "headers_len", type = "u32"', '{ name = "headers_len", type = "u64"', 1))
     from nylon_ring_sdk.gen import plan, check_files
     from nylon_ring_sdk.schema import load_schema
@@ -63,7 +63,7 @@ def test_mutation_reports_exactly_the_affected_files(tmp_path):
     # a change that only touches one language's output: hand-edit one file
     target = out / "c" / "nylon_ring.h"
     target.write_text(target.read_text() + "\n")
-    assert {line.rsplit(": ", 1)[0] for line in gen("--lang", "all", "--out", str(out), "--check").output.splitlines()
+    assert {line.rsplit(": ", 1)[0] for line in gen("--lang", "all", "--out", str(out), "--abi", "1", "--check").output.splitlines()
             if line.endswith(": differs")} == {str(target)}
     assert not check_files({target: target.read_text()})
 
@@ -113,3 +113,54 @@ def test_goldens_do_not_depend_on_the_checkout_location():
 
     leaking = [str(p.relative_to(GOLDEN)) for p in GOLDEN.rglob("*") if p.is_file() and str(ROOT) in p.read_text()]
     assert not leaking, f"golden files embed the checkout path {ROOT}: {leaking}"
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The console script's own path (the argparse fast path), as a separate process."""
+    return subprocess.run([sys.executable, "-m", "nylon_ring_sdk", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_abi_default_is_2_and_abi_1_differs(tmp_path):
+    """--abi picks the bundled generation; the default is ABI 2; --schema wins over --abi."""
+    assert gen("--lang", "c", "--out", str(tmp_path / "d")).exit_code == 0
+    assert gen("--lang", "c", "--out", str(tmp_path / "two"), "--abi", "2").exit_code == 0
+    assert gen("--lang", "c", "--out", str(tmp_path / "one"), "--abi", "1").exit_code == 0
+    default, two, one = ((tmp_path / d / "nylon_ring.h").read_text() for d in ("d", "two", "one"))
+    assert default == two and "schema/abi2.toml" in two.splitlines()[0]
+    assert "schema/abi.toml" in one.splitlines()[0] and "nylon_ring_get_plugin_v1" in one
+    forced = gen("--lang", "c", "--out", str(tmp_path / "s"), "--abi", "2", "--schema", str(bundled_schema_path(1)))
+    assert forced.exit_code == 0
+    assert "nylon_ring_get_plugin_v1" in (tmp_path / "s" / "nylon_ring.h").read_text()
+
+
+def test_check_is_per_generation(tmp_path):
+    assert gen("--lang", "rust", "--out", str(tmp_path), "--abi", "1").exit_code == 0
+    assert gen("--lang", "rust", "--out", str(tmp_path), "--abi", "1", "--check").exit_code == 0
+    drift = cli("gen-bindings", "--lang", "rust", "--out", str(tmp_path), "--abi", "2", "--check")
+    assert drift.returncode == 1
+    assert f"{tmp_path / 'nylon_ring_abi.rs'}: differs" in drift.stdout
+
+
+def test_unknown_abi_is_one_line_error_on_both_paths(tmp_path):
+    for command in (["gen-bindings", "--out", str(tmp_path)], ["layout"]):
+        proc = cli(*command, "--abi", "3")
+        assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+            "error: --abi: unknown ABI generation '3' (expected 1|2)"], proc.stderr
+        result = runner.invoke(app, [*command, "--abi", "3"])
+        assert result.exit_code == 1 and "error: --abi: unknown ABI generation '3' (expected 1|2)" in result.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_unknown_option_is_one_line_usage_error():
+    proc = cli("gen-bindings", "--bogus")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: nylon-ring gen-bindings: unrecognized arguments: --bogus (see `nylon-ring gen-bindings --help`)"]
+
+
+def test_help_lists_abi_on_both_paths():
+    for command in ("gen-bindings", "layout"):
+        proc = cli(command, "--help")
+        assert proc.returncode == 0 and "--abi ABI" in proc.stdout and "--schema" in proc.stdout
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and "--abi ABI" in result.output

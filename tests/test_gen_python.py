@@ -34,7 +34,7 @@ def test_host_copy_is_current(schema):
     committed = (ROOT / "nylon_ring_sdk" / "host" / "nylon_ring_abi.py").read_text()
     assert committed == module_text(schema), (
         "nylon_ring_sdk/host/nylon_ring_abi.py is stale; run "
-        "`nylon-ring gen-bindings --lang python --out nylon_ring_sdk/host`")
+        "`nylon-ring gen-bindings --lang python --abi 1 --out nylon_ring_sdk/host`")
 
 
 def test_values_round_trip(schema):

@@ -99,7 +99,7 @@ def test_banner_first_line(schema):
 def test_enums_never_cross_the_abi_as_rust_enums(schema):
     """Foreign values arrive as the integer alias: every fn type and field uses NrStatusRaw."""
     text = module(schema)
-    fn_types = re.findall(r'^pub type \w+ = unsafe extern "C" fn\(.*$', text, flags=re.M)
+    fn_types = re.findall(r'^pub type \w+ =\s*unsafe extern "C" fn\(.*?;$', text, flags=re.M | re.S)
     assert len(fn_types) == len(schema.functions)
     assert not [t for t in fn_types if re.search(r"\bNrStatus\b", t)]
     assert "status: NrStatusRaw" in text and ") -> NrStatusRaw;" in text

@@ -153,18 +153,51 @@ def test_cross_target_asserts_compile(schema, tmp_path, target):
     assert proc.returncode == 0, proc.stderr
 
 
+def layout_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "layout", *args], capture_output=True, text=True)
+
+
 def test_cli_layout_table_and_json(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "layout", "--target", "x86-linux-gnu", "--json"],
-                          capture_output=True, text=True, check=True)
+    proc = layout_cli("--abi", "1", "--target", "x86-linux-gnu", "--json")
+    assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert data["data_model"] == "ilp32-i386"
+    assert data["data_model"] == "ilp32-i386" and data["abi"] == 1
     req = next(s for s in data["structs"] if s["name"] == "NrRequest")
     assert req["size"] == 44
-    text = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "layout"], capture_output=True, text=True,
-                          check=True).stdout
+    text = layout_cli("--abi", "1").stdout
     assert "NrRequest  size 72  align 8" in text and "(tail padding)" in text
-    bad = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "layout", "--target", "vax"], capture_output=True, text=True)
+    bad = layout_cli("--target", "vax")
     assert bad.returncode == 1 and bad.stderr.startswith("error: unknown target or data model 'vax'")
+
+
+def test_cli_layout_defaults_to_abi_2():
+    proc = layout_cli("--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["abi"] == 2
+    sizes = {s["name"]: s["size"] for s in data["structs"]}
+    assert sizes["NrVecU8"] == 40 and sizes["NrPluginVTable"] == 56  # from abi-v2-facts.md
+
+
+@pytest.mark.parametrize("target", ["i686-linux-gnu", "ilp32", "ilp32-i386", "arm-linux-gnueabihf",
+                                    "i686-unknown-linux-gnu"])
+def test_cli_layout_abi2_refuses_32bit_targets(target):
+    proc = layout_cli("--abi", "2", "--target", target)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: target '{target}': schema/abi2.toml (ABI 2) is 64-bit only")
+
+
+def test_abi2_has_no_32bit_layouts():
+    from nylon_ring_sdk.errors import LayoutError
+    from nylon_ring_sdk.layout import distinct_layouts
+    from nylon_ring_sdk.schema import load_default
+
+    abi2 = load_default(2)
+    assert abi2.pointer_bits == (64,)
+    assert [names for names, _ in distinct_layouts(abi2)] == [["lp64", "llp64"]]
+    with pytest.raises(LayoutError, match="64-bit only"):
+        compute_layout(abi2, "ilp32")
 
 
 def test_every_listed_target_has_a_model():
@@ -176,12 +209,10 @@ def test_layout_header_check_catches_a_hand_edited_header(schema, tmp_path):
     need_tool("cc")
     good = tmp_path / "good.h"
     good.write_text(generate(schema, "c")[0].content)
-    ok = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "layout", "--header", str(good)],
-                        capture_output=True, text=True)
+    ok = layout_cli("--abi", "1", "--header", str(good))
     assert ok.returncode == 0, ok.stderr
     bad = tmp_path / "bad.h"
     bad.write_text(good.read_text().replace("    uint32_t headers_len;", "    uint64_t headers_len;"))
-    proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "layout", "--header", str(bad)],
-                          capture_output=True, text=True)
+    proc = layout_cli("--abi", "1", "--header", str(bad))
     assert proc.returncode == 1
     assert f"{bad}: NrRequest.headers_len: offset 56 size 8 (schema: offset 56 size 4)" in proc.stdout.splitlines()

@@ -38,8 +38,13 @@ def fingerprint(schema: Schema) -> str:
     Comments and whitespace in abi.toml do not change it, so reformatting the schema
     does not make every binding drift.
     """
+    return schema.memo("fingerprint", lambda: _fingerprint(schema))
+
+
+def _fingerprint(schema: Schema) -> str:
     model = {
         "name": schema.name, "version": schema.version, "doc": schema.doc,
+        "pointer_bits": list(schema.pointer_bits),
         "constants": [asdict(c) for c in schema.constants],
         "enums": [asdict(e) for e in schema.enums],
         "structs": [asdict(s) for s in schema.structs],
@@ -56,8 +61,18 @@ def banner_lines(schema: Schema) -> list[str]:
     source = Path(schema.source).name if Path(schema.source).is_absolute() else schema.source
     return [
         f"Generated from {source} (schema sha256 {fingerprint(schema)[:16]}) by nylon-ring-sdk; {BANNER_MARK}.",
-        "Regenerate with: nylon-ring gen-bindings",
+        f"Regenerate with: nylon-ring gen-bindings {regenerate_option(schema, source)}",
     ]
+
+
+def regenerate_option(schema: Schema, source: str) -> str:
+    """`--abi N` for a bundled generation, else `--schema <file>`: what rebuilds this file."""
+    from ..schema import GENERATIONS
+
+    bundled = {f"schema/{name}": abi for abi, name in GENERATIONS.items()}
+    if source in bundled:
+        return f"--abi {bundled[source]}"
+    return f"--schema {source}"
 
 
 _ENV = None
@@ -185,7 +200,10 @@ def write_files(files: dict[Path, str], *, force: bool = False) -> list[Path]:
     for path, content in files.items():
         if path.exists() and path.read_text(encoding="utf-8", errors="replace") == content:
             continue
-        write_atomic(path, content)
+        try:
+            write_atomic(path, content)
+        except OSError as exc:
+            raise GenerationError(f"{path}: cannot write ({exc.strerror or exc}; expected a writable folder)") from None
         written.append(path)
     return written
 
@@ -201,26 +219,33 @@ def check_files(files: dict[Path, str]) -> list[str]:
     return problems
 
 
-def sync_bindings(lang: str, out: Path, schema_path: Path | None, *, check: bool = False,
-                  force: bool = False, echo=print) -> int:
+def sync_bindings(lang: str, out: Path, schema: Schema | Path | None = None, *, check: bool = False,
+                  force: bool = False, echo=print, options: str = "") -> int:
     """What `nylon-ring gen-bindings` does; returns the exit code.
 
-    With `check`, writes nothing and reports each missing or differing file.
+    `schema` is a loaded schema, a schema file, or None for the default generation.
+    With `check`, writes nothing and reports each missing or differing file; the hint
+    repeats `options` (the command's own --lang/--out/--abi) so it can be pasted.
     """
     import sys
 
     from ..schema import load_default, load_schema
 
     langs = parse_languages(lang)
-    schema = load_default() if schema_path is None else load_schema(schema_path)
+    if schema is None:
+        schema = load_default(2)
+    elif not isinstance(schema, Schema):
+        schema = load_schema(schema)
+    check_destination(out)
     files = plan(schema, langs, out)
     if check:
         problems = check_files(files)
         for problem in problems:
             echo(problem)
         if problems:
+            rerun = f"nylon-ring gen-bindings {options}".rstrip()
             print(f"error: {len(problems)} of {len(files)} generated file(s) out of date; "
-                  "run `nylon-ring gen-bindings` without --check", file=sys.stderr)
+                  f"run `{rerun}` (without --check)", file=sys.stderr)
             return 1
         echo(f"{len(files)} file(s) up to date")
         return 0
@@ -229,3 +254,12 @@ def sync_bindings(lang: str, out: Path, schema_path: Path | None, *, check: bool
         echo(f"wrote {path}")
     echo(f"{len(written)} written, {len(files) - len(written)} unchanged")
     return 0
+
+
+def check_destination(out: Path) -> None:
+    """`--out` must be a folder (or not exist yet): a regular file there is a one-line error."""
+    if out.exists() and not out.is_dir():
+        raise GenerationError(f"--out {out}: is a file (expected a folder to write the bindings into)")
+    parent = next((p for p in (out, *out.parents) if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise GenerationError(f"--out {out}: {parent} is a file (expected a folder)")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from ..naming import escape, upper_snake
 from ..schema.model import Array, Enum, FnPointer, Function, Named, Pointer, Scalar, Schema, Struct, TypeRef, Void
 from . import GeneratedFile, banner_lines, render
-from .common import block_comment, doc_lines, export_named, layout_groups, probe_entries
+from .common import (block_comment, doc_lines, export_named, int_limit, layout_groups,
+                     pointer_requirement, probe_entries)
 
 C_SCALARS = {
     "u8": "uint8_t", "u16": "uint16_t", "u32": "uint32_t", "u64": "uint64_t",
@@ -58,6 +59,10 @@ def enum_constant(enum: Enum, value: str) -> str:
 
 
 def literal(scalar: str, value: int) -> str:
+    """A C constant of the scalar's type: `2u`, `UINT32_MAX`, `INT64_MIN`."""
+    limit = int_limit(scalar, value)
+    if limit:
+        return f"{C_SCALARS[scalar][:-2].upper()}_{limit.upper()}"
     return f"{value}{C_SUFFIX.get(scalar, '')}"
 
 
@@ -81,10 +86,15 @@ def _item_view(schema: Schema, item) -> dict:
     }
 
 
-def view(schema: Schema) -> dict:
-    groups = []
-    for i, group in enumerate(layout_groups(schema)):
-        cond = group.c_condition
+def _assert_groups(schema: Schema) -> list[dict]:
+    """One block of layout asserts per data-model group, with the preprocessor line that opens it.
+
+    A single group (a 64-bit-only generation) needs no `#if` at all: the header has
+    already refused every other target.
+    """
+    groups = layout_groups(schema)
+    views = []
+    for i, group in enumerate(groups):
         asserts = []
         for s in group.table.structs:
             c_struct = schema.struct(s.name)
@@ -93,7 +103,21 @@ def view(schema: Schema) -> dict:
             for f, fl in zip(c_struct.fields, s.fields):
                 asserts.append({"expr": f"offsetof({s.name}, {escape('c', f.name)}) == {fl.offset}",
                                 "msg": f"{s.name}.{f.name} offset"})
-        groups.append({"label": group.label, "cond": cond, "first": i == 0, "asserts": asserts})
+        views.append({"label": group.label, "open": group_opener(groups, i), "asserts": asserts})
+    return views
+
+
+def group_opener(groups: list, i: int) -> str:
+    """The preprocessor line opening group `i`: `#if`, `#elif`, `#else`, or '' for a lone group."""
+    if len(groups) == 1:
+        return ""
+    if i == 0:
+        return f"#if {groups[i].c_condition}"
+    return f"#elif {groups[i].c_condition}" if groups[i].c_condition else "#else"
+
+
+def view(schema: Schema) -> dict:
+    groups = _assert_groups(schema)
     probe = []
     for e in probe_entries(schema):
         if e.kind == "size":
@@ -104,7 +128,7 @@ def view(schema: Schema) -> dict:
             probe.append(f"(uint32_t)offsetof({e.struct}, {escape('c', e.field)})")
     exports = [{"decl": declare(schema.function(e.function).returns, f"{e.name}({param_list(schema.function(e.function))})"),
                 "doc": block_comment(e.doc), "required": e.required} for e in schema.exports]
-    probe_export = export_named(schema, "layout_probe_v1")
+    probe_export = export_named(schema, "layout_probe")
     guard = f"{upper_snake(schema.name)}_H"
     return {
         "banner": banner_lines(schema),
@@ -115,6 +139,9 @@ def view(schema: Schema) -> dict:
         "forward": [s.name for s in schema.structs],
         "items": [_item_view(schema, item) for item in schema.items_in_order()],
         "groups": groups,
+        "close_groups": len(groups) > 1,
+        "pointer_check": pointer_requirement(schema),
+        "abi_version": schema.version,
         "exports": exports,
         "probe": probe,
         "probe_export": probe_export.name if probe_export else "",

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
 
 from ..layout import LayoutTable, distinct_layouts
-from ..schema.model import Schema
+from ..schema.model import INT_RANGES, Schema
+
+
+def int_limit(scalar: str, value: int) -> str:
+    """`max`/`min` when `value` is that fixed-width type's limit ('' otherwise).
+
+    Generators spell limits by name (`UINT32_MAX`, `u32::MAX`, `maxInt(u32)`): the
+    intent reads at a glance, and C has no literal for INT64_MIN at all.
+    """
+    low, high = INT_RANGES.get(scalar, (None, None))
+    if value == high:
+        return "max"
+    if value == low and low != 0:
+        return "min"
+    return ""
 
 
 def doc_lines(text: str, width: int = 88) -> list[str]:
@@ -70,9 +85,31 @@ def probe_entries(schema: Schema) -> list[ProbeEntry]:
     return entries
 
 
-def export_named(schema: Schema, suffix: str):
-    """The export whose name ends with `suffix` (`set_host_ext_v1`, `layout_probe_v1`), or None."""
-    return next((e for e in schema.exports if e.name.endswith(suffix)), None)
+# What an optional export is for, by the shape of its name (`nylon_ring_layout_probe_v1`,
+# `nylon_ring_layout_probe_v2`, `nylon_ring_set_host_ext_v1`, `nylon_ring_manifest`).
+EXPORT_ROLES: dict[str, re.Pattern[str]] = {
+    "layout_probe": re.compile(r"_layout_probe(_v\d+)?$"),
+    "set_host_ext": re.compile(r"_set_host_ext(_v\d+)?$"),
+    "manifest": re.compile(r"_manifest(_v\d+)?$"),
+}
+
+
+def export_named(schema: Schema, role: str):
+    """The export that plays `role` (a key of EXPORT_ROLES) in this generation, or None."""
+    pattern = EXPORT_ROLES[role]
+    return next((e for e in schema.exports if pattern.search(e.name)), None)
+
+
+def is_64bit_only(schema: Schema) -> bool:
+    """Whether the generation exists only on 64-bit targets (ABI 2): no 32-bit layouts, a hard check instead."""
+    return tuple(schema.pointer_bits) == (64,)
+
+
+def pointer_requirement(schema: Schema) -> str:
+    """The message a 64-bit-only generation's bindings fail to compile with elsewhere ('' otherwise)."""
+    if not is_64bit_only(schema):
+        return ""
+    return f"{schema.name.replace('_', '-')} ABI {schema.version} requires a 64-bit target (sizeof(void *) == 8)"
 
 
 def block_comment(text: str, width: int = 88, indent: str = "") -> list[str]:

@@ -82,10 +82,11 @@ def constant_name(name: str, prefix: str) -> str:
 
 
 def view_kind(s: Struct) -> str:
-    """`text`, `bytes`, or '' when the struct is not a `{ptr<const u8>, len}` view."""
-    if len(s.fields) != 2:
+    """`text`, `bytes`, or '' when the struct is not a `{ptr<const u8>, len}` view (followed
+    only by reserved fields, which the helpers leave zero: ABI 2's NrStr)."""
+    if len(s.fields) < 2 or not all(f.reserved for f in s.fields[2:]):
         return ""
-    ptr, length = s.fields
+    ptr, length = s.fields[:2]
     is_ptr = isinstance(ptr.type, Pointer) and not ptr.type.mutable and ptr.type.target == Scalar("u8")
     if not (is_ptr and isinstance(length.type, Scalar) and length.type.name in UNSIGNED):
         return ""
@@ -94,7 +95,7 @@ def view_kind(s: Struct) -> str:
 
 def _view(schema: Schema, s: Struct, names: dict[str, str]) -> dict:
     kind = view_kind(s)
-    ptr, length = s.fields
+    ptr, length = s.fields[:2]
     return {
         "c_name": s.name, "kind": kind, "doc": block_comment(f"{s.doc} A NULL pointer reads as empty."),
         "ptr": escape("c", ptr.name), "len": escape("c", length.name),
@@ -158,10 +159,11 @@ def _probe_actual(schema: Schema) -> list[dict]:
 def _groups(schema: Schema) -> list[dict]:
     """One expected table per data model group, chosen by the preprocessor (64-bit first)."""
     groups = []
-    for i, group in enumerate(layout_groups(schema)):
+    layouts = layout_groups(schema)
+    for i, group in enumerate(layouts):
         values = [f"{v}u" for v in group.table.probe_values()]
         rows = [", ".join(values[j:j + 12]) for j in range(0, len(values), 12)]
-        groups.append({"label": group.label, "cond": group.c_condition, "first": i == 0, "rows": rows})
+        groups.append({"label": group.label, "open": c_gen.group_opener(layouts, i), "rows": rows})
     return groups
 
 
@@ -183,6 +185,7 @@ def view(schema: Schema) -> dict:
         "views": list(views.values()),
         "makers": _makers(schema, names, views),
         "groups": _groups(schema),
+        "close_groups": len(layout_groups(schema)) > 1,
         "actual": _probe_actual(schema),
     }
 

@@ -9,11 +9,11 @@ but it can call one, so the types are declared all the same.
 
 from __future__ import annotations
 
-from ..layout import DATA_MODELS
+from ..layout import data_models_for
 from ..naming import escape, upper_snake
 from ..schema.model import Array, Enum, FnPointer, Function, Named, Pointer, Scalar, Schema, Struct, TypeRef, Void
 from . import GeneratedFile, banner_lines, render
-from .common import doc_lines, export_named, layout_groups
+from .common import doc_lines, export_named, layout_groups, pointer_requirement
 
 PY_SCALARS = {
     "u8": "ctypes.c_uint8", "u16": "ctypes.c_uint16", "u32": "ctypes.c_uint32", "u64": "ctypes.c_uint64",
@@ -87,13 +87,21 @@ def view(schema: Schema) -> dict:
         "stubs": stubs,
         "layouts": layouts,
         "probe": probe,
-        "data_models": list(DATA_MODELS),
+        "data_models": [m.name for m in data_models_for(schema)],
         "exports": [{"name": e.name, "function": e.function, "required": e.required} for e in schema.exports],
         "entry_symbol": schema.entry_export.name,
         "status_enum": schema.status_enum.name,
-        "probe_symbol": (export_named(schema, "layout_probe_v1") or schema.entry_export).name,
-        "ext_symbol": (export_named(schema, "set_host_ext_v1") or schema.entry_export).name,
+        "probe_symbol": _symbol(schema, "layout_probe"),
+        "ext_symbol": _symbol(schema, "set_host_ext"),
+        "manifest_symbol": _symbol(schema, "manifest"),
+        "missing_layout": pointer_requirement(schema) or "no layout table for this data model",
     }
+
+
+def _symbol(schema: Schema, role: str) -> str:
+    """A Python literal naming the export that plays `role`: `"nylon_ring_manifest"`, or `None`."""
+    export = export_named(schema, role)
+    return f'"{export.name}"' if export else "None"
 
 
 def generate(schema: Schema) -> list[GeneratedFile]:

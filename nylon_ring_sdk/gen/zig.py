@@ -29,7 +29,7 @@ from ..naming import escape, pascal, snake
 from ..schema.model import (INT_RANGES, Array, Enum, Field, FnPointer, Function, Named, Pointer, Scalar, Schema,
                             Struct, TypeRef, Void)
 from . import GeneratedFile, banner_lines, render
-from .common import LayoutGroup, doc_lines, export_named, layout_groups, probe_entries
+from .common import LayoutGroup, doc_lines, export_named, int_limit, layout_groups, pointer_requirement, probe_entries
 
 MODULE = "nylon_ring.zig"
 PRIVATE = "nr__"
@@ -115,10 +115,11 @@ def _default(schema: Schema, f: Field) -> str:
 
 
 def _view_len(struct: Struct) -> str | None:
-    """The length type if `struct` is a byte view `{ptr: ptr<const u8>, len: uN}`."""
-    if [f.name for f in struct.fields] != ["ptr", "len"]:
+    """The length type if `struct` is a byte view `{ptr: ptr<const u8>, len: uN}` (then only
+    reserved fields, which default to zero: ABI 2's NrStr)."""
+    if [f.name for f in struct.fields[:2]] != ["ptr", "len"] or not all(f.reserved for f in struct.fields[2:]):
         return None
-    ptr, length = struct.fields
+    ptr, length = struct.fields[:2]
     if not (isinstance(ptr.type, Pointer) and not ptr.type.mutable and ptr.type.target == Scalar("u8")):
         return None
     if isinstance(length.type, Scalar) and length.type.name in ("u8", "u16", "u32", "u64", "usize"):
@@ -201,7 +202,7 @@ def _groups_view(schema: Schema) -> list[dict]:
 
 
 def _probe_view(schema: Schema) -> dict:
-    export = export_named(schema, "layout_probe_v1")
+    export = export_named(schema, "layout_probe")
     values = []
     for e in probe_entries(schema):
         name = ident(e.struct)
@@ -230,6 +231,12 @@ def _probe_view(schema: Schema) -> dict:
     }
 
 
+def zig_literal(scalar: str, value: int) -> str:
+    """A constant's value: `2`, or `std.math.maxInt(u32)` for a type's limit."""
+    limit = int_limit(scalar, value)
+    return f"{PRIVATE}std.math.{limit}Int({scalar})" if limit else str(value)
+
+
 def export_fn_name(symbol: str) -> str:
     """`nylon_ring_get_plugin_v1` -> `exportNylonRingGetPluginV1`."""
     return "export" + pascal(symbol)
@@ -249,8 +256,9 @@ def view(schema: Schema) -> dict:
         "banner": banner_lines(schema),
         "abi_doc": doc_lines(schema.doc, 88),
         "p": PRIVATE,
-        "constants": [{"name": ident(c.name), "type": c.type.name, "value": c.value, "doc": doc_lines(c.doc, 88)}
-                      for c in schema.constants],
+        "constants": [{"name": ident(c.name), "type": c.type.name, "value": zig_literal(c.type.name, c.value),
+                       "doc": doc_lines(c.doc, 88)} for c in schema.constants],
+        "pointer_check": pointer_requirement(schema),
         "items": items,
         "exports": [{"symbol": e.name, "fn": export_fn_name(e.name), "type": ident(e.function),
                      "doc": doc_lines(e.doc, 88)} for e in schema.exports],

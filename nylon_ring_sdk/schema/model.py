@@ -155,12 +155,20 @@ class Schema:
     source: str = "schema/abi.toml"
     sha256: str = ""
     _index: dict[str, Item] = field(default_factory=dict, compare=False, repr=False)
+    # Values derived from the (immutable) schema, computed once: fingerprint, layouts.
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         index: dict[str, Item] = {}
         for item in (*self.enums, *self.structs, *self.functions):
             index[item.name] = item
         object.__setattr__(self, "_index", index)
+
+    def memo(self, key: str, compute):
+        """`compute()` once per schema: generators share derived tables instead of rebuilding them."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def item(self, name: str) -> Item:
         return self._index[name]
@@ -201,27 +209,38 @@ class Schema:
 
         Languages that need a definition before use (C by value, ctypes for
         everything) read this order; ties keep file order so output is stable.
+        One depth-first pass with an explicit stack and one position table, so a
+        schema of any size is ordered in time linear in its items and references
+        (and a long dependency chain cannot exhaust Python's recursion limit).
         """
-        ordered: list[Item] = []
-        seen: set[str] = set()
         items = [*self.enums, *self.structs, *self.functions]
-
-        def visit(item: Item, stack: tuple[str, ...]) -> None:
-            if item.name in seen or item.name in stack:
-                return
-            for dep in sorted(dependencies(item, through_pointers), key=_file_order(items)):
-                visit(self._index[dep], (*stack, item.name))
-            seen.add(item.name)
-            ordered.append(item)
-
-        for item in items:
-            visit(item, ())
+        position = {item.name: i for i, item in enumerate(items)}
+        ordered: list[Item] = []
+        done: set[str] = set()
+        for root in items:
+            if root.name in done:
+                continue
+            # (item, its dependencies in file order still to visit); `active` breaks cycles.
+            stack = [(root, iter(_sorted_deps(root, through_pointers, position)))]
+            active = {root.name}
+            while stack:
+                item, pending = stack[-1]
+                dep = next((d for d in pending if d not in done and d not in active), None)
+                if dep is None:
+                    stack.pop()
+                    active.discard(item.name)
+                    done.add(item.name)
+                    ordered.append(item)
+                    continue
+                child = self._index[dep]
+                active.add(dep)
+                stack.append((child, iter(_sorted_deps(child, through_pointers, position))))
         return ordered
 
 
-def _file_order(items: list[Item]):
-    positions = {item.name: i for i, item in enumerate(items)}
-    return lambda name: positions.get(name, len(positions))
+def _sorted_deps(item: Item, through_pointers: bool, position: dict[str, int]) -> list[str]:
+    """An item's dependencies in file order (unknown names last, by name, for stability)."""
+    return sorted(dependencies(item, through_pointers), key=lambda name: (position.get(name, len(position)), name))
 
 
 def type_names(t: TypeRef, through_pointers: bool) -> Iterator[str]:

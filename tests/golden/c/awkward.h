@@ -1,8 +1,16 @@
-/* Generated from awkward.toml (schema sha256 c98e844d495d0c02) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
+/* Generated from awkward.toml (schema sha256 c43eb4abc9c6e8c8) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --schema awkward.toml */
 /** Awkward names and layouts on purpose. */
 #ifndef AWKWARD_H
 #define AWKWARD_H
+
+/*
+ * Language: C11 or later (_Static_assert, _Alignof), or C++11 or later; the header is
+ * C++ clean and declares everything extern "C" there.
+ */
+#if !defined(__cplusplus) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+#error "nylon_ring.h requires C11 or later (compile with -std=c11, or as C++11 or later)"
+#endif
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,9 +36,9 @@ extern "C" {
 #endif
 
 /** Largest u64. */
-#define MAX_RESULT 18446744073709551615ull
+#define MAX_RESULT UINT64_MAX
 /** Smallest i32. */
-#define MIN_TYPE -2147483648
+#define MIN_TYPE INT32_MIN
 
 typedef struct Padded Padded;
 typedef struct Holder Holder;

@@ -1,8 +1,16 @@
-/* Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
+/* Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --abi 1 */
 /** nylon-ring: an ABI-stable host/plugin interface for high-performance proxies. */
 #ifndef NYLON_RING_H
 #define NYLON_RING_H
+
+/*
+ * Language: C11 or later (_Static_assert, _Alignof), or C++11 or later; the header is
+ * C++ clean and declares everything extern "C" there.
+ */
+#if !defined(__cplusplus) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+#error "nylon_ring.h requires C11 or later (compile with -std=c11, or as C++11 or later)"
+#endif
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -206,6 +214,9 @@ typedef const NrPluginInfo *(*NrGetPluginFn)(void);
 /** Signature of the optional state-extension hand-over. */
 typedef void (*NrSetHostExtFn)(const NrHostExt *ext);
 
+/** Signature of the optional embedded manifest. */
+typedef const uint8_t *(*NrGetManifestFn)(void);
+
 /** Signature of the optional layout probe. */
 typedef const NrLayoutProbe *(*NrGetLayoutProbeFn)(void);
 
@@ -226,6 +237,13 @@ NR_EXPORT void nylon_ring_set_host_ext_v1(const NrHostExt *ext);
  * built against drifted bindings.
  */
 NR_EXPORT const NrLayoutProbe *nylon_ring_layout_probe_v1(void);
+
+/**
+ * Optional, additive: a NUL-terminated UTF-8 TOML text in the nylon-ring.toml manifest
+ * format, describing the plugin's entries, so a released library is self-describing for
+ * conformance. Hosts that do not know it ignore it.
+ */
+NR_EXPORT const uint8_t *nylon_ring_manifest(void);
 
 /* ---- layout checks: the numbers come from nylon-ring's layout engine ---- */
 #if UINTPTR_MAX > 0xFFFFFFFFu

@@ -1,5 +1,5 @@
-/* Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
+/* Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --abi 1 */
 /** nylon-ring: an ABI-stable host/plugin interface for high-performance proxies. */
 /*
  * C++17 layer over nylon_ring.h: enum classes, NULL-safe views, helper constructors
@@ -95,6 +95,7 @@ using StreamDataFn = ::NrStreamDataFn;
 using StreamCloseFn = ::NrStreamCloseFn;
 using GetPluginFn = ::NrGetPluginFn;
 using SetHostExtFn = ::NrSetHostExtFn;
+using GetManifestFn = ::NrGetManifestFn;
 using GetLayoutProbeFn = ::NrGetLayoutProbeFn;
 
 /* ---- views ---- */

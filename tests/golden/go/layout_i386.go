@@ -1,5 +1,5 @@
-// Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit.
-// Regenerate with: nylon-ring gen-bindings
+// Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit.
+// Regenerate with: nylon-ring gen-bindings --abi 1
 
 //go:build 386 && !windows
 

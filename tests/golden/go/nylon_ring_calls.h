@@ -1,5 +1,5 @@
-/* Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
+/* Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --abi 1 */
 /*
  * Static inline helpers for cgo: Go cannot call a C function pointer, so each function
  * type gets a trampoline nr_call_<Fn>(fn, args...); a NULL pointer does nothing (or
@@ -78,6 +78,12 @@ static inline void nr_call_NrSetHostExtFn(NrSetHostExtFn nr__fn, const NrHostExt
     if (nr__fn != NULL) {
         nr__fn(ext);
     }
+}
+
+/** Calls a NrGetManifestFn through its pointer. */
+static inline const uint8_t *nr_call_NrGetManifestFn(NrGetManifestFn nr__fn) {
+    const uint8_t *nr__zero = {0};
+    return nr__fn != NULL ? nr__fn() : nr__zero;
 }
 
 /** Calls a NrGetLayoutProbeFn through its pointer. */

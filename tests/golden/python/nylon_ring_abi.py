@@ -1,5 +1,5 @@
-# Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit.
-# Regenerate with: nylon-ring gen-bindings
+# Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit.
+# Regenerate with: nylon-ring gen-bindings --abi 1
 """ctypes declarations of the nylon-ring ABI v1.
 
 nylon-ring: an ABI-stable host/plugin interface for high-performance proxies.
@@ -22,10 +22,13 @@ EXPORTS = {
     "nylon_ring_get_plugin_v1": ("NrGetPluginFn", True),
     "nylon_ring_set_host_ext_v1": ("NrSetHostExtFn", False),
     "nylon_ring_layout_probe_v1": ("NrGetLayoutProbeFn", False),
+    "nylon_ring_manifest": ("NrGetManifestFn", False),
 }
 ENTRY_SYMBOL = "nylon_ring_get_plugin_v1"
+#: Optional exports of this generation (None when it has no such export).
 LAYOUT_PROBE_SYMBOL = "nylon_ring_layout_probe_v1"
 SET_HOST_EXT_SYMBOL = "nylon_ring_set_host_ext_v1"
+MANIFEST_SYMBOL = "nylon_ring_manifest"
 
 
 class NrStr(ctypes.Structure):
@@ -187,6 +190,10 @@ NrGetPluginFn = ctypes.CFUNCTYPE(ctypes.POINTER(NrPluginInfo))
 NrSetHostExtFn = ctypes.CFUNCTYPE(None, ctypes.POINTER(NrHostExt))
 
 
+#: Signature of the optional embedded manifest.
+NrGetManifestFn = ctypes.CFUNCTYPE(ctypes.c_void_p)
+
+
 #: Signature of the optional layout probe.
 NrGetLayoutProbeFn = ctypes.CFUNCTYPE(ctypes.POINTER(NrLayoutProbe))
 
@@ -275,7 +282,10 @@ def layout_probe_values():
 
 
 def _check_layout():
-    expected = LAYOUTS[current_data_model()]
+    expected = LAYOUTS.get(current_data_model())
+    if expected is None:
+        raise ImportError("nylon_ring_abi: no layout table for this data model "
+                          f"(this interpreter's data model is {current_data_model()})")
     for struct, fields in PROBE_ORDER:
         size, align, offsets = expected[struct.__name__]
         if ctypes.sizeof(struct) != size or ctypes.alignment(struct) != align:

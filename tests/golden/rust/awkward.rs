@@ -1,5 +1,5 @@
-// Generated from awkward.toml (schema sha256 c98e844d495d0c02) by nylon-ring-sdk; do not edit.
-// Regenerate with: nylon-ring gen-bindings
+// Generated from awkward.toml (schema sha256 c43eb4abc9c6e8c8) by nylon-ring-sdk; do not edit.
+// Regenerate with: nylon-ring gen-bindings --schema awkward.toml
 
 //! Rust declarations of the awkward ABI v3.
 //!
@@ -9,8 +9,8 @@
 //! from foreign code outside the enum's range is then an ordinary integer, turned into
 //! the enum by the checked `from_raw` (or `TryFrom`), instead of undefined behaviour.
 //! Struct layouts are checked at compile time against nylon-ring's layout engine.
-//! Declare the module as `#[rustfmt::skip] mod nylon_ring_abi;` so `cargo fmt` leaves
-//! the generated text as generated (and `nylon-ring gen-bindings --check` passes).
+//! The text is already `rustfmt`-formatted, so `cargo fmt` leaves it as generated (and
+//! `nylon-ring gen-bindings --check` keeps passing).
 
 #![allow(non_camel_case_types, non_snake_case, dead_code)]
 
@@ -18,9 +18,9 @@ use core::ffi::c_void;
 use core::mem::{align_of, offset_of, size_of};
 
 /// Largest u64.
-pub const MAX_RESULT: u64 = 18446744073709551615;
+pub const MAX_RESULT: u64 = u64::MAX;
 /// Smallest i32.
-pub const MIN_TYPE: i32 = -2147483648;
+pub const MIN_TYPE: i32 = i32::MIN;
 
 /// An enum with keyword-ish value names and a non-u32 repr.
 #[repr(u8)]
@@ -127,7 +127,8 @@ unsafe impl Send for Holder {}
 unsafe impl Sync for Holder {}
 
 /// Takes structs by value and by pointer.
-pub type Visit = unsafe extern "C" fn(r#type: *mut c_void, result: Padded, holder: *const Holder) -> KindRaw;
+pub type Visit =
+    unsafe extern "C" fn(r#type: *mut c_void, result: Padded, holder: *const Holder) -> KindRaw;
 
 /// Entry symbol signature.
 pub type GetHolder = unsafe extern "C" fn() -> *const Holder;
@@ -162,8 +163,14 @@ const _: () = {
     assert!(offset_of!(Holder, diff) == 104, "Holder.diff offset");
     assert!(offset_of!(Holder, ratio) == 112, "Holder.ratio offset");
     assert!(offset_of!(Holder, next) == 120, "Holder.next offset");
-    assert!(offset_of!(Holder, callback) == 128, "Holder.callback offset");
-    assert!(offset_of!(Holder, _reserved) == 136, "Holder._reserved offset");
+    assert!(
+        offset_of!(Holder, callback) == 128,
+        "Holder.callback offset"
+    );
+    assert!(
+        offset_of!(Holder, _reserved) == 136,
+        "Holder._reserved offset"
+    );
 };
 
 // ILP32-I386
@@ -189,11 +196,17 @@ const _: () = {
     assert!(offset_of!(Holder, ratio) == 80, "Holder.ratio offset");
     assert!(offset_of!(Holder, next) == 84, "Holder.next offset");
     assert!(offset_of!(Holder, callback) == 88, "Holder.callback offset");
-    assert!(offset_of!(Holder, _reserved) == 92, "Holder._reserved offset");
+    assert!(
+        offset_of!(Holder, _reserved) == 92,
+        "Holder._reserved offset"
+    );
 };
 
 // ILP32
-#[cfg(all(target_pointer_width = "32", not(all(target_arch = "x86", not(windows)))))]
+#[cfg(all(
+    target_pointer_width = "32",
+    not(all(target_arch = "x86", not(windows)))
+))]
 const _: () = {
     assert!(size_of::<Padded>() == 40, "Padded size");
     assert!(align_of::<Padded>() == 8, "Padded align");
@@ -214,6 +227,12 @@ const _: () = {
     assert!(offset_of!(Holder, diff) == 92, "Holder.diff offset");
     assert!(offset_of!(Holder, ratio) == 96, "Holder.ratio offset");
     assert!(offset_of!(Holder, next) == 100, "Holder.next offset");
-    assert!(offset_of!(Holder, callback) == 104, "Holder.callback offset");
-    assert!(offset_of!(Holder, _reserved) == 108, "Holder._reserved offset");
+    assert!(
+        offset_of!(Holder, callback) == 104,
+        "Holder.callback offset"
+    );
+    assert!(
+        offset_of!(Holder, _reserved) == 108,
+        "Holder._reserved offset"
+    );
 };

@@ -1,5 +1,5 @@
-// Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit.
-// Regenerate with: nylon-ring gen-bindings
+// Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit.
+// Regenerate with: nylon-ring gen-bindings --abi 1
 
 //! Rust declarations of the nylon-ring ABI v1.
 //!
@@ -9,8 +9,8 @@
 //! from foreign code outside the enum's range is then an ordinary integer, turned into
 //! the enum by the checked `from_raw` (or `TryFrom`), instead of undefined behaviour.
 //! Struct layouts are checked at compile time against nylon-ring's layout engine.
-//! Declare the module as `#[rustfmt::skip] mod nylon_ring_abi;` so `cargo fmt` leaves
-//! the generated text as generated (and `nylon-ring gen-bindings --check` passes).
+//! The text is already `rustfmt`-formatted, so `cargo fmt` leaves it as generated (and
+//! `nylon-ring gen-bindings --check` keeps passing).
 
 #![allow(non_camel_case_types, non_snake_case, dead_code)]
 
@@ -43,7 +43,13 @@ pub type NrStatusRaw = u32;
 
 impl NrStatus {
     /// Every value, in schema order.
-    pub const ALL: [NrStatus; 5] = [NrStatus::Ok, NrStatus::Err, NrStatus::Invalid, NrStatus::Unsupported, NrStatus::StreamEnd];
+    pub const ALL: [NrStatus; 5] = [
+        NrStatus::Ok,
+        NrStatus::Err,
+        NrStatus::Invalid,
+        NrStatus::Unsupported,
+        NrStatus::StreamEnd,
+    ];
 
     /// The enum for a raw value, or `None` when foreign code sent a value outside the enum.
     pub const fn from_raw(raw: NrStatusRaw) -> ::core::option::Option<Self> {
@@ -208,30 +214,49 @@ unsafe impl Sync for NrLayoutProbe {}
 
 /// Delivers one result frame for a stream id; callable from any thread. The payload is
 /// borrowed for the call: the host copies it.
-pub type NrSendResultFn = unsafe extern "C" fn(host_ctx: *mut c_void, sid: u64, status: NrStatusRaw, payload: NrBytes);
+pub type NrSendResultFn =
+    unsafe extern "C" fn(host_ctx: *mut c_void, sid: u64, status: NrStatusRaw, payload: NrBytes);
 
 /// Stores a value under key in the per-sid state; returns a view of the stored copy.
-pub type NrSetStateFn = unsafe extern "C" fn(host_ctx: *mut c_void, sid: u64, key: NrStr, value: NrBytes) -> NrBytes;
+pub type NrSetStateFn =
+    unsafe extern "C" fn(host_ctx: *mut c_void, sid: u64, key: NrStr, value: NrBytes) -> NrBytes;
 
 /// Reads the value stored under key for sid; an empty view when absent. The view points
 /// into host storage.
-pub type NrGetStateFn = unsafe extern "C" fn(host_ctx: *mut c_void, sid: u64, key: NrStr) -> NrBytes;
+pub type NrGetStateFn =
+    unsafe extern "C" fn(host_ctx: *mut c_void, sid: u64, key: NrStr) -> NrBytes;
 
 /// Initialises the plugin and stores the host callbacks; anything but Ok is a load error.
-pub type NrInitFn = unsafe extern "C" fn(plugin_ctx: *mut c_void, host_ctx: *mut c_void, host_vtable: *const NrHostVTable) -> NrStatusRaw;
+pub type NrInitFn = unsafe extern "C" fn(
+    plugin_ctx: *mut c_void,
+    host_ctx: *mut c_void,
+    host_vtable: *const NrHostVTable,
+) -> NrStatusRaw;
 
 /// Starts a request; returns at once. Ok means results follow through send_result for sid;
 /// anything else means nothing follows.
-pub type NrHandleFn = unsafe extern "C" fn(plugin_ctx: *mut c_void, entry: NrStr, sid: u64, req: *const NrRequest, payload: NrBytes) -> NrStatusRaw;
+pub type NrHandleFn = unsafe extern "C" fn(
+    plugin_ctx: *mut c_void,
+    entry: NrStr,
+    sid: u64,
+    req: *const NrRequest,
+    payload: NrBytes,
+) -> NrStatusRaw;
 
 /// Starts a request without request metadata (the raw fast path); same contract as handle.
-pub type NrHandleRawFn = unsafe extern "C" fn(plugin_ctx: *mut c_void, entry: NrStr, sid: u64, payload: NrBytes) -> NrStatusRaw;
+pub type NrHandleRawFn = unsafe extern "C" fn(
+    plugin_ctx: *mut c_void,
+    entry: NrStr,
+    sid: u64,
+    payload: NrBytes,
+) -> NrStatusRaw;
 
 /// Stops the plugin; after it returns the plugin calls nothing on the host.
 pub type NrShutdownFn = unsafe extern "C" fn(plugin_ctx: *mut c_void);
 
 /// Delivers one inbound frame of a bidirectional stream; Invalid for an unknown sid.
-pub type NrStreamDataFn = unsafe extern "C" fn(plugin_ctx: *mut c_void, sid: u64, data: NrBytes) -> NrStatusRaw;
+pub type NrStreamDataFn =
+    unsafe extern "C" fn(plugin_ctx: *mut c_void, sid: u64, data: NrBytes) -> NrStatusRaw;
 
 /// Ends the inbound half of a bidirectional stream; the plugin still sends a terminal
 /// frame. Invalid for an unknown sid.
@@ -242,6 +267,9 @@ pub type NrGetPluginFn = unsafe extern "C" fn() -> *const NrPluginInfo;
 
 /// Signature of the optional state-extension hand-over.
 pub type NrSetHostExtFn = unsafe extern "C" fn(ext: *const NrHostExt);
+
+/// Signature of the optional embedded manifest.
+pub type NrGetManifestFn = unsafe extern "C" fn() -> *const u8;
 
 /// Signature of the optional layout probe.
 pub type NrGetLayoutProbeFn = unsafe extern "C" fn() -> *const NrLayoutProbe;
@@ -263,16 +291,28 @@ pub const NYLON_RING_SET_HOST_EXT_V1_SYMBOL: &[u8] = b"nylon_ring_set_host_ext_v
 /// Type: [`NrGetLayoutProbeFn`].
 pub const NYLON_RING_LAYOUT_PROBE_V1_SYMBOL: &[u8] = b"nylon_ring_layout_probe_v1\0";
 
+/// Optional, additive: a NUL-terminated UTF-8 TOML text in the nylon-ring.toml manifest
+/// format, describing the plugin's entries, so a released library is self-describing for
+/// conformance. Hosts that do not know it ignore it.
+/// Type: [`NrGetManifestFn`].
+pub const NYLON_RING_MANIFEST_SYMBOL: &[u8] = b"nylon_ring_manifest\0";
+
 impl NrStr {
     /// The empty view: NULL pointer, length 0.
-    pub const EMPTY: NrStr = NrStr { ptr: core::ptr::null(), len: 0 };
+    pub const EMPTY: NrStr = NrStr {
+        ptr: core::ptr::null(),
+        len: 0,
+    };
 
     /// A view of `s`, or `None` when `s` is longer than `u32::MAX` bytes.
     pub const fn try_new(s: &str) -> Option<NrStr> {
         if s.len() > u32::MAX as usize {
             None
         } else {
-            Some(NrStr { ptr: s.as_ptr(), len: s.len() as u32 })
+            Some(NrStr {
+                ptr: s.as_ptr(),
+                len: s.len() as u32,
+            })
         }
     }
 
@@ -288,7 +328,10 @@ impl NrStr {
                 len -= 1;
             }
         }
-        NrStr { ptr: bytes.as_ptr(), len: len as u32 }
+        NrStr {
+            ptr: bytes.as_ptr(),
+            len: len as u32,
+        }
     }
 
     /// [`NrStr::new`] under the name seed-era plugins use.
@@ -333,11 +376,17 @@ impl Default for NrStr {
 
 impl NrBytes {
     /// The empty view: NULL pointer, length 0.
-    pub const EMPTY: NrBytes = NrBytes { ptr: core::ptr::null(), len: 0 };
+    pub const EMPTY: NrBytes = NrBytes {
+        ptr: core::ptr::null(),
+        len: 0,
+    };
 
     /// A view of `data`.
     pub const fn from_slice(data: &[u8]) -> NrBytes {
-        NrBytes { ptr: data.as_ptr(), len: data.len() as u64 }
+        NrBytes {
+            ptr: data.as_ptr(),
+            len: data.len() as u64,
+        }
     }
 
     /// The viewed bytes, checked: `None` for a NULL pointer with a non-zero length or
@@ -377,7 +426,10 @@ impl Default for NrBytes {
 impl NrHeader {
     /// A header viewing `key` and `value`.
     pub const fn new(key: &str, value: &str) -> NrHeader {
-        NrHeader { key: NrStr::new(key), value: NrStr::new(value) }
+        NrHeader {
+            key: NrStr::new(key),
+            value: NrStr::new(value),
+        }
     }
 }
 
@@ -385,12 +437,20 @@ impl NrRequest {
     /// A request viewing borrowed parts, reserved fields zero. More than `u32::MAX`
     /// headers cannot cross the ABI; the view then holds the first `u32::MAX`.
     pub const fn build(method: &str, path: &str, query: &str, headers: &[NrHeader]) -> NrRequest {
-        let count = if headers.len() > u32::MAX as usize { u32::MAX } else { headers.len() as u32 };
+        let count = if headers.len() > u32::MAX as usize {
+            u32::MAX
+        } else {
+            headers.len() as u32
+        };
         NrRequest {
             path: NrStr::new(path),
             method: NrStr::new(method),
             query: NrStr::new(query),
-            headers: if count == 0 { core::ptr::null() } else { headers.as_ptr() },
+            headers: if count == 0 {
+                core::ptr::null()
+            } else {
+                headers.as_ptr()
+            },
             headers_len: count,
             _reserved0: 0,
             _reserved1: 0,
@@ -434,40 +494,109 @@ const _: () = {
     assert!(size_of::<NrRequest>() == 72, "NrRequest size");
     assert!(align_of::<NrRequest>() == 8, "NrRequest align");
     assert!(offset_of!(NrRequest, path) == 0, "NrRequest.path offset");
-    assert!(offset_of!(NrRequest, method) == 16, "NrRequest.method offset");
+    assert!(
+        offset_of!(NrRequest, method) == 16,
+        "NrRequest.method offset"
+    );
     assert!(offset_of!(NrRequest, query) == 32, "NrRequest.query offset");
-    assert!(offset_of!(NrRequest, headers) == 48, "NrRequest.headers offset");
-    assert!(offset_of!(NrRequest, headers_len) == 56, "NrRequest.headers_len offset");
-    assert!(offset_of!(NrRequest, _reserved0) == 60, "NrRequest._reserved0 offset");
-    assert!(offset_of!(NrRequest, _reserved1) == 64, "NrRequest._reserved1 offset");
+    assert!(
+        offset_of!(NrRequest, headers) == 48,
+        "NrRequest.headers offset"
+    );
+    assert!(
+        offset_of!(NrRequest, headers_len) == 56,
+        "NrRequest.headers_len offset"
+    );
+    assert!(
+        offset_of!(NrRequest, _reserved0) == 60,
+        "NrRequest._reserved0 offset"
+    );
+    assert!(
+        offset_of!(NrRequest, _reserved1) == 64,
+        "NrRequest._reserved1 offset"
+    );
     assert!(size_of::<NrHostVTable>() == 8, "NrHostVTable size");
     assert!(align_of::<NrHostVTable>() == 8, "NrHostVTable align");
-    assert!(offset_of!(NrHostVTable, send_result) == 0, "NrHostVTable.send_result offset");
+    assert!(
+        offset_of!(NrHostVTable, send_result) == 0,
+        "NrHostVTable.send_result offset"
+    );
     assert!(size_of::<NrHostExt>() == 16, "NrHostExt size");
     assert!(align_of::<NrHostExt>() == 8, "NrHostExt align");
-    assert!(offset_of!(NrHostExt, set_state) == 0, "NrHostExt.set_state offset");
-    assert!(offset_of!(NrHostExt, get_state) == 8, "NrHostExt.get_state offset");
+    assert!(
+        offset_of!(NrHostExt, set_state) == 0,
+        "NrHostExt.set_state offset"
+    );
+    assert!(
+        offset_of!(NrHostExt, get_state) == 8,
+        "NrHostExt.get_state offset"
+    );
     assert!(size_of::<NrPluginVTable>() == 48, "NrPluginVTable size");
     assert!(align_of::<NrPluginVTable>() == 8, "NrPluginVTable align");
-    assert!(offset_of!(NrPluginVTable, init) == 0, "NrPluginVTable.init offset");
-    assert!(offset_of!(NrPluginVTable, handle) == 8, "NrPluginVTable.handle offset");
-    assert!(offset_of!(NrPluginVTable, handle_raw) == 16, "NrPluginVTable.handle_raw offset");
-    assert!(offset_of!(NrPluginVTable, shutdown) == 24, "NrPluginVTable.shutdown offset");
-    assert!(offset_of!(NrPluginVTable, stream_data) == 32, "NrPluginVTable.stream_data offset");
-    assert!(offset_of!(NrPluginVTable, stream_close) == 40, "NrPluginVTable.stream_close offset");
+    assert!(
+        offset_of!(NrPluginVTable, init) == 0,
+        "NrPluginVTable.init offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, handle) == 8,
+        "NrPluginVTable.handle offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, handle_raw) == 16,
+        "NrPluginVTable.handle_raw offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, shutdown) == 24,
+        "NrPluginVTable.shutdown offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, stream_data) == 32,
+        "NrPluginVTable.stream_data offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, stream_close) == 40,
+        "NrPluginVTable.stream_close offset"
+    );
     assert!(size_of::<NrPluginInfo>() == 56, "NrPluginInfo size");
     assert!(align_of::<NrPluginInfo>() == 8, "NrPluginInfo align");
-    assert!(offset_of!(NrPluginInfo, abi_version) == 0, "NrPluginInfo.abi_version offset");
-    assert!(offset_of!(NrPluginInfo, struct_size) == 4, "NrPluginInfo.struct_size offset");
-    assert!(offset_of!(NrPluginInfo, name) == 8, "NrPluginInfo.name offset");
-    assert!(offset_of!(NrPluginInfo, version) == 24, "NrPluginInfo.version offset");
-    assert!(offset_of!(NrPluginInfo, plugin_ctx) == 40, "NrPluginInfo.plugin_ctx offset");
-    assert!(offset_of!(NrPluginInfo, vtable) == 48, "NrPluginInfo.vtable offset");
+    assert!(
+        offset_of!(NrPluginInfo, abi_version) == 0,
+        "NrPluginInfo.abi_version offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, struct_size) == 4,
+        "NrPluginInfo.struct_size offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, name) == 8,
+        "NrPluginInfo.name offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, version) == 24,
+        "NrPluginInfo.version offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, plugin_ctx) == 40,
+        "NrPluginInfo.plugin_ctx offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, vtable) == 48,
+        "NrPluginInfo.vtable offset"
+    );
     assert!(size_of::<NrLayoutProbe>() == 16, "NrLayoutProbe size");
     assert!(align_of::<NrLayoutProbe>() == 8, "NrLayoutProbe align");
-    assert!(offset_of!(NrLayoutProbe, probe_version) == 0, "NrLayoutProbe.probe_version offset");
-    assert!(offset_of!(NrLayoutProbe, count) == 4, "NrLayoutProbe.count offset");
-    assert!(offset_of!(NrLayoutProbe, values) == 8, "NrLayoutProbe.values offset");
+    assert!(
+        offset_of!(NrLayoutProbe, probe_version) == 0,
+        "NrLayoutProbe.probe_version offset"
+    );
+    assert!(
+        offset_of!(NrLayoutProbe, count) == 4,
+        "NrLayoutProbe.count offset"
+    );
+    assert!(
+        offset_of!(NrLayoutProbe, values) == 8,
+        "NrLayoutProbe.values offset"
+    );
 };
 
 // ILP32-I386
@@ -488,44 +617,116 @@ const _: () = {
     assert!(size_of::<NrRequest>() == 44, "NrRequest size");
     assert!(align_of::<NrRequest>() == 4, "NrRequest align");
     assert!(offset_of!(NrRequest, path) == 0, "NrRequest.path offset");
-    assert!(offset_of!(NrRequest, method) == 8, "NrRequest.method offset");
+    assert!(
+        offset_of!(NrRequest, method) == 8,
+        "NrRequest.method offset"
+    );
     assert!(offset_of!(NrRequest, query) == 16, "NrRequest.query offset");
-    assert!(offset_of!(NrRequest, headers) == 24, "NrRequest.headers offset");
-    assert!(offset_of!(NrRequest, headers_len) == 28, "NrRequest.headers_len offset");
-    assert!(offset_of!(NrRequest, _reserved0) == 32, "NrRequest._reserved0 offset");
-    assert!(offset_of!(NrRequest, _reserved1) == 36, "NrRequest._reserved1 offset");
+    assert!(
+        offset_of!(NrRequest, headers) == 24,
+        "NrRequest.headers offset"
+    );
+    assert!(
+        offset_of!(NrRequest, headers_len) == 28,
+        "NrRequest.headers_len offset"
+    );
+    assert!(
+        offset_of!(NrRequest, _reserved0) == 32,
+        "NrRequest._reserved0 offset"
+    );
+    assert!(
+        offset_of!(NrRequest, _reserved1) == 36,
+        "NrRequest._reserved1 offset"
+    );
     assert!(size_of::<NrHostVTable>() == 4, "NrHostVTable size");
     assert!(align_of::<NrHostVTable>() == 4, "NrHostVTable align");
-    assert!(offset_of!(NrHostVTable, send_result) == 0, "NrHostVTable.send_result offset");
+    assert!(
+        offset_of!(NrHostVTable, send_result) == 0,
+        "NrHostVTable.send_result offset"
+    );
     assert!(size_of::<NrHostExt>() == 8, "NrHostExt size");
     assert!(align_of::<NrHostExt>() == 4, "NrHostExt align");
-    assert!(offset_of!(NrHostExt, set_state) == 0, "NrHostExt.set_state offset");
-    assert!(offset_of!(NrHostExt, get_state) == 4, "NrHostExt.get_state offset");
+    assert!(
+        offset_of!(NrHostExt, set_state) == 0,
+        "NrHostExt.set_state offset"
+    );
+    assert!(
+        offset_of!(NrHostExt, get_state) == 4,
+        "NrHostExt.get_state offset"
+    );
     assert!(size_of::<NrPluginVTable>() == 24, "NrPluginVTable size");
     assert!(align_of::<NrPluginVTable>() == 4, "NrPluginVTable align");
-    assert!(offset_of!(NrPluginVTable, init) == 0, "NrPluginVTable.init offset");
-    assert!(offset_of!(NrPluginVTable, handle) == 4, "NrPluginVTable.handle offset");
-    assert!(offset_of!(NrPluginVTable, handle_raw) == 8, "NrPluginVTable.handle_raw offset");
-    assert!(offset_of!(NrPluginVTable, shutdown) == 12, "NrPluginVTable.shutdown offset");
-    assert!(offset_of!(NrPluginVTable, stream_data) == 16, "NrPluginVTable.stream_data offset");
-    assert!(offset_of!(NrPluginVTable, stream_close) == 20, "NrPluginVTable.stream_close offset");
+    assert!(
+        offset_of!(NrPluginVTable, init) == 0,
+        "NrPluginVTable.init offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, handle) == 4,
+        "NrPluginVTable.handle offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, handle_raw) == 8,
+        "NrPluginVTable.handle_raw offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, shutdown) == 12,
+        "NrPluginVTable.shutdown offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, stream_data) == 16,
+        "NrPluginVTable.stream_data offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, stream_close) == 20,
+        "NrPluginVTable.stream_close offset"
+    );
     assert!(size_of::<NrPluginInfo>() == 32, "NrPluginInfo size");
     assert!(align_of::<NrPluginInfo>() == 4, "NrPluginInfo align");
-    assert!(offset_of!(NrPluginInfo, abi_version) == 0, "NrPluginInfo.abi_version offset");
-    assert!(offset_of!(NrPluginInfo, struct_size) == 4, "NrPluginInfo.struct_size offset");
-    assert!(offset_of!(NrPluginInfo, name) == 8, "NrPluginInfo.name offset");
-    assert!(offset_of!(NrPluginInfo, version) == 16, "NrPluginInfo.version offset");
-    assert!(offset_of!(NrPluginInfo, plugin_ctx) == 24, "NrPluginInfo.plugin_ctx offset");
-    assert!(offset_of!(NrPluginInfo, vtable) == 28, "NrPluginInfo.vtable offset");
+    assert!(
+        offset_of!(NrPluginInfo, abi_version) == 0,
+        "NrPluginInfo.abi_version offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, struct_size) == 4,
+        "NrPluginInfo.struct_size offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, name) == 8,
+        "NrPluginInfo.name offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, version) == 16,
+        "NrPluginInfo.version offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, plugin_ctx) == 24,
+        "NrPluginInfo.plugin_ctx offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, vtable) == 28,
+        "NrPluginInfo.vtable offset"
+    );
     assert!(size_of::<NrLayoutProbe>() == 12, "NrLayoutProbe size");
     assert!(align_of::<NrLayoutProbe>() == 4, "NrLayoutProbe align");
-    assert!(offset_of!(NrLayoutProbe, probe_version) == 0, "NrLayoutProbe.probe_version offset");
-    assert!(offset_of!(NrLayoutProbe, count) == 4, "NrLayoutProbe.count offset");
-    assert!(offset_of!(NrLayoutProbe, values) == 8, "NrLayoutProbe.values offset");
+    assert!(
+        offset_of!(NrLayoutProbe, probe_version) == 0,
+        "NrLayoutProbe.probe_version offset"
+    );
+    assert!(
+        offset_of!(NrLayoutProbe, count) == 4,
+        "NrLayoutProbe.count offset"
+    );
+    assert!(
+        offset_of!(NrLayoutProbe, values) == 8,
+        "NrLayoutProbe.values offset"
+    );
 };
 
 // ILP32
-#[cfg(all(target_pointer_width = "32", not(all(target_arch = "x86", not(windows)))))]
+#[cfg(all(
+    target_pointer_width = "32",
+    not(all(target_arch = "x86", not(windows)))
+))]
 const _: () = {
     assert!(size_of::<NrStr>() == 8, "NrStr size");
     assert!(align_of::<NrStr>() == 4, "NrStr align");
@@ -542,40 +743,109 @@ const _: () = {
     assert!(size_of::<NrRequest>() == 48, "NrRequest size");
     assert!(align_of::<NrRequest>() == 8, "NrRequest align");
     assert!(offset_of!(NrRequest, path) == 0, "NrRequest.path offset");
-    assert!(offset_of!(NrRequest, method) == 8, "NrRequest.method offset");
+    assert!(
+        offset_of!(NrRequest, method) == 8,
+        "NrRequest.method offset"
+    );
     assert!(offset_of!(NrRequest, query) == 16, "NrRequest.query offset");
-    assert!(offset_of!(NrRequest, headers) == 24, "NrRequest.headers offset");
-    assert!(offset_of!(NrRequest, headers_len) == 28, "NrRequest.headers_len offset");
-    assert!(offset_of!(NrRequest, _reserved0) == 32, "NrRequest._reserved0 offset");
-    assert!(offset_of!(NrRequest, _reserved1) == 40, "NrRequest._reserved1 offset");
+    assert!(
+        offset_of!(NrRequest, headers) == 24,
+        "NrRequest.headers offset"
+    );
+    assert!(
+        offset_of!(NrRequest, headers_len) == 28,
+        "NrRequest.headers_len offset"
+    );
+    assert!(
+        offset_of!(NrRequest, _reserved0) == 32,
+        "NrRequest._reserved0 offset"
+    );
+    assert!(
+        offset_of!(NrRequest, _reserved1) == 40,
+        "NrRequest._reserved1 offset"
+    );
     assert!(size_of::<NrHostVTable>() == 4, "NrHostVTable size");
     assert!(align_of::<NrHostVTable>() == 4, "NrHostVTable align");
-    assert!(offset_of!(NrHostVTable, send_result) == 0, "NrHostVTable.send_result offset");
+    assert!(
+        offset_of!(NrHostVTable, send_result) == 0,
+        "NrHostVTable.send_result offset"
+    );
     assert!(size_of::<NrHostExt>() == 8, "NrHostExt size");
     assert!(align_of::<NrHostExt>() == 4, "NrHostExt align");
-    assert!(offset_of!(NrHostExt, set_state) == 0, "NrHostExt.set_state offset");
-    assert!(offset_of!(NrHostExt, get_state) == 4, "NrHostExt.get_state offset");
+    assert!(
+        offset_of!(NrHostExt, set_state) == 0,
+        "NrHostExt.set_state offset"
+    );
+    assert!(
+        offset_of!(NrHostExt, get_state) == 4,
+        "NrHostExt.get_state offset"
+    );
     assert!(size_of::<NrPluginVTable>() == 24, "NrPluginVTable size");
     assert!(align_of::<NrPluginVTable>() == 4, "NrPluginVTable align");
-    assert!(offset_of!(NrPluginVTable, init) == 0, "NrPluginVTable.init offset");
-    assert!(offset_of!(NrPluginVTable, handle) == 4, "NrPluginVTable.handle offset");
-    assert!(offset_of!(NrPluginVTable, handle_raw) == 8, "NrPluginVTable.handle_raw offset");
-    assert!(offset_of!(NrPluginVTable, shutdown) == 12, "NrPluginVTable.shutdown offset");
-    assert!(offset_of!(NrPluginVTable, stream_data) == 16, "NrPluginVTable.stream_data offset");
-    assert!(offset_of!(NrPluginVTable, stream_close) == 20, "NrPluginVTable.stream_close offset");
+    assert!(
+        offset_of!(NrPluginVTable, init) == 0,
+        "NrPluginVTable.init offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, handle) == 4,
+        "NrPluginVTable.handle offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, handle_raw) == 8,
+        "NrPluginVTable.handle_raw offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, shutdown) == 12,
+        "NrPluginVTable.shutdown offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, stream_data) == 16,
+        "NrPluginVTable.stream_data offset"
+    );
+    assert!(
+        offset_of!(NrPluginVTable, stream_close) == 20,
+        "NrPluginVTable.stream_close offset"
+    );
     assert!(size_of::<NrPluginInfo>() == 32, "NrPluginInfo size");
     assert!(align_of::<NrPluginInfo>() == 4, "NrPluginInfo align");
-    assert!(offset_of!(NrPluginInfo, abi_version) == 0, "NrPluginInfo.abi_version offset");
-    assert!(offset_of!(NrPluginInfo, struct_size) == 4, "NrPluginInfo.struct_size offset");
-    assert!(offset_of!(NrPluginInfo, name) == 8, "NrPluginInfo.name offset");
-    assert!(offset_of!(NrPluginInfo, version) == 16, "NrPluginInfo.version offset");
-    assert!(offset_of!(NrPluginInfo, plugin_ctx) == 24, "NrPluginInfo.plugin_ctx offset");
-    assert!(offset_of!(NrPluginInfo, vtable) == 28, "NrPluginInfo.vtable offset");
+    assert!(
+        offset_of!(NrPluginInfo, abi_version) == 0,
+        "NrPluginInfo.abi_version offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, struct_size) == 4,
+        "NrPluginInfo.struct_size offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, name) == 8,
+        "NrPluginInfo.name offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, version) == 16,
+        "NrPluginInfo.version offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, plugin_ctx) == 24,
+        "NrPluginInfo.plugin_ctx offset"
+    );
+    assert!(
+        offset_of!(NrPluginInfo, vtable) == 28,
+        "NrPluginInfo.vtable offset"
+    );
     assert!(size_of::<NrLayoutProbe>() == 12, "NrLayoutProbe size");
     assert!(align_of::<NrLayoutProbe>() == 4, "NrLayoutProbe align");
-    assert!(offset_of!(NrLayoutProbe, probe_version) == 0, "NrLayoutProbe.probe_version offset");
-    assert!(offset_of!(NrLayoutProbe, count) == 4, "NrLayoutProbe.count offset");
-    assert!(offset_of!(NrLayoutProbe, values) == 8, "NrLayoutProbe.values offset");
+    assert!(
+        offset_of!(NrLayoutProbe, probe_version) == 0,
+        "NrLayoutProbe.probe_version offset"
+    );
+    assert!(
+        offset_of!(NrLayoutProbe, count) == 4,
+        "NrLayoutProbe.count offset"
+    );
+    assert!(
+        offset_of!(NrLayoutProbe, values) == 8,
+        "NrLayoutProbe.values offset"
+    );
 };
 
 // ---- layout probe ----

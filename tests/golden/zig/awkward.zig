@@ -1,5 +1,5 @@
-// Generated from tests/fixtures/awkward.toml (schema sha256 c98e844d495d0c02) by nylon-ring-sdk; do not edit.
-// Regenerate with: nylon-ring gen-bindings
+// Generated from tests/fixtures/awkward.toml (schema sha256 c43eb4abc9c6e8c8) by nylon-ring-sdk; do not edit.
+// Regenerate with: nylon-ring gen-bindings --schema tests/fixtures/awkward.toml
 
 //! Awkward names and layouts on purpose.
 //!
@@ -10,10 +10,10 @@ const nr__std = @import("std");
 const nr__builtin = @import("builtin");
 
 /// Largest u64.
-pub const MAX_RESULT: u64 = 18446744073709551615;
+pub const MAX_RESULT: u64 = nr__std.math.maxInt(u64);
 
 /// Smallest i32.
-pub const MIN_TYPE: i32 = -2147483648;
+pub const MIN_TYPE: i32 = nr__std.math.minInt(i32);
 
 /// An enum with keyword-ish value names and a non-u32 repr.
 /// Non-exhaustive: a value outside the named ones (from foreign code) is legal, never UB.

@@ -1,5 +1,5 @@
-// Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit.
-// Regenerate with: nylon-ring gen-bindings
+// Generated from schema/abi.toml (schema sha256 75f3b9eebfb86c19) by nylon-ring-sdk; do not edit.
+// Regenerate with: nylon-ring gen-bindings --abi 1
 
 //! nylon-ring: an ABI-stable host/plugin interface for high-performance proxies.
 //!
@@ -221,6 +221,9 @@ pub const NrGetPluginFn = *const fn () callconv(.c) ?*const NrPluginInfo;
 /// Signature of the optional state-extension hand-over.
 pub const NrSetHostExtFn = *const fn (ext: ?*const NrHostExt) callconv(.c) void;
 
+/// Signature of the optional embedded manifest.
+pub const NrGetManifestFn = *const fn () callconv(.c) ?[*]const u8;
+
 /// Signature of the optional layout probe.
 pub const NrGetLayoutProbeFn = *const fn () callconv(.c) ?*const NrLayoutProbe;
 
@@ -245,6 +248,14 @@ pub fn exportNylonRingSetHostExtV1(comptime f: NrSetHostExtFn) void {
 /// Call from a `comptime` block: `comptime { exportNylonRingLayoutProbeV1(&myFunction); }`.
 pub fn exportNylonRingLayoutProbeV1(comptime f: NrGetLayoutProbeFn) void {
     @export(f, .{ .name = "nylon_ring_layout_probe_v1" });
+}
+
+/// Optional, additive: a NUL-terminated UTF-8 TOML text in the nylon-ring.toml manifest
+/// format, describing the plugin's entries, so a released library is self-describing for
+/// conformance. Hosts that do not know it ignore it.
+/// Call from a `comptime` block: `comptime { exportNylonRingManifest(&myFunction); }`.
+pub fn exportNylonRingManifest(comptime f: NrGetManifestFn) void {
+    @export(f, .{ .name = "nylon_ring_manifest" });
 }
 
 // ---- layout probe

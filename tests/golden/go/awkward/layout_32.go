@@ -1,5 +1,5 @@
-// Generated from awkward.toml (schema sha256 c98e844d495d0c02) by nylon-ring-sdk; do not edit.
-// Regenerate with: nylon-ring gen-bindings
+// Generated from awkward.toml (schema sha256 c43eb4abc9c6e8c8) by nylon-ring-sdk; do not edit.
+// Regenerate with: nylon-ring gen-bindings --schema awkward.toml
 
 //go:build !(amd64 || arm64 || loong64 || mips64 || mips64le || ppc64 || ppc64le || riscv64 || s390x) && !(386 && !windows)
 

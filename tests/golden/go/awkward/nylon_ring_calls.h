@@ -1,5 +1,5 @@
-/* Generated from awkward.toml (schema sha256 c98e844d495d0c02) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
+/* Generated from awkward.toml (schema sha256 c43eb4abc9c6e8c8) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --schema awkward.toml */
 /*
  * Static inline helpers for cgo: Go cannot call a C function pointer, so each function
  * type gets a trampoline nr_call_<Fn>(fn, args...); a NULL pointer does nothing (or
