@@ -143,7 +143,8 @@ class TemplateBuilds:
         from nylon_ring_sdk.scaffold import build_project, new_project
 
         need_toolchain(lang)
-        project = new_project(lang, TEMPLATES[lang].name, self._tmp.mktemp(f"{lang}-template"), entries=[EXTRA])
+        project = new_project(lang, TEMPLATES[lang].name, self._tmp.mktemp(f"{lang}-template"), entries=[EXTRA],
+                              abi=1)
         with offline_go() if lang == "go" else nullcontext():
             output = build_project(project)
         return Built(project, output, keep_copy(project, output, "debug"))
