@@ -89,7 +89,8 @@ class PluginOpenFailed(PluginLoadError):
 
 
 class MissingSymbol(PluginLoadError):
-    """Raised when the library does not export ``nylon_ring_get_plugin_v1``."""
+    """Raised when the library exports neither ``nylon_ring_get_plugin`` (ABI 2) nor
+    ``nylon_ring_get_plugin_v1`` (ABI 1), or not the one of a generation asked for."""
 
 
 class NullPluginInfo(PluginLoadError):
@@ -101,7 +102,8 @@ class AbiVersionMismatch(PluginLoadError):
 
 
 class StructSizeMismatch(PluginLoadError):
-    """Raised when ``NrPluginInfo.struct_size`` is not ``sizeof(NrPluginInfo)`` of this platform."""
+    """Raised when ``NrPluginInfo.struct_size`` is not ``sizeof(NrPluginInfo)`` of this
+    platform (ABI 1), or smaller than 56 (ABI 2, where larger is an allowed extension)."""
 
 
 class NullVTable(PluginLoadError):
@@ -117,6 +119,19 @@ class MissingSlot(PluginLoadError):
 class InvalidSlot(PluginLoadError):
     """Raised when a non-NULL vtable slot does not point into the plugin's own
     executable code, typically a vtable built against an older, shorter layout."""
+
+
+class CratesIo01Plugin(PluginLoadError):
+    """Raised when a library exporting ``nylon_ring_get_plugin_v1`` was built with the
+    crates.io ``nylon-ring`` 0.1.x crate: ``abi_version`` 1 like the seed's ABI 1, but a
+    5-slot vtable whose calls take no ``plugin_ctx`` and no request. Calling it as ABI 1
+    would pass the wrong arguments, so the host refuses it before calling anything.
+    ``evidence`` lists what the verdict rests on, ``confidence`` how sure it is."""
+
+    def __init__(self, path: str, detail: str, evidence: tuple[str, ...] = (), confidence: str = "") -> None:
+        super().__init__(path, detail)
+        self.evidence = evidence
+        self.confidence = confidence
 
 
 class InvalidPluginName(PluginLoadError):

@@ -91,13 +91,13 @@ def content_key(*parts: str | bytes) -> str:
     return digest.hexdigest()[:20]
 
 
-def generated_c_header() -> str:
-    """The C header for the bundled schema, exactly as `gen-bindings --lang c` writes it."""
+def generated_c_header(abi: int = 1) -> str:
+    """The C header of a bundled schema generation, exactly as `gen-bindings --lang c` writes it."""
     from .gen import generate
     from .gen.c import HEADER
     from .schema import load_default
 
-    return next(f.content for f in generate(load_default(), "c") if f.path == HEADER)
+    return next(f.content for f in generate(load_default(abi), "c") if f.path == HEADER)
 
 
 def compile_cached(source: Path, cc: list[str], flags: list[str], libs: list[str], *, target: Path,

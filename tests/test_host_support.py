@@ -18,6 +18,8 @@ from conftest import need_tool, need_zig
 SRC = Path(__file__).resolve().parent / "plugins_src"
 TEST_PLUGIN = SRC / "host_test_plugin.c"
 BROKEN_PLUGIN = SRC / "host_broken_plugin.c"
+ABI2_PLUGIN = SRC / "host_abi2_plugin.c"
+CRATES_IO_01 = SRC / "crates_io_01"
 CFLAGS = ["-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-pthread"]
 
 
@@ -31,6 +33,48 @@ def c_header_dir(tmp_path_factory) -> Path:
     for f in generate(load_default(), "c"):
         (folder / f.path).write_text(f.content, encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def c_header_dir_v2(tmp_path_factory) -> Path:
+    """A folder holding nylon_ring.h generated from the bundled ABI 2 schema."""
+    from nylon_ring_sdk.gen import generate
+    from nylon_ring_sdk.schema import load_default
+
+    folder = tmp_path_factory.mktemp("header2")
+    for f in generate(load_default(2), "c"):
+        (folder / f.path).write_text(f.content, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def build_c2(tmp_path_factory, c_header_dir_v2) -> Callable[..., Path]:
+    """build_c2(source, name, defines=()) -> an ABI 2 plugin compiled with the system cc (cached)."""
+    folder = tmp_path_factory.mktemp("plugins2")
+    built: dict[tuple, Path] = {}
+
+    def build(source: Path, name: str, defines: tuple[str, ...] = ()) -> Path:
+        key = (source, defines)
+        if key not in built:
+            built[key] = compile_plugin([need_tool("cc")], source, folder / f"lib{name}.so", c_header_dir_v2, defines)
+        return built[key]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def abi2_plugin(build_c2) -> Path:
+    """tests/plugins_src/host_abi2_plugin.c built against the ABI 2 header."""
+    return build_c2(ABI2_PLUGIN, "host_abi2_plugin")
+
+
+def counter(host, name: str) -> int:
+    """One of the ABI 2 test plugin's counters (what the host answered it, what it released)."""
+    import ctypes
+
+    fn = host.lib.abi2_counter
+    fn.restype, fn.argtypes = ctypes.c_uint64, [ctypes.c_char_p]
+    return fn(name.encode())
 
 
 def compile_plugin(cc: list[str], source: Path, out: Path, header_dir: Path, defines: tuple[str, ...] = ()) -> Path:

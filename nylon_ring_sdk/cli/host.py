@@ -59,12 +59,32 @@ def _frame_json(status: Any, data: bytes) -> dict[str, Any]:
     return item
 
 
-def _unary(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_json: bool) -> bool:
-    response = host.call_raw(entry, body, timeout=timeout) if request is None else \
-        host.call(entry, body, request, timeout=timeout)
+def _entry_id(host: Any, entry: str) -> int:
+    """`--by-id`: the id resolve_entry gives `entry`, or a one-line error."""
+    from ..host.nylon_ring_abi2 import NR_ENTRY_UNKNOWN
+
+    if host.abi != 2:
+        raise fail(f"--by-id: {host.path} speaks ABI 1, which has no integer dispatch (expected an ABI 2 plugin)")
+    if not host.info.slots.get("resolve_entry"):
+        raise fail(f"--by-id: {host.path} has no resolve_entry/handle_by_id slots (expected integer dispatch)")
+    entry_id = host.resolve(entry)
+    if entry_id == NR_ENTRY_UNKNOWN:
+        raise fail(f"--by-id: resolve_entry({entry!r}) returned NR_ENTRY_UNKNOWN (expected an entry the plugin exports)")
+    return entry_id
+
+
+def _unary(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_json: bool, by_id: bool) -> bool:
+    if by_id:
+        response = host.call_by_id(_entry_id(host, entry), body, timeout=timeout)
+    elif request is None:
+        response = host.call_raw(entry, body, timeout=timeout)
+    else:
+        response = host.call(entry, body, request, timeout=timeout)
     if as_json:
-        doc = {"entry": entry, "sid": response.sid, "rejected": response.rejected,
+        doc = {"entry": entry, "sid": response.sid, "rejected": response.rejected, "abi": host.abi,
                "handle_ms": response.handle_ns / 1e6, **_frame_json(response.status, response.data)}
+        if host.abi == 2 and not response.rejected:
+            doc["path"] = response.path
         typer.echo(json.dumps(doc))
     else:
         line = _frame_line(response.status, response.data)
@@ -72,9 +92,13 @@ def _unary(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_
     return not response.rejected and int(response.status) == 0
 
 
-def _stream(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_json: bool) -> bool:
-    stream = host.stream_raw(entry, body, timeout=timeout) if request is None else \
-        host.stream(entry, body, request, timeout=timeout)
+def _stream(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_json: bool, by_id: bool) -> bool:
+    if by_id:
+        stream = host.stream_by_id(_entry_id(host, entry), body, timeout=timeout)
+    elif request is None:
+        stream = host.stream_raw(entry, body, timeout=timeout)
+    else:
+        stream = host.stream(entry, body, request, timeout=timeout)
     frames = []
     last = None
     with stream:
@@ -91,6 +115,15 @@ def _stream(host: Any, entry: str, body: bytes, request: Any, timeout: float, as
     return last is not None and not stream.rejected and int(last.status) == 4
 
 
+def _abi2_request(header: Optional[list[str]], method: str, path: str, query: str) -> None:
+    """ABI 2 has no request struct: request options are an error rather than silently dropped."""
+    given = [name for name, used in (("--header", bool(header)), ("--method", method != "GET"),
+                                     ("--path", path != "/"), ("--query", query != "")) if used]
+    if given:
+        raise fail(f"{', '.join(given)}: ABI 2 calls carry no request metadata (expected an ABI 1 plugin for these)")
+    return None
+
+
 @app.command("call")
 def call(
     plugin: Annotated[Path, typer.Argument(help="Plugin library (.so/.dylib).")],
@@ -105,12 +138,15 @@ def call(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the answer (per frame with --stream).")] = 30.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     no_state: Annotated[bool, typer.Option("--no-state", help="Do not offer the state extension.")] = False,
+    by_id: Annotated[bool, typer.Option("--by-id", help="ABI 2: resolve ENTRY with resolve_entry, call handle_by_id.")] = False,
 ) -> None:
-    """Call one entry of a plugin and print the answer.
+    """Call one entry of a plugin (ABI 1 or ABI 2) and print the answer.
 
-    Prints `STATUS PAYLOAD` (one line per frame with --stream). Exit codes: 0 when the
-    answer is Ok (StreamEnd for a stream), 2 when the plugin answered otherwise or
-    rejected the request, 1 on errors (load failure, timeout, bad arguments).
+    Prints `STATUS PAYLOAD` (one line per frame with --stream). ABI 2 calls carry no
+    request metadata: every call goes through `handle` (`handle_by_id` with --by-id).
+    Exit codes: 0 when the answer is Ok (StreamEnd for a stream), 2 when the plugin
+    answered otherwise or rejected the request, 1 on errors (load failure, timeout, bad
+    arguments).
     """
     from ..errors import NylonRingError
     from ..host import Host, Request
@@ -121,8 +157,10 @@ def call(
     request = None if raw else Request(method=method, path=path, query=query, headers=tuple(_headers(header or [])))
     try:
         with Host.load(plugin, state=not no_state) as host:
+            if host.abi == 2:
+                request = _abi2_request(header, method, path, query)
             run = _stream if stream else _unary
-            ok = run(host, entry, body, request, timeout, as_json)
+            ok = run(host, entry, body, request, timeout, as_json, by_id)
     except NylonRingError as exc:
         raise fail(str(exc))
     if not ok:

@@ -89,10 +89,11 @@ def _manifest(plugin: Path, given: str | os.PathLike | None, checks: dict[str, C
 
 
 def _prepare_host() -> None:
-    """Build the reference host's native helper once here, not inside a timed check."""
+    """Build the reference host's native helpers (both generations) once here, not inside a timed check."""
     from ..host import native
 
-    native.shim_path()
+    native.shim_path(1)
+    native.shim_path(2)
 
 
 def _sha256(path: Path) -> str:

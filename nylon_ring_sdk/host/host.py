@@ -28,7 +28,8 @@ from . import loading, native
 from .native import CLOSED, FRAME, GONE, MODE_NOTIFY, MODE_UNARY, NO_SLOT, NO_SLOT_STATUS, PENDING, REJECTED
 from .nylon_ring_abi import LAYOUT_PROBE_SYMBOL, SET_HOST_EXT_SYMBOL, NrLayoutProbe, NrStatus
 from .streams import BidiSession, Stream
-from .types import NULL_REQUEST, VIOLATION_KINDS, Frame, PluginInfo, Request, Response, Violation, as_status, status_name
+from .types import (NULL_REQUEST, Frame, PluginInfo, Request, Response, Violation, as_status, status_name,
+                    violation_kinds)
 from .wire import OutBuffer, build_request, payload
 
 if TYPE_CHECKING:  # asyncio is imported by the async methods only: it costs a fresh process ~25 ms
@@ -36,6 +37,11 @@ if TYPE_CHECKING:  # asyncio is imported by the async methods only: it costs a f
 
 #: Seconds a call waits for its answer unless told otherwise.
 DEFAULT_TIMEOUT = 30.0
+#: ABI 2: frames a stream may hold unread before send_result answers Backpressure (the
+#: released host's default).
+DEFAULT_STREAM_QUEUE = 64
+#: ABI 2's optional layout probe export.
+_LAYOUT_PROBE_V2 = "nylon_ring_layout_probe_v2"
 #: Longest single blocking wait inside the helper, so Ctrl-C is noticed between slices.
 _WAIT_SLICE = 0.25
 _MAX_CACHED_ENTRIES = 1024
@@ -96,6 +102,8 @@ class Host:
     def __init__(self, path: str, lib: ctypes.CDLL, info: PluginInfo, shim: ctypes.CDLL, handle: int,
                  waiters: _Waiters, abandoned: list) -> None:
         self.path = path
+        #: The ABI generation the plugin speaks: 1 (`nylon_ring_get_plugin_v1`) or 2 (`nylon_ring_get_plugin`).
+        self.abi: int = info.abi
         self.lib = lib
         self.info = info
         self._shim = shim
@@ -109,7 +117,7 @@ class Host:
         self._closed = False
         self._close_lock = threading.Lock()
         self._nrh_call = shim.nrh_call
-        self._py = native.python_api()
+        self._py = native.python_api(self.abi)
         self._py_call_raw = self._py.nrh_py_call_raw
         self._host_arg = ctypes.c_void_p(handle)
         self._nrh_next = shim.nrh_next
@@ -118,8 +126,17 @@ class Host:
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, state: bool = True, check_slots: bool = True,
-             first_sid: int | None = None) -> "Host":
-        """Load and initialise a plugin.
+             first_sid: int | None = None, stream_queue: int | None = None, abi: int | None = None) -> "Host":
+        """Load and initialise a plugin of either ABI generation.
+
+        The generation comes from the exported symbol (`abi` forces one):
+        ``nylon_ring_get_plugin`` is ABI 2, ``nylon_ring_get_plugin_v1`` ABI 1. An
+        ABI-1 export built with the crates.io ``nylon-ring`` 0.1.x crate (5 slots, no
+        plugin_ctx) raises CratesIo01Plugin before anything is called. ABI 2 checks
+        abi_version == 2, struct_size >= 56, the vtable, init and handle, and that
+        resolve_entry and handle_by_id come as a pair; ``stream_queue`` bounds each
+        stream's unread frames (default 64; 0 unbounded) before send_result answers
+        Backpressure. For ABI 1 it works as follows.
 
         Opens the library (RTLD_NOW | RTLD_LOCAL, never unloaded), calls
         ``nylon_ring_get_plugin_v1``, validates the NrPluginInfo (abi_version,
@@ -133,16 +150,24 @@ class Host:
         Raises one :class:`~nylon_ring_sdk.errors.PluginLoadError` subclass per
         broken rule: PluginNotFound, PluginOpenFailed, MissingSymbol, NullPluginInfo,
         AbiVersionMismatch, StructSizeMismatch, NullVTable, MissingSlot, InvalidSlot,
-        InvalidPluginName, InvalidPluginVersion, InitFailed.
+        InvalidPluginName, InvalidPluginVersion, InitFailed, CratesIo01Plugin.
         """
         name = str(path)
         lib, resolved = loading.open_library(path)
         _keep_forever(lib)
-        vtable, info = loading.read_info(name, loading.entry_point(lib, name))
+        generation = loading.generation(lib, name, abi)
+        if generation == 2:
+            vtable, info = loading.read_info_v2(name, loading.entry_point(lib, name, loading.ENTRY_SYMBOL_V2))
+        else:
+            address = loading.entry_point(lib, name)
+            legacy = loading.crates_io_01_verdict(name, resolved, address)
+            if legacy is not None:
+                raise legacy
+            vtable, info = loading.read_info(name, address)
         if check_slots:
             loading.check_slots(name, resolved, info.slots)
-        shim = native.shim()
-        handle = shim.nrh_host_new(1 if state else 0)
+        shim = native.shim(generation)
+        handle = shim.nrh_host_new(1 if state and generation == 1 else 0)
         if not handle:
             raise MemoryError("nrh_host_new failed")
         waiters, abandoned = _Waiters(), []
@@ -153,7 +178,9 @@ class Host:
         host = cls(name, lib, info, shim, handle, waiters, abandoned)
         if first_sid is not None:
             host.set_next_sid(first_sid)
-        if state:
+        if generation == 2:
+            host.set_stream_queue(DEFAULT_STREAM_QUEUE if stream_queue is None else stream_queue)
+        elif state:
             host._hand_over_state()
         status = shim.nrh_init(handle)
         if status != NrStatus.OK:
@@ -170,6 +197,14 @@ class Host:
         fn.argtypes = [ctypes.c_void_p]
         fn(self._shim.nrh_host_ext(self._h))
 
+    def set_stream_queue(self, frames: int) -> None:
+        """ABI 2: how many unread frames a stream may hold before send_result answers
+        Backpressure (0: unbounded). ABI 1 streams are always unbounded."""
+        if frames < 0:
+            raise HostError(f"{self.path}: stream queue of {frames} frames (expected 0 or more)")
+        if self.abi == 2:
+            self._shim.nrh_set_stream_queue(self._h, frames)
+
     def set_next_sid(self, sid: int) -> None:
         """Make the next request's sid `sid` (only forward: sids are never reused).
 
@@ -180,9 +215,10 @@ class Host:
         self._shim.nrh_set_next_sid(self._h, sid)
 
     def layout_probe(self) -> tuple[int, list[int]] | None:
-        """``(probe_version, values)`` from ``nylon_ring_layout_probe_v1``, or None when not exported."""
+        """``(probe_version, values)`` from ``nylon_ring_layout_probe_v1`` (ABI 2:
+        ``nylon_ring_layout_probe_v2``), or None when not exported."""
         try:
-            fn = getattr(self.lib, LAYOUT_PROBE_SYMBOL)
+            fn = getattr(self.lib, _LAYOUT_PROBE_V2 if self.abi == 2 else LAYOUT_PROBE_SYMBOL)
         except AttributeError:
             return None
         fn.restype = ctypes.c_void_p
@@ -233,13 +269,14 @@ class Host:
         size = self._shim.nrh_violation_size()
         buf = ctypes.create_string_buffer(size * 256)
         record = _VIOLATION_RECORD
+        kinds = violation_kinds(self.abi)
         while True:
             with self._violation_lock:
                 n = self._shim.nrh_take_violations(self._h, buf, 256)
                 for i in range(n):
                     sid, seq, tid, t_ns, length, kind, status = record.unpack_from(buf, i * size)
-                    self._violations.append(Violation(sid, VIOLATION_KINDS.get(kind, f"kind({kind})"),
-                                                      as_status(status), length, tid, t_ns, seq))
+                    self._violations.append(Violation(sid, kinds.get(kind, f"kind({kind})"),
+                                                      as_status(status, self.abi), length, tid, t_ns, seq))
             if n < 256:
                 return
 
@@ -252,11 +289,18 @@ class Host:
         self._shim.nrh_drop_sid_state(self._h, sid)
 
     def stats(self) -> dict[str, int]:
-        """Live sessions, per-sid state entries held, violations dropped (log full)."""
-        values = [ctypes.c_uint64() for _ in range(3)]
-        self._shim.nrh_stats(self._h, *(ctypes.byref(v) for v in values))
-        return {"live_sessions": values[0].value, "state_entries": values[1].value,
-                "violations_dropped": values[2].value}
+        """Live sessions, per-sid state entries held, violations dropped (log full); on
+        ABI 2 also frames answered Backpressure, owned buffers released, and leases
+        parked because the sid was answered another way."""
+        values = [ctypes.c_uint64() for _ in range(6)]
+        self._shim.nrh_stats(self._h, *(ctypes.byref(v) for v in values[:3]))
+        stats = {"live_sessions": values[0].value, "state_entries": values[1].value,
+                 "violations_dropped": values[2].value}
+        if self.abi == 2:
+            self._shim.nrh_counters(self._h, *(ctypes.byref(v) for v in values[3:]))
+            stats.update(backpressured=values[3].value, owned_released=values[4].value,
+                         parked_leases=values[5].value)
+        return stats
 
     # ------------------------------------------------------------------ helpers
 
@@ -278,7 +322,7 @@ class Host:
         try:
             return self._tls.out
         except AttributeError:
-            out = self._tls.out = OutBuffer(self._shim, self._py)
+            out = self._tls.out = OutBuffer(self._shim, self._py, self.abi)
             return out
 
     def _check_open(self) -> None:
@@ -291,15 +335,23 @@ class Host:
         self._check_open()
         e, e_len = self._entry(entry)
         data = payload(body)
+        if self.abi == 2:
+            self._no_request(request)
+            raw = True
         req, req_keep = (None, []) if raw else build_request(request)
         code = self._nrh_call(self._h, 1 if raw else 0, mode, e, e_len, req, data,
                               len(data) if data is not None else 0, out.addr)
         if code == CLOSED:
             raise HostClosed(f"{self.path}: host is shut down")
         if code == NO_SLOT:
-            slot = "handle_raw" if raw else "handle"
+            slot = "handle_raw" if raw and self.abi == 1 else "handle"
             raise MissingSlot(self.path, f"vtable slot `{slot}` is NULL; cannot call entry {entry!r}")
         return code, (e, data, req_keep)
+
+    def _no_request(self, request: Any) -> None:
+        """ABI 2 calls carry no request metadata: giving one is a caller error, not a silent drop."""
+        if request is not None and request is not NULL_REQUEST:
+            raise HostError(f"{self.path}: ABI 2 calls take no request metadata (got {request!r})")
 
     def abandon(self, sid: int, keep: Any = None) -> None:
         """Stop consuming sid: later frames are still checked, their payloads dropped."""
@@ -371,10 +423,11 @@ class Host:
         """
         code, sid, handle_status, handle_ns = outcome
         if code == REJECTED:
-            status = as_status(handle_status)
+            status = as_status(handle_status, self.abi)
             return Response(status, b"", sid, status, handle_ns)
         if code == NO_SLOT:
-            raise MissingSlot(self.path, f"vtable slot `handle_raw` is NULL; cannot call entry {entry!r}")
+            slot = {1: "handle_raw", 2: "handle"}[self.abi] if not isinstance(entry, int) else "handle_by_id"
+            raise MissingSlot(self.path, f"vtable slot `{slot}` is NULL; cannot call entry {entry!r}")
         if code == CLOSED:
             self._check_open()
             raise HostClosed(f"{self.path}: host is shut down")
@@ -389,10 +442,55 @@ class Host:
     def call(self, entry: str | bytes, body: Any = b"", request: Request | None | object = None, *,
              timeout: float | None = DEFAULT_TIMEOUT) -> Response:
         """Call ``handle`` with request metadata (default ``Request()``; ``NULL_REQUEST``
-        passes a NULL pointer); otherwise like :meth:`call_raw`."""
+        passes a NULL pointer); otherwise like :meth:`call_raw`. On ABI 2, which has no
+        request, the same as :meth:`call_raw` (a request given raises HostError)."""
+        if self.abi == 2:
+            self._no_request(request)
+            return self.call_raw(entry, body, timeout=timeout)
         out = self._out()
         code, keep = self._start(False, MODE_UNARY, entry, request, body, out)
         return out.response() if code == FRAME else self._unary_slow_path(out.outcome(), entry, timeout, keep)
+
+    # ------------------------------------------------------------------ integer dispatch (ABI 2)
+
+    def resolve(self, name: str | bytes) -> int:
+        """The plugin's ``resolve_entry(name)``: an id for :meth:`call_by_id`, or
+        NR_ENTRY_UNKNOWN (0xFFFFFFFF) for a name it does not export."""
+        self._check_open()
+        if not self.info.slots.get("resolve_entry"):
+            raise MissingSlot(self.path, "vtable slot `resolve_entry` is NULL (the plugin has no integer dispatch)")
+        e, e_len = self._entry(name)
+        return self._shim.nrh_resolve(self._h, e, e_len)
+
+    def call_by_id(self, entry_id: int, body: Any = b"", *, timeout: float | None = DEFAULT_TIMEOUT) -> Response:
+        """``handle_by_id(entry_id, sid, body)``; otherwise like :meth:`call_raw`."""
+        out = self._out()
+        code, keep = self._start_by_id(MODE_UNARY, entry_id, body, out)
+        return out.response() if code == FRAME else self._unary_slow_path(out.outcome(), entry_id, timeout, keep)
+
+    def stream_by_id(self, entry_id: int, body: Any = b"", *, timeout: float | None = DEFAULT_TIMEOUT) -> Stream:
+        """A server stream opened with ``handle_by_id``."""
+        out = OutBuffer(self._shim, self._py, self.abi)
+        code, keep = self._start_by_id(0, entry_id, body, out)
+        return Stream(self, entry_id, out, code, keep, timeout)
+
+    def bidi_by_id(self, entry_id: int, body: Any = b"", *, timeout: float | None = DEFAULT_TIMEOUT) -> BidiSession:
+        """A bidirectional session opened with ``handle_by_id``."""
+        out = OutBuffer(self._shim, self._py, self.abi)
+        code, keep = self._start_by_id(0, entry_id, body, out)
+        return BidiSession(self, entry_id, out, code, keep, timeout)
+
+    def _start_by_id(self, mode: int, entry_id: int, body: Any, out: OutBuffer) -> tuple[int, tuple]:
+        self._check_open()
+        if self.abi != 2 or not self.info.slots.get("handle_by_id"):
+            raise MissingSlot(self.path, f"vtable slot `handle_by_id` is NULL; cannot call entry id {entry_id}")
+        if not 0 <= entry_id < 2**32:
+            raise HostError(f"{self.path}: entry id {entry_id} out of range (a u32)")
+        data = payload(body)
+        code = self._shim.nrh_call_id(self._h, mode, entry_id, data, len(data) if data is not None else 0, out.addr)
+        if code == CLOSED:
+            raise HostClosed(f"{self.path}: host is shut down")
+        return code, (data,)
 
     # ------------------------------------------------------------------ streams
 
@@ -415,7 +513,7 @@ class Host:
         return self._open_stream(raw, entry, body, request, timeout, BidiSession)
 
     def _open_stream(self, raw: bool, entry: Any, body: Any, request: Any, timeout: float | None, kind: type) -> Any:
-        out = OutBuffer(self._shim, self._py)
+        out = OutBuffer(self._shim, self._py, self.abi)
         code, keep = self._start(raw, 0, entry, request, body, out)
         return kind(self, entry, out, code, keep, timeout)
 
@@ -434,7 +532,7 @@ class Host:
     def _slot_status(self, status: int, slot: str) -> NrStatus | int:
         if status == NO_SLOT_STATUS:
             raise MissingSlot(self.path, f"vtable slot `{slot}` is NULL")
-        return as_status(status)
+        return as_status(status, self.abi)
 
     # ------------------------------------------------------------------ asyncio
 
@@ -449,7 +547,7 @@ class Host:
         return await self._acall(False, entry, body, request, timeout)
 
     async def _acall(self, raw: bool, entry: Any, body: Any, request: Any, timeout: float | None) -> Response:
-        out = OutBuffer(self._shim, self._py)
+        out = OutBuffer(self._shim, self._py, self.abi)
         code, keep = self._start(raw, MODE_UNARY | MODE_NOTIFY, entry, request, body, out)
         if code == FRAME:
             return out.response()
@@ -475,10 +573,10 @@ class Host:
 
     async def _astream(self, raw: bool, entry: Any, body: Any, request: Any,
                        timeout: float | None) -> AsyncIterator[Frame]:
-        out = OutBuffer(self._shim, self._py)
+        out = OutBuffer(self._shim, self._py, self.abi)
         code, keep = self._start(raw, MODE_NOTIFY, entry, request, body, out)
         if code == REJECTED:
-            yield Stream.rejection(out)
+            yield Stream.rejection(out, self.abi)
             return
         sid, finished = out.sid(), False
         try:

@@ -34,8 +34,8 @@ NO_SLOT_STATUS = 0xFFFFFFFF
 NotifyFn = ctypes.CFUNCTYPE(None, ctypes.c_uint64)
 
 _lock = threading.Lock()
-_lib: ctypes.CDLL | None = None
-_py: ctypes.PyDLL | None = None
+#: ABI generation -> (the helper, the same library with the GIL held).
+_libs: dict[int, tuple[ctypes.CDLL, ctypes.PyDLL]] = {}
 
 
 def _compilers() -> list[list[str]]:
@@ -56,17 +56,22 @@ def _compilers() -> list[list[str]]:
     return found
 
 
-def shim_path() -> Path:
-    """Path of the compiled helper, building it when the cache has none."""
+def shim_path(abi: int = 1) -> Path:
+    """Path of the compiled helper for an ABI generation, building it when the cache has none.
+
+    One source serves both generations: it is compiled with ``-DNRH_ABI=<abi>``
+    against that generation's generated header.
+    """
     from ..toolchain import cache_dir, compile_cached, content_key, generated_c_header, shared_library_suffix
 
-    header = generated_c_header()
+    header = generated_c_header(abi)
+    flags = [*CFLAGS, f"-DNRH_ABI={abi}"]
     errors: list[str] = []
     for cc in _compilers():
-        key = content_key(SOURCE.read_bytes(), header, " ".join(cc + CFLAGS), f"{sys.platform}-{platform.machine()}")
-        target = cache_dir() / f"nrh_shim-{key}{shared_library_suffix()}"
+        key = content_key(SOURCE.read_bytes(), header, " ".join(cc + flags), f"{sys.platform}-{platform.machine()}")
+        target = cache_dir() / f"nrh_shim{abi}-{key}{shared_library_suffix()}"
         try:
-            return compile_cached(SOURCE, cc, CFLAGS, [], target=target, header=header,
+            return compile_cached(SOURCE, cc, flags, [], target=target, header=header,
                                   what="the reference host's native helper", error=ShimBuildError)
         except ShimBuildError as exc:
             errors.append(str(exc))
@@ -86,6 +91,10 @@ def _declare(lib: ctypes.CDLL) -> None:
         "nrh_init": (u32, [p]),
         "nrh_shutdown": (None, [p]),
         "nrh_call": (u32, [p, u32, u32, ctypes.c_char_p, u32, p, ctypes.c_char_p, u64, p]),
+        "nrh_call_id": (u32, [p, u32, u32, ctypes.c_char_p, u64, p]),
+        "nrh_resolve": (u32, [p, ctypes.c_char_p, u32]),
+        "nrh_set_stream_queue": (None, [p, u64]),
+        "nrh_counters": (None, [p, ctypes.POINTER(u64), ctypes.POINTER(u64), ctypes.POINTER(u64)]),
         "nrh_next": (u32, [p, u64, u64, p]),
         "nrh_detach": (None, [p, u64]),
         "nrh_drop_sid_state": (None, [p, u64]),
@@ -105,15 +114,14 @@ def _declare(lib: ctypes.CDLL) -> None:
         fn.argtypes = argtypes
 
 
-def _declare_python(py: ctypes.PyDLL) -> None:
+def _declare_python(py: ctypes.PyDLL, abi: int) -> None:
     """The helper's result builders, called with the GIL held (see nrh_shim.c)."""
-    from .nylon_ring_abi import NrStatus
-    from .types import Frame, Response
+    from .types import PATHS, Frame, Response, status_enum
 
     obj = ctypes.py_object
-    py.nrh_py_setup.argtypes = [obj] * 5
+    py.nrh_py_setup.argtypes = [obj] * 6
     py.nrh_py_setup.restype = None
-    py.nrh_py_setup(Response, Frame, tuple(NrStatus), True, False)
+    py.nrh_py_setup(Response, Frame, tuple(status_enum(abi)), True, False, PATHS)
     for name in ("nrh_py_response", "nrh_py_frame"):
         getattr(py, name).restype = obj
     # Deliberately without argtypes: ctypes' per-argument conversion would double the
@@ -122,26 +130,25 @@ def _declare_python(py: ctypes.PyDLL) -> None:
     py.nrh_py_call_raw.restype = obj
 
 
-def shim() -> ctypes.CDLL:
-    """The loaded helper library (built on first use; loaded once per process, never unloaded).
+def shim(abi: int = 1) -> ctypes.CDLL:
+    """The loaded helper library of an ABI generation (built on first use; loaded once per
+    process, never unloaded).
 
     Its functions release the GIL while they run; :func:`python_api` gives the same
     library's functions that build Python objects and must hold it.
     """
-    global _lib, _py
     with _lock:
-        if _lib is None:
-            path = str(shim_path())
+        if abi not in _libs:
+            path = str(shim_path(abi))
             lib = ctypes.CDLL(path, mode=os.RTLD_NOW | os.RTLD_LOCAL)
             py = ctypes.PyDLL(path, mode=os.RTLD_NOW | os.RTLD_LOCAL)
             _declare(lib)
-            _declare_python(py)
-            _lib, _py = lib, py
-        return _lib
+            _declare_python(py, abi)
+            _libs[abi] = (lib, py)
+        return _libs[abi][0]
 
 
-def python_api() -> ctypes.PyDLL:
+def python_api(abi: int = 1) -> ctypes.PyDLL:
     """The helper's GIL-holding functions (nrh_py_*), set up with the host's result types."""
-    shim()
-    assert _py is not None
-    return _py
+    shim(abi)
+    return _libs[abi][1]

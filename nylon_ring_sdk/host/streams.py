@@ -41,7 +41,7 @@ class Stream:
         self.timeout = timeout
         self.sid: int = header[SID]
         self.handle_ns: int = header[HANDLE_NS]
-        self.handle_status: NrStatus | int = as_status(header[HANDLE_STATUS])
+        self.handle_status: NrStatus | int = as_status(header[HANDLE_STATUS], host.abi)
         self.rejected = code == REJECTED
         self.finished = False
         self._out = out
@@ -49,9 +49,9 @@ class Stream:
         self._keep: list = [keep]
 
     @staticmethod
-    def rejection(out: OutBuffer) -> Frame:
+    def rejection(out: OutBuffer, abi: int = 1) -> Frame:
         """The synthetic terminal frame standing for a rejected handle."""
-        return Frame(as_status(out.header()[HANDLE_STATUS]), b"", 0, 0, 0, True)
+        return Frame(as_status(out.header()[HANDLE_STATUS], abi), b"", 0, 0, 0, True)
 
     def __iter__(self) -> "Stream":
         return self
@@ -72,7 +72,7 @@ class Stream:
             return None
         if self.rejected:
             self.finished = True
-            return self.rejection(self._out)
+            return self.rejection(self._out, self.host.abi)
         if self._ready:
             self._ready = False
         else:

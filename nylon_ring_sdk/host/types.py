@@ -10,22 +10,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple, Sequence, Union
 
+from . import nylon_ring_abi2
 from .nylon_ring_abi import NrStatus
 
 #: Text fields of a request may be bytes to send exactly those bytes (e.g. invalid UTF-8).
 Text = Union[str, bytes]
 
-_STATUSES = {int(s): s for s in NrStatus}
+#: ABI generation -> its NrStatus enum (ABI 2 adds Panic = 5 and Backpressure = 6).
+_ENUMS = {1: NrStatus, 2: nylon_ring_abi2.NrStatus}
+_STATUSES = {abi: {int(s): s for s in enum} for abi, enum in _ENUMS.items()}
+#: How an answer's bytes reached the host, by the helper's path code: copied by send_result,
+#: lent by send_result_owned (released after use), or written into a host lease.
+PATHS = ("copy", "owned", "lease")
 
 
-def as_status(value: int) -> NrStatus | int:
+def status_enum(abi: int = 1) -> type:
+    """The NrStatus enum of an ABI generation."""
+    return _ENUMS[abi]
+
+
+def as_status(value: int, abi: int = 1) -> NrStatus | int:
     """The NrStatus for a raw value, or the plain int when the plugin sent something outside the enum."""
-    return _STATUSES.get(value, value)
+    return _STATUSES[abi].get(value, value)
 
 
-def status_name(value: int) -> str:
-    """`Ok`, `StreamEnd`, ... as the schema spells them, or `status(7)` for an unknown value."""
-    status = _STATUSES.get(value)
+def status_name(value: int, abi: int = 1) -> str:
+    """`Ok`, `StreamEnd`, ... as the schema spells them, or `status(7)` for an unknown value.
+
+    ABI 2's names (`Panic`, `Backpressure`) are used for values outside ABI 1 whatever `abi`
+    says, so a message never shows `status(5)` for a status one generation defines.
+    """
+    status = _STATUSES[abi].get(value) or _STATUSES[2].get(value)
     if status is None:
         return f"status({value})"
     return "".join(part.capitalize() for part in status.name.split("_"))
@@ -70,7 +85,8 @@ class Frame(NamedTuple):
     spelling), ``time_ns`` the ``time.monotonic_ns()`` clock when it arrived, ``seq``
     a per-host counter ordering every callback. ``terminal`` is True for the frame
     that ended the sid. A stream whose ``handle`` rejected the request yields one
-    synthetic terminal frame with the returned status and ``seq == 0``.
+    synthetic terminal frame with the returned status and ``seq == 0``. ``path`` says
+    how the bytes came (:data:`PATHS`; always "copy" on ABI 1).
     """
 
     status: NrStatus | int
@@ -79,6 +95,7 @@ class Frame(NamedTuple):
     time_ns: int = 0
     seq: int = 0
     terminal: bool = True
+    path: str = "copy"
 
 
 class Response(NamedTuple):
@@ -99,6 +116,7 @@ class Response(NamedTuple):
     thread_id: int = 0
     time_ns: int = 0
     seq: int = 0
+    path: str = "copy"
 
     @property
     def rejected(self) -> bool:
@@ -109,7 +127,7 @@ class Response(NamedTuple):
         """The frames the host accepted for this sid: one, or none when rejected."""
         if self.rejected:
             return ()
-        return (Frame(self.status, self.data, self.thread_id, self.time_ns, self.seq, True),)
+        return (Frame(self.status, self.data, self.thread_id, self.time_ns, self.seq, True, self.path),)
 
     @property
     def text(self) -> str:
@@ -131,6 +149,27 @@ VIOLATION_KINDS = {
     10: "out_of_memory",   # the host could not copy a frame
 }
 
+#: ABI 2's violation kinds by code: the shared ones renamed as ABI 2 hosts spell them, plus
+#: the owned-buffer and lease rules.
+VIOLATION_KINDS_V2 = {
+    **VIOLATION_KINDS,
+    2: "frame_after_terminal",  # a frame after the sid's terminal frame (double unary answer)
+    5: "send_after_shutdown",   # a frame after shutdown returned
+    6: "status_out_of_range",   # a status of 7 or more (reserved; delivered as a terminal frame)
+    11: "owned_changed",        # send_result_owned bytes changed before the host released them
+    12: "lease_over_cap",       # commit_result_buffer with initialized_len > cap (lease kept)
+    13: "lease_bad_token",      # commit_result_buffer with a token that is not the lease's (lease kept)
+    14: "lease_double_commit",  # commit_result_buffer of a lease already committed
+    15: "lease_after_answer",   # commit of a lease after the sid was answered another way
+    16: "lease_missing",        # commit_result_buffer for a sid that holds no lease
+    17: "owned_without_drop",   # NrVecU8 with owned = 1 and a NULL drop_fn
+}
+
+
+def violation_kinds(abi: int = 1) -> dict[int, str]:
+    """Violation kind names by code for an ABI generation."""
+    return VIOLATION_KINDS_V2 if abi == 2 else VIOLATION_KINDS
+
 
 class Violation(NamedTuple):
     """A callback the protocol forbids, recorded instead of delivered.
@@ -149,9 +188,12 @@ class Violation(NamedTuple):
 
     def describe(self) -> str:
         """One line, e.g. ``sid 7: after_terminal (Ok, 6 bytes, thread 1234)``."""
+        if self.kind.startswith("lease_"):
+            return (f"sid {self.sid}: {self.kind} ({status_name(int(self.status), 2)}, initialized_len {self.size}, "
+                    f"thread {self.thread_id})")
         if self.kind.startswith("state_"):
             return f"sid {self.sid}: {self.kind} (key or value of {self.size} bytes, thread {self.thread_id})"
-        return f"sid {self.sid}: {self.kind} ({status_name(int(self.status))}, {self.size} bytes, thread {self.thread_id})"
+        return f"sid {self.sid}: {self.kind} ({status_name(int(self.status), 2)}, {self.size} bytes, thread {self.thread_id})"
 
 
 @dataclass(frozen=True)
@@ -167,3 +209,4 @@ class PluginInfo:
     struct_size: int
     plugin_ctx: int
     slots: dict[str, int]
+    abi: int = 1

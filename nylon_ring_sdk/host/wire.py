@@ -17,8 +17,8 @@ from .nylon_ring_abi import NrHeader, NrRequest, NrStr
 from .types import NULL_REQUEST, Frame, Request, Response, as_status
 
 #: Layout of the nrh_out header: len, sid, handle_ns, tid, t_ns, seq, status, terminal,
-#: handle_status, code, data, held; the inline payload buffer follows.
-OUT_HEADER = struct.Struct("@6Q4I2P")
+#: handle_status, code, path, data, held; the inline payload buffer follows.
+OUT_HEADER = struct.Struct("@6Q5I2P")
 INLINE_SIZE = 4096
 #: Header indexes.
 SID, HANDLE_NS, HANDLE_STATUS, CODE = 1, 2, 8, 9
@@ -29,9 +29,9 @@ class OutBuffer:
     asyncio call). The helper pops frames into it; the Frame/Response objects are
     built natively (see nrh_shim.c)."""
 
-    __slots__ = ("buf", "addr", "_release", "_frame", "_response")
+    __slots__ = ("buf", "addr", "_release", "_frame", "_response", "_abi")
 
-    def __init__(self, shim: ctypes.CDLL, py: ctypes.PyDLL) -> None:
+    def __init__(self, shim: ctypes.CDLL, py: ctypes.PyDLL, abi: int = 1) -> None:
         size = shim.nrh_out_size()
         if shim.nrh_out_inline_offset() != OUT_HEADER.size or size != OUT_HEADER.size + INLINE_SIZE:
             raise ShimBuildError("nylon_ring_sdk/host/native/nrh_shim.c: nrh_out layout differs from wire.OUT_HEADER")
@@ -40,6 +40,7 @@ class OutBuffer:
         self._release = shim.nrh_out_release
         self._frame = py.nrh_py_frame
         self._response = py.nrh_py_response
+        self._abi = abi
 
     def __del__(self) -> None:
         try:
@@ -61,7 +62,7 @@ class OutBuffer:
     def rejected(self) -> Response:
         """The response for a request whose handle returned non-Ok."""
         fields = OUT_HEADER.unpack_from(self.buf)
-        status = as_status(fields[HANDLE_STATUS])
+        status = as_status(fields[HANDLE_STATUS], self._abi)
         return Response(status, b"", fields[SID], status, fields[HANDLE_NS])
 
     def sid(self) -> int:
