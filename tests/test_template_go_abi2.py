@@ -26,6 +26,7 @@ from template_matrix import EXTRA, GO_OFFLINE, keep_copy, offline_go
 from test_template_go import embedded_manifest, go_env, run_ok
 
 ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NAME = "demo-go2"
 LIB = "libdemo_go2.so"
 PROBES = {"NYLON_RING_ENABLE_PROBES": "1"}
@@ -242,6 +243,105 @@ def test_panics_are_contained_as_status_panic(library):
     assert ok(results[1]) == (5, "plugin panic: panic probe: a handler panicked in a goroutine")
     assert results[2]["error_kind"] == "PluginPanicked"
     assert ok(results[3]) == (0, "alive")
+
+
+# ---------------------------------------------------------------- the reference host
+
+
+@pytest.fixture(scope="module")
+def pressure(project, tmp_path_factory) -> Path:
+    """tests/fixtures/go_abi2_pressure.go built on this project's SDK and bindings."""
+    from nylon_ring_sdk.scaffold import build_project
+
+    root = tmp_path_factory.mktemp("go_pressure") / "pressure"
+    shutil.copytree(project / "nylonring", root / "nylonring")
+    shutil.copytree(project / "sdk", root / "sdk")
+    for path in (root / "sdk").glob("*.go"):
+        path.write_text(path.read_text().replace(f'"{NAME}/', '"pressure/'))
+    (root / "go.mod").write_text("module pressure\n\ngo 1.21\n")
+    shutil.copy(FIXTURES / "go_abi2_pressure.go", root / "main.go")
+    return build_project(root)
+
+
+def test_reference_host_sees_every_answer_path(debug):
+    """The reference host records how each answer came: copied, owned (released once)
+    or leased; integer ids dispatch as names do; nothing breaks a rule."""
+    from nylon_ring_sdk.host import Host, NrStatus
+
+    with Host.load(debug) as h:
+        assert h.abi == 2
+        got = {e: h.call_raw(e, b"p") for e in ("hello", "echo", "echo_async", "echo_owned", "echo_lease")}
+        assert {e: (r.status, r.data, r.path) for e, r in got.items()} == {
+            "hello": (NrStatus.OK, b"hello, p", "copy"), "echo": (NrStatus.OK, b"p", "copy"),
+            "echo_async": (NrStatus.OK, b"p", "copy"), "echo_owned": (NrStatus.OK, b"p", "owned"),
+            "echo_lease": (NrStatus.OK, b"p", "lease")}
+        assert h.call_raw("no_such_entry", b"").status == NrStatus.UNSUPPORTED
+        ids = {name: h.resolve(name) for name in ("chat", "count", "echo", "no_such_entry")}
+        assert ids == {"chat": 0, "count": 1, "echo": 2, "no_such_entry": 2**32 - 1}
+        assert (h.call_by_id(ids["echo"], b"by id").data, h.call_by_id(99, b"").status) == (b"by id", NrStatus.UNSUPPORTED)
+        assert [(f.status, f.data) for f in h.stream_by_id(ids["count"], b"2")] == [
+            (NrStatus.OK, b"0"), (NrStatus.OK, b"1"), (NrStatus.STREAM_END, b"")]
+        with h.bidi("chat", raw=True) as s:
+            s.send(b"ping")
+            assert s.next_frame(timeout=5).data == b"ping"
+            s.close()
+        assert h.stats()["owned_released"] == 1
+        assert h.violations == []
+
+
+def test_async_answers_under_load_are_neither_lost_nor_mixed(debug):
+    """2000 echo_async calls in flight at once, each with its own payload: every call
+    gets exactly one answer, its own, and the host records no violation."""
+    import asyncio
+
+    from nylon_ring_sdk.host import Host, NrStatus
+
+    async def flood(h: Host) -> list:
+        return await asyncio.gather(*(h.acall_raw("echo_async", f"payload {i}".encode(), timeout=60)
+                                      for i in range(2000)))
+
+    with Host.load(debug) as h:
+        answers = asyncio.run(flood(h))
+        assert [(r.status, r.data) for r in answers] == [(NrStatus.OK, f"payload {i}".encode()) for i in range(2000)]
+        assert len({r.sid for r in answers}) == 2000
+        assert h.violations == []
+
+
+def test_backpressure_is_retried_or_reported(pressure):
+    """A stream queue of 2 frames: callback retries each refused frame, so all 200
+    arrive in order with one terminal frame; TrySend reports each refusal instead."""
+    import time
+
+    from nylon_ring_sdk.host import Host, NrStatus
+
+    with Host.load(pressure, stream_queue=2) as h:
+        for entry in ("flood", "try_flood"):
+            stream = h.stream_raw(entry, b"200")
+            got = []
+            for frame in stream:
+                got.append((frame.status, frame.data))
+                time.sleep(0.0005)  # read slower than the goroutine writes
+            assert got[:-1] == [(NrStatus.OK, str(i).encode()) for i in range(200)], entry
+            assert got[-1][0] == NrStatus.STREAM_END
+        assert int(got[-1][1]) > 0  # try_flood saw Backpressure and offered again
+        assert h.stats()["backpressured"] > 0
+        assert h.violations == []
+
+
+def test_full_goroutine_pool_answers_backpressure(pressure):
+    """Two goroutine handlers at most: a third call is refused with Backpressure and
+    nothing is sent for it; the two held calls answer once released."""
+    from nylon_ring_sdk.host import Host, NrStatus
+
+    with Host.load(pressure) as h:
+        # Streams, so the calls return at once; each gets its one answer as a frame.
+        first, second = h.stream_raw("hold", b"1"), h.stream_raw("hold", b"2")
+        refused = h.call_raw("hold", b"3")
+        assert (refused.handle_status, refused.status) == (NrStatus.BACKPRESSURE, NrStatus.BACKPRESSURE)
+        assert h.call_raw("release", b"").status == NrStatus.OK
+        got = [first.next_frame(timeout=10), second.next_frame(timeout=10)]
+        assert [(f.status, f.data) for f in got] == [(NrStatus.OK, b"1"), (NrStatus.OK, b"2")]
+        assert h.violations == []
 
 
 # ---------------------------------------------------------------- the CI workflow
