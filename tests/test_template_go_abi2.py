@@ -328,22 +328,6 @@ def test_backpressure_is_retried_or_reported(pressure):
         assert h.violations == []
 
 
-def test_full_goroutine_pool_answers_backpressure(pressure):
-    """Two goroutine handlers at most: a third call is refused with Backpressure and
-    nothing is sent for it; the two held calls answer once released."""
-    from nylon_ring_sdk.host import Host, NrStatus
-
-    with Host.load(pressure) as h:
-        # Streams, so the calls return at once; each gets its one answer as a frame.
-        first, second = h.stream_raw("hold", b"1"), h.stream_raw("hold", b"2")
-        refused = h.call_raw("hold", b"3")
-        assert (refused.handle_status, refused.status) == (NrStatus.BACKPRESSURE, NrStatus.BACKPRESSURE)
-        assert h.call_raw("release", b"").status == NrStatus.OK
-        got = [first.next_frame(timeout=10), second.next_frame(timeout=10)]
-        assert [(f.status, f.data) for f in got] == [(NrStatus.OK, b"1"), (NrStatus.OK, b"2")]
-        assert h.violations == []
-
-
 # ---------------------------------------------------------------- the CI workflow
 
 
