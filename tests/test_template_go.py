@@ -10,6 +10,7 @@ the original Go SDK documents it, ported by changing its import path.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -92,7 +93,7 @@ def test_project_files(project, built):
     assert go_mod.startswith(f"module {NAME}\n") and "require" not in go_mod  # standard library only
     ci = (project / ".github/workflows/ci.yml").read_text()
     assert f"nylon-ring conformance {LIB} --junit report.xml" in ci
-    assert "nylon-ring gen-bindings --lang go --out nylonring --check" in ci
+    assert "nylon-ring gen-bindings --abi 1 --lang go --out nylonring --check" in ci
     spec = load_template("go")
     assert spec.bindings == {"go": "nylonring"} and spec.requires == ("go",)
 
@@ -104,11 +105,12 @@ def test_makefile_build_target(project):
 
 
 def test_committed_bindings_match_the_generator():
+    """The template's copy is what plain cookiecutter renders: ABI 2, the default."""
     from nylon_ring_sdk.gen import generate
     from nylon_ring_sdk.schema import load_default
 
     committed = TEMPLATE / "{{cookiecutter.project_name}}" / "nylonring"
-    generated = generate(load_default(), "go")
+    generated = generate(load_default(2), "go")
     assert sorted(p.name for p in committed.iterdir()) == sorted(f.path for f in generated)
     for f in generated:
         assert (committed / f.path).read_text() == f.content, \
@@ -116,7 +118,7 @@ def test_committed_bindings_match_the_generator():
 
 
 def test_bindings_check_passes_in_the_project(project):
-    run_ok([sys.executable, "-m", "nylon_ring_sdk", "gen-bindings", "--lang", "go", "--out",
+    run_ok([sys.executable, "-m", "nylon_ring_sdk", "gen-bindings", "--abi", "1", "--lang", "go", "--out",
             str(project / "nylonring"), "--check"], project)
 
 
@@ -138,11 +140,14 @@ def test_sdk_under_the_race_detector(project):
 
 
 def test_plain_cookiecutter_render_builds(tmp_path):
-    """`cookiecutter templates/go` alone (no nylon-ring) gives a project that compiles."""
+    """`cookiecutter templates/go` alone (no nylon-ring) gives a project of one
+    generation, ABI 2, that compiles: the other generation's files render no name."""
     from cookiecutter.main import cookiecutter
 
     out = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path)))
     assert out.name == "my-plugin"
+    assert (out / "sdk/abi2.go").is_file() and not (out / "sdk/abi1.go").exists()
+    assert not (out / "probes_off.go").exists() and not (out / "nylon-ring.toml").exists()
     run_ok(["go", "vet", "./..."], out)
 
 
@@ -162,6 +167,31 @@ def test_cross_build_for_aarch64(project, tmp_path):
     lib = build_project(copy, target="aarch64-linux-gnu")
     header = lib.read_bytes()[:20]
     assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
+
+
+def test_embedded_manifest_matches_the_manifest_file(library, project, tmp_path):
+    """nylon_ring_manifest() is rendered from the route table: the same entries, modes,
+    samples and probes as the project's hand-kept nylon-ring.toml."""
+    from nylon_ring_sdk.conformance.manifest import RequestSpec, load_manifest
+
+    text = embedded_manifest(library)
+    (tmp_path / "embedded.toml").write_text(text)
+    embedded, kept = load_manifest(tmp_path / "embedded.toml"), load_manifest(project / "nylon-ring.toml")
+    assert [(e.name, e.mode) for e in embedded.entries] == sorted((e.name, e.mode) for e in kept.entries)
+    assert [(p.name, p.mode) for p in embedded.panic_probes] == [(p.name, p.mode) for p in kept.panic_probes]
+    ours, theirs = {e.name: e for e in embedded.entries}, {e.name: e for e in kept.entries}
+    # The file also sends a header and an empty query with hello; the route table knows method and path.
+    theirs["hello"] = dataclasses.replace(theirs["hello"], request=RequestSpec(method="GET", path="/hello"))
+    assert ours == theirs
+
+
+def embedded_manifest(library: Path) -> str:
+    """The library's nylon_ring_manifest() text, read in a child process (a Go runtime of its own)."""
+    code = ("import ctypes, sys; lib = ctypes.CDLL(sys.argv[1]); f = lib.nylon_ring_manifest; "
+            "f.restype = ctypes.c_char_p; sys.stdout.write(f().decode('utf-8'))")
+    proc = subprocess.run([sys.executable, "-c", code, str(library)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
 
 
 # ---------------------------------------------------------------- release build

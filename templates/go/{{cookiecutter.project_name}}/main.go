@@ -5,7 +5,11 @@
 package main
 
 import (
+{%- if cookiecutter.abi == "2" %}
+	"bytes"
+{%- else %}
 	"errors"
+{%- endif %}
 	"strconv"
 
 	"{{ cookiecutter.module_path }}/sdk"
@@ -14,6 +18,15 @@ import (
 func init() {
 	plugin := sdk.NewPlugin("{{ cookiecutter.project_name }}", "{{ cookiecutter.plugin_version }}")
 
+{%- if cookiecutter.abi == "2" %}
+	// hello (unary, on the host thread): "hello, <payload>". Cheap work answers
+	// synchronously; Handle would run it in a goroutine, which costs far more than the
+	// work itself (see echo_async for that shape).
+	plugin.HandleRaw("hello", func(payload []byte, callback func(sdk.Response)) {
+		answer := make([]byte, 0, len("hello, ")+len(payload))
+		callback(sdk.Response{Status: sdk.StatusOk, Data: append(append(answer, "hello, "...), payload...)})
+	}).Sample("world").Expect("hello, world")
+{%- else %}
 	// hello (unary, with request metadata, on the host thread): "<method> <path> <payload>".
 	// Cheap work answers synchronously; Handle would run it in a goroutine, which costs
 	// far more than the work itself (see echo_async for that shape).
@@ -22,19 +35,35 @@ func init() {
 		answer = append(append(answer, req.Method...), ' ')
 		answer = append(append(answer, req.Path...), ' ')
 		callback(sdk.Response{Status: sdk.StatusOk, Data: append(answer, payload...)})
-	})
+	}).Sample("world").Request("GET", "/hello").Expect("GET /hello world")
+{%- endif %}
 
 	// echo (raw, on the host thread): the payload unchanged. This is the fast path: the
 	// handler returns its answer, with no goroutine, no callback and no copy (the
 	// payload is a view of the host's buffer, valid until the handler returns).
 	plugin.HandleRawFunc("echo", func(payload []byte) sdk.Response {
 		return sdk.Response{Status: sdk.StatusOk, Data: payload}
-	})
+	}).Sample("ping").Expect("ping")
 
 	// echo_async (raw, answered from a goroutine with its own copy of the payload).
 	plugin.HandleRawAsync("echo_async", func(payload []byte, callback func(sdk.Response)) {
 		callback(sdk.Response{Status: sdk.StatusOk, Data: payload})
-	})
+	}).Sample("ping from a goroutine").Expect("ping from a goroutine")
+{%- if cookiecutter.abi == "2" %}
+
+	// echo_owned (unary): the payload, answered through send_result_owned: the host
+	// reads the answer's bytes in place, with no copy, and releases them when done. The
+	// payload is the host's buffer, valid only during handle, so it is cloned first.
+	plugin.HandleCall("echo_owned", sdk.Unary, func(c *sdk.Call) {
+		c.RespondOwned(sdk.Response{Status: sdk.StatusOk, Data: bytes.Clone(c.Payload())})
+	}).Sample("owned ping").Expect("owned ping")
+
+	// echo_lease (unary): the payload, written into a buffer the host lends
+	// (acquire/commit); send_result when the host lends none.
+	plugin.HandleCall("echo_lease", sdk.Unary, func(c *sdk.Call) {
+		c.RespondLease(sdk.Response{Status: sdk.StatusOk, Data: c.Payload()})
+	}).Sample("leased ping").Expect("leased ping")
+{%- endif %}
 
 	// count (raw stream): payload N gives frames "0" .. "N-1" then StreamEnd; a payload
 	// that is not a number is rejected with Invalid (nothing is sent). The host has the
@@ -50,7 +79,7 @@ func init() {
 			callback(sdk.Response{Status: sdk.StatusOk, Data: strconv.AppendInt(digits[:0], int64(i), 10)})
 		}
 		callback(sdk.Response{Status: sdk.StatusStreamEnd})
-	})
+	}).Sample("3").ExpectFrames("StreamEnd", "0", "1", "2")
 
 	// chat (bidirectional): every inbound frame is echoed back; the host's close ends
 	// the stream with StreamEnd.
@@ -60,7 +89,8 @@ func init() {
 		},
 		func(callback func(sdk.Response)) {
 			callback(sdk.Response{Status: sdk.StatusStreamEnd})
-		})
+		}).Sample("").Send("a", "b").ExpectFrames("StreamEnd", "a", "b")
+{%- if cookiecutter.abi == "1" %}
 
 	// state (raw): stores the payload under "k" in the host's per-sid state and answers
 	// what reading it back gives; Unsupported when the host offers no state.
@@ -75,18 +105,21 @@ func init() {
 			return
 		}
 		c.Respond(sdk.Response{Status: sdk.StatusOk, Data: value})
-	})
+	}).Sample("remembered").Expect("remembered")
+{%- endif %}
 {%- for entry in cookiecutter.extra_entries.split(",") if entry %}
 
 	// {{ entry }} (raw): answers its payload; replace with your own handler.
 	plugin.HandleRaw("{{ entry }}", func(payload []byte, callback func(sdk.Response)) {
 		callback(sdk.Response{Status: sdk.StatusOk, Data: payload})
-	})
+	}).Sample("sample").Expect("sample")
 {%- endfor %}
 
 	registerProbes(plugin)
 	sdk.BuildPlugin(plugin)
 }
+
+{%- if cookiecutter.abi == "1" %}
 
 func stateFailure(err error) sdk.Response {
 	if errors.Is(err, sdk.ErrNoState) {
@@ -94,6 +127,7 @@ func stateFailure(err error) sdk.Response {
 	}
 	return sdk.Response{Status: sdk.StatusErr, Data: []byte(err.Error())}
 }
+{%- endif %}
 
 // main is required by -buildmode=c-shared; it never runs.
 func main() {}

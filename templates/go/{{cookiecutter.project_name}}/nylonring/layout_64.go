@@ -1,5 +1,5 @@
-// Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit.
-// Regenerate with: nylon-ring gen-bindings
+// Generated from schema/abi2.toml (schema sha256 e1a3a2de882d757b) by nylon-ring-sdk; do not edit.
+// Regenerate with: nylon-ring gen-bindings --abi 2
 
 //go:build amd64 || arm64 || loong64 || mips64 || mips64le || ppc64 || ppc64le || riscv64 || s390x
 
@@ -22,44 +22,51 @@ func _() {
 	_ = ok[unsafe.Alignof(s0)-8]
 	_ = ok[unsafe.Offsetof(s0.ptr)-0]
 	_ = ok[unsafe.Offsetof(s0.len)-8]
+	_ = ok[unsafe.Offsetof(s0.reserved)-12]
 	var s1 C.NrBytes
 	_ = ok[unsafe.Sizeof(s1)-16]
 	_ = ok[unsafe.Alignof(s1)-8]
 	_ = ok[unsafe.Offsetof(s1.ptr)-0]
 	_ = ok[unsafe.Offsetof(s1.len)-8]
-	var s2 C.NrHeader
-	_ = ok[unsafe.Sizeof(s2)-32]
+	var s2 C.NrVecU8
+	_ = ok[unsafe.Sizeof(s2)-40]
 	_ = ok[unsafe.Alignof(s2)-8]
-	_ = ok[unsafe.Offsetof(s2.key)-0]
-	_ = ok[unsafe.Offsetof(s2.value)-16]
-	var s3 C.NrRequest
-	_ = ok[unsafe.Sizeof(s3)-72]
+	_ = ok[unsafe.Offsetof(s2.ptr)-0]
+	_ = ok[unsafe.Offsetof(s2.len)-8]
+	_ = ok[unsafe.Offsetof(s2.cap)-16]
+	_ = ok[unsafe.Offsetof(s2.owned)-24]
+	_ = ok[unsafe.Offsetof(s2.reserved)-25]
+	_ = ok[unsafe.Offsetof(s2.drop_fn)-32]
+	var s3 C.NrOwnedBytes
+	_ = ok[unsafe.Sizeof(s3)-32]
 	_ = ok[unsafe.Alignof(s3)-8]
-	_ = ok[unsafe.Offsetof(s3.path)-0]
-	_ = ok[unsafe.Offsetof(s3.method)-16]
-	_ = ok[unsafe.Offsetof(s3.query)-32]
-	_ = ok[unsafe.Offsetof(s3.headers)-48]
-	_ = ok[unsafe.Offsetof(s3.headers_len)-56]
-	_ = ok[unsafe.Offsetof(s3._reserved0)-60]
-	_ = ok[unsafe.Offsetof(s3._reserved1)-64]
-	var s4 C.NrHostVTable
-	_ = ok[unsafe.Sizeof(s4)-8]
+	_ = ok[unsafe.Offsetof(s3.ptr)-0]
+	_ = ok[unsafe.Offsetof(s3.len)-8]
+	_ = ok[unsafe.Offsetof(s3.owner_ctx)-16]
+	_ = ok[unsafe.Offsetof(s3.release)-24]
+	var s4 C.NrBufferLease
+	_ = ok[unsafe.Sizeof(s4)-24]
 	_ = ok[unsafe.Alignof(s4)-8]
-	_ = ok[unsafe.Offsetof(s4.send_result)-0]
-	var s5 C.NrHostExt
-	_ = ok[unsafe.Sizeof(s5)-16]
+	_ = ok[unsafe.Offsetof(s4.ptr)-0]
+	_ = ok[unsafe.Offsetof(s4.cap)-8]
+	_ = ok[unsafe.Offsetof(s4.token)-16]
+	var s5 C.NrHostVTable
+	_ = ok[unsafe.Sizeof(s5)-32]
 	_ = ok[unsafe.Alignof(s5)-8]
-	_ = ok[unsafe.Offsetof(s5.set_state)-0]
-	_ = ok[unsafe.Offsetof(s5.get_state)-8]
+	_ = ok[unsafe.Offsetof(s5.send_result)-0]
+	_ = ok[unsafe.Offsetof(s5.send_result_owned)-8]
+	_ = ok[unsafe.Offsetof(s5.acquire_result_buffer)-16]
+	_ = ok[unsafe.Offsetof(s5.commit_result_buffer)-24]
 	var s6 C.NrPluginVTable
-	_ = ok[unsafe.Sizeof(s6)-48]
+	_ = ok[unsafe.Sizeof(s6)-56]
 	_ = ok[unsafe.Alignof(s6)-8]
 	_ = ok[unsafe.Offsetof(s6.init)-0]
 	_ = ok[unsafe.Offsetof(s6.handle)-8]
-	_ = ok[unsafe.Offsetof(s6.handle_raw)-16]
-	_ = ok[unsafe.Offsetof(s6.shutdown)-24]
-	_ = ok[unsafe.Offsetof(s6.stream_data)-32]
-	_ = ok[unsafe.Offsetof(s6.stream_close)-40]
+	_ = ok[unsafe.Offsetof(s6.shutdown)-16]
+	_ = ok[unsafe.Offsetof(s6.stream_data)-24]
+	_ = ok[unsafe.Offsetof(s6.stream_close)-32]
+	_ = ok[unsafe.Offsetof(s6.resolve_entry)-40]
+	_ = ok[unsafe.Offsetof(s6.handle_by_id)-48]
 	var s7 C.NrPluginInfo
 	_ = ok[unsafe.Sizeof(s7)-56]
 	_ = ok[unsafe.Alignof(s7)-8]
@@ -79,13 +86,13 @@ func _() {
 
 // expectedLayout is the schema's layout table for LP64/LLP64, in probe order.
 var expectedLayout = []uint32{
-	16, 8, 0, 8, // NrStr
+	16, 8, 0, 8, 12, // NrStr
 	16, 8, 0, 8, // NrBytes
-	32, 8, 0, 16, // NrHeader
-	72, 8, 0, 16, 32, 48, 56, 60, 64, // NrRequest
-	8, 8, 0, // NrHostVTable
-	16, 8, 0, 8, // NrHostExt
-	48, 8, 0, 8, 16, 24, 32, 40, // NrPluginVTable
+	40, 8, 0, 8, 16, 24, 25, 32, // NrVecU8
+	32, 8, 0, 8, 16, 24, // NrOwnedBytes
+	24, 8, 0, 8, 16, // NrBufferLease
+	32, 8, 0, 8, 16, 24, // NrHostVTable
+	56, 8, 0, 8, 16, 24, 32, 40, 48, // NrPluginVTable
 	56, 8, 0, 4, 8, 24, 40, 48, // NrPluginInfo
 	16, 8, 0, 4, 8, // NrLayoutProbe
 }

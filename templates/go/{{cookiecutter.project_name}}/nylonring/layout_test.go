@@ -1,5 +1,5 @@
-// Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit.
-// Regenerate with: nylon-ring gen-bindings
+// Generated from schema/abi2.toml (schema sha256 e1a3a2de882d757b) by nylon-ring-sdk; do not edit.
+// Regenerate with: nylon-ring gen-bindings --abi 2
 
 package nylonring
 
@@ -39,7 +39,9 @@ func TestStatusNames(t *testing.T) {
 		{StatusInvalid, "Invalid"},
 		{StatusUnsupported, "Unsupported"},
 		{StatusStreamEnd, "StreamEnd"},
-		{5, "Status(5)"},
+		{StatusPanic, "Panic"},
+		{StatusBackpressure, "Backpressure"},
+		{7, "Status(7)"},
 	}
 	for _, c := range cases {
 		if got := c.value.String(); got != c.name {

@@ -1,5 +1,5 @@
-/* Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
+/* Generated from schema/abi2.toml (schema sha256 e1a3a2de882d757b) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --abi 2 */
 /*
  * Static inline helpers for cgo: Go cannot call a C function pointer, so each function
  * type gets a trampoline nr_call_<Fn>(fn, args...); a NULL pointer does nothing (or
@@ -11,60 +11,85 @@
 
 #include "nylon_ring_cgo.h"
 
-/** Calls a NrSendResultFn through its pointer. */
-static inline void nr_call_NrSendResultFn(NrSendResultFn nr__fn, void *host_ctx, uint64_t sid, NrStatus status, NrBytes payload) {
+/** Calls a NrVecU8DropFn through its pointer. */
+static inline void nr_call_NrVecU8DropFn(NrVecU8DropFn nr__fn, uint8_t *ptr, size_t len, size_t cap) {
     if (nr__fn != NULL) {
-        nr__fn(host_ctx, sid, status, payload);
+        nr__fn(ptr, len, cap);
     }
 }
 
-/** Calls a NrSetStateFn through its pointer. */
-static inline NrBytes nr_call_NrSetStateFn(NrSetStateFn nr__fn, void *host_ctx, uint64_t sid, NrStr key, NrBytes value) {
-    NrBytes nr__zero = {0};
-    return nr__fn != NULL ? nr__fn(host_ctx, sid, key, value) : nr__zero;
+/** Calls a NrReleaseFn through its pointer. */
+static inline void nr_call_NrReleaseFn(NrReleaseFn nr__fn, void *owner_ctx, const uint8_t *ptr, uint64_t len) {
+    if (nr__fn != NULL) {
+        nr__fn(owner_ctx, ptr, len);
+    }
 }
 
-/** Calls a NrGetStateFn through its pointer. */
-static inline NrBytes nr_call_NrGetStateFn(NrGetStateFn nr__fn, void *host_ctx, uint64_t sid, NrStr key) {
-    NrBytes nr__zero = {0};
-    return nr__fn != NULL ? nr__fn(host_ctx, sid, key) : nr__zero;
+/** Calls a NrSendResultFn through its pointer. */
+static inline NrStatus nr_call_NrSendResultFn(NrSendResultFn nr__fn, void *host_ctx, uint64_t sid, NrStatus status, NrVecU8 payload) {
+    NrStatus nr__zero = {0};
+    return nr__fn != NULL ? nr__fn(host_ctx, sid, status, payload) : nr__zero;
+}
+
+/** Calls a NrSendResultOwnedFn through its pointer. */
+static inline NrStatus nr_call_NrSendResultOwnedFn(NrSendResultOwnedFn nr__fn, void *host_ctx, uint64_t sid, NrStatus status, NrOwnedBytes payload) {
+    NrStatus nr__zero = {0};
+    return nr__fn != NULL ? nr__fn(host_ctx, sid, status, payload) : nr__zero;
+}
+
+/** Calls a NrAcquireResultBufferFn through its pointer. */
+static inline NrBufferLease nr_call_NrAcquireResultBufferFn(NrAcquireResultBufferFn nr__fn, void *host_ctx, uint64_t sid, uint64_t capacity) {
+    NrBufferLease nr__zero = {0};
+    return nr__fn != NULL ? nr__fn(host_ctx, sid, capacity) : nr__zero;
+}
+
+/** Calls a NrCommitResultBufferFn through its pointer. */
+static inline NrStatus nr_call_NrCommitResultBufferFn(NrCommitResultBufferFn nr__fn, void *host_ctx, uint64_t sid, NrStatus status, uint64_t token, uint64_t initialized_len) {
+    NrStatus nr__zero = {0};
+    return nr__fn != NULL ? nr__fn(host_ctx, sid, status, token, initialized_len) : nr__zero;
 }
 
 /** Calls a NrInitFn through its pointer. */
-static inline NrStatus nr_call_NrInitFn(NrInitFn nr__fn, void *plugin_ctx, void *host_ctx, const NrHostVTable *host_vtable) {
+static inline NrStatus nr_call_NrInitFn(NrInitFn nr__fn, void *host_ctx, const NrHostVTable *host_vtable) {
     NrStatus nr__zero = {0};
-    return nr__fn != NULL ? nr__fn(plugin_ctx, host_ctx, host_vtable) : nr__zero;
+    return nr__fn != NULL ? nr__fn(host_ctx, host_vtable) : nr__zero;
 }
 
 /** Calls a NrHandleFn through its pointer. */
-static inline NrStatus nr_call_NrHandleFn(NrHandleFn nr__fn, void *plugin_ctx, NrStr entry, uint64_t sid, const NrRequest *req, NrBytes payload) {
+static inline NrStatus nr_call_NrHandleFn(NrHandleFn nr__fn, NrStr entry, uint64_t sid, NrBytes payload) {
     NrStatus nr__zero = {0};
-    return nr__fn != NULL ? nr__fn(plugin_ctx, entry, sid, req, payload) : nr__zero;
-}
-
-/** Calls a NrHandleRawFn through its pointer. */
-static inline NrStatus nr_call_NrHandleRawFn(NrHandleRawFn nr__fn, void *plugin_ctx, NrStr entry, uint64_t sid, NrBytes payload) {
-    NrStatus nr__zero = {0};
-    return nr__fn != NULL ? nr__fn(plugin_ctx, entry, sid, payload) : nr__zero;
+    return nr__fn != NULL ? nr__fn(entry, sid, payload) : nr__zero;
 }
 
 /** Calls a NrShutdownFn through its pointer. */
-static inline void nr_call_NrShutdownFn(NrShutdownFn nr__fn, void *plugin_ctx) {
+static inline void nr_call_NrShutdownFn(NrShutdownFn nr__fn) {
     if (nr__fn != NULL) {
-        nr__fn(plugin_ctx);
+        nr__fn();
     }
 }
 
 /** Calls a NrStreamDataFn through its pointer. */
-static inline NrStatus nr_call_NrStreamDataFn(NrStreamDataFn nr__fn, void *plugin_ctx, uint64_t sid, NrBytes data) {
+static inline NrStatus nr_call_NrStreamDataFn(NrStreamDataFn nr__fn, uint64_t sid, NrBytes data) {
     NrStatus nr__zero = {0};
-    return nr__fn != NULL ? nr__fn(plugin_ctx, sid, data) : nr__zero;
+    return nr__fn != NULL ? nr__fn(sid, data) : nr__zero;
 }
 
 /** Calls a NrStreamCloseFn through its pointer. */
-static inline NrStatus nr_call_NrStreamCloseFn(NrStreamCloseFn nr__fn, void *plugin_ctx, uint64_t sid) {
+static inline NrStatus nr_call_NrStreamCloseFn(NrStreamCloseFn nr__fn, uint64_t sid) {
     NrStatus nr__zero = {0};
-    return nr__fn != NULL ? nr__fn(plugin_ctx, sid) : nr__zero;
+    return nr__fn != NULL ? nr__fn(sid) : nr__zero;
+}
+
+/** Calls a NrResolveEntryFn through its pointer. */
+static inline uint32_t nr_call_NrResolveEntryFn(NrResolveEntryFn nr__fn, NrStr entry) {
+    uint32_t nr__zero = {0};
+    return nr__fn != NULL ? nr__fn(entry) : nr__zero;
+}
+
+/** Calls a NrHandleByIdFn through its pointer. */
+static inline NrStatus nr_call_NrHandleByIdFn(NrHandleByIdFn nr__fn, uint32_t id, uint64_t sid, NrBytes payload) {
+    NrStatus nr__zero = {0};
+    return nr__fn != NULL ? nr__fn(id, sid, payload) : nr__zero;
 }
 
 /** Calls a NrGetPluginFn through its pointer. */
@@ -73,11 +98,10 @@ static inline const NrPluginInfo *nr_call_NrGetPluginFn(NrGetPluginFn nr__fn) {
     return nr__fn != NULL ? nr__fn() : nr__zero;
 }
 
-/** Calls a NrSetHostExtFn through its pointer. */
-static inline void nr_call_NrSetHostExtFn(NrSetHostExtFn nr__fn, const NrHostExt *ext) {
-    if (nr__fn != NULL) {
-        nr__fn(ext);
-    }
+/** Calls a NrGetManifestFn through its pointer. */
+static inline const uint8_t *nr_call_NrGetManifestFn(NrGetManifestFn nr__fn) {
+    const uint8_t *nr__zero = {0};
+    return nr__fn != NULL ? nr__fn() : nr__zero;
 }
 
 /** Calls a NrGetLayoutProbeFn through its pointer. */
@@ -88,7 +112,7 @@ static inline const NrLayoutProbe *nr_call_NrGetLayoutProbeFn(NrGetLayoutProbeFn
 
 /**
  * The layout table as this C compiler laid the structs out, for the optional
- * nylon_ring_layout_probe_v1() export: per struct its size, its alignment, then each
+ * nylon_ring_layout_probe_v2() export: per struct its size, its alignment, then each
  * field offset. The table is C static memory, so Go may hand its address to the host.
  */
 static inline const NrLayoutProbe *nr_layout_probe(void) {
@@ -97,38 +121,45 @@ static inline const NrLayoutProbe *nr_layout_probe(void) {
         (uint32_t)NR__ALIGNOF(NrStr),
         (uint32_t)offsetof(NrStr, ptr),
         (uint32_t)offsetof(NrStr, len),
+        (uint32_t)offsetof(NrStr, reserved),
         (uint32_t)sizeof(NrBytes),
         (uint32_t)NR__ALIGNOF(NrBytes),
         (uint32_t)offsetof(NrBytes, ptr),
         (uint32_t)offsetof(NrBytes, len),
-        (uint32_t)sizeof(NrHeader),
-        (uint32_t)NR__ALIGNOF(NrHeader),
-        (uint32_t)offsetof(NrHeader, key),
-        (uint32_t)offsetof(NrHeader, value),
-        (uint32_t)sizeof(NrRequest),
-        (uint32_t)NR__ALIGNOF(NrRequest),
-        (uint32_t)offsetof(NrRequest, path),
-        (uint32_t)offsetof(NrRequest, method),
-        (uint32_t)offsetof(NrRequest, query),
-        (uint32_t)offsetof(NrRequest, headers),
-        (uint32_t)offsetof(NrRequest, headers_len),
-        (uint32_t)offsetof(NrRequest, _reserved0),
-        (uint32_t)offsetof(NrRequest, _reserved1),
+        (uint32_t)sizeof(NrVecU8),
+        (uint32_t)NR__ALIGNOF(NrVecU8),
+        (uint32_t)offsetof(NrVecU8, ptr),
+        (uint32_t)offsetof(NrVecU8, len),
+        (uint32_t)offsetof(NrVecU8, cap),
+        (uint32_t)offsetof(NrVecU8, owned),
+        (uint32_t)offsetof(NrVecU8, reserved),
+        (uint32_t)offsetof(NrVecU8, drop_fn),
+        (uint32_t)sizeof(NrOwnedBytes),
+        (uint32_t)NR__ALIGNOF(NrOwnedBytes),
+        (uint32_t)offsetof(NrOwnedBytes, ptr),
+        (uint32_t)offsetof(NrOwnedBytes, len),
+        (uint32_t)offsetof(NrOwnedBytes, owner_ctx),
+        (uint32_t)offsetof(NrOwnedBytes, release),
+        (uint32_t)sizeof(NrBufferLease),
+        (uint32_t)NR__ALIGNOF(NrBufferLease),
+        (uint32_t)offsetof(NrBufferLease, ptr),
+        (uint32_t)offsetof(NrBufferLease, cap),
+        (uint32_t)offsetof(NrBufferLease, token),
         (uint32_t)sizeof(NrHostVTable),
         (uint32_t)NR__ALIGNOF(NrHostVTable),
         (uint32_t)offsetof(NrHostVTable, send_result),
-        (uint32_t)sizeof(NrHostExt),
-        (uint32_t)NR__ALIGNOF(NrHostExt),
-        (uint32_t)offsetof(NrHostExt, set_state),
-        (uint32_t)offsetof(NrHostExt, get_state),
+        (uint32_t)offsetof(NrHostVTable, send_result_owned),
+        (uint32_t)offsetof(NrHostVTable, acquire_result_buffer),
+        (uint32_t)offsetof(NrHostVTable, commit_result_buffer),
         (uint32_t)sizeof(NrPluginVTable),
         (uint32_t)NR__ALIGNOF(NrPluginVTable),
         (uint32_t)offsetof(NrPluginVTable, init),
         (uint32_t)offsetof(NrPluginVTable, handle),
-        (uint32_t)offsetof(NrPluginVTable, handle_raw),
         (uint32_t)offsetof(NrPluginVTable, shutdown),
         (uint32_t)offsetof(NrPluginVTable, stream_data),
         (uint32_t)offsetof(NrPluginVTable, stream_close),
+        (uint32_t)offsetof(NrPluginVTable, resolve_entry),
+        (uint32_t)offsetof(NrPluginVTable, handle_by_id),
         (uint32_t)sizeof(NrPluginInfo),
         (uint32_t)NR__ALIGNOF(NrPluginInfo),
         (uint32_t)offsetof(NrPluginInfo, abi_version),

@@ -1,5 +1,5 @@
-/* Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings */
+/* Generated from schema/abi2.toml (schema sha256 e1a3a2de882d757b) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --abi 2 */
 /*
  * cgo declarations on top of nylon_ring.h: declarations only, so this header is safe in
  * the preamble of a Go file with //export. Give an exported Go function a parameter or
@@ -13,10 +13,10 @@
 
 typedef const NrStr *NrStrConstPtr;
 typedef const NrBytes *NrBytesConstPtr;
-typedef const NrHeader *NrHeaderConstPtr;
-typedef const NrRequest *NrRequestConstPtr;
+typedef const NrVecU8 *NrVecU8ConstPtr;
+typedef const NrOwnedBytes *NrOwnedBytesConstPtr;
+typedef const NrBufferLease *NrBufferLeaseConstPtr;
 typedef const NrHostVTable *NrHostVTableConstPtr;
-typedef const NrHostExt *NrHostExtConstPtr;
 typedef const NrPluginVTable *NrPluginVTableConstPtr;
 typedef const NrPluginInfo *NrPluginInfoConstPtr;
 typedef const NrLayoutProbe *NrLayoutProbeConstPtr;

@@ -1,9 +1,10 @@
-// Generated from schema/abi.toml (schema sha256 e1f95cb14d7ea320) by nylon-ring-sdk; do not edit.
-// Regenerate with: nylon-ring gen-bindings
+// Generated from schema/abi2.toml (schema sha256 e1a3a2de882d757b) by nylon-ring-sdk; do not edit.
+// Regenerate with: nylon-ring gen-bindings --abi 2
 
 // Package nylonring holds the cgo bindings of the ABI described by the schema.
 //
-// nylon-ring: an ABI-stable host/plugin interface for high-performance proxies.
+// nylon-ring ABI 2: an ABI-stable host/plugin interface for high-performance proxies,
+// with zero-copy answers.
 //
 // The C definitions live in nylon_ring.h, nylon_ring_cgo.h (declarations for files
 // with //export) and nylon_ring_calls.h (trampolines for calling C function pointers
@@ -23,26 +24,33 @@ import (
 )
 
 const (
-	// ABIVersion (NR_ABI_VERSION): The ABI version a plugin writes into NrPluginInfo.abi_version and a host requires.
-	ABIVersion uint32 = 1
+	// ABIVersion (NR_ABI_VERSION): The ABI version a plugin writes into NrPluginInfo.abi_version; a host requires exactly this value.
+	ABIVersion uint32 = 2
+	// EntryUnknown (NR_ENTRY_UNKNOWN): What resolve_entry returns for a name the plugin does not export (UINT32_MAX).
+	EntryUnknown uint32 = 4294967295
 	// LayoutProbeVersion (NR_LAYOUT_PROBE_VERSION): Version of the NrLayoutProbe table format.
 	LayoutProbeVersion uint32 = 1
 )
 
-// Status (NrStatus): Outcome of a call or of one result frame.
+// Status (NrStatus): Outcome of a call or of one result frame; a plain u32 on the
+// wire, so unknown values stay defined. Values are never reused.
 type Status uint32
 
 const (
-	// StatusOk (NR_STATUS_OK): Success; for streams, one more frame follows.
+	// StatusOk (NR_STATUS_OK): Success; for streams, one more frame follows (not terminal).
 	StatusOk Status = 0
-	// StatusErr (NR_STATUS_ERR): Runtime error (also what a caught panic or exception becomes).
+	// StatusErr (NR_STATUS_ERR): Runtime error (terminal).
 	StatusErr Status = 1
-	// StatusInvalid (NR_STATUS_INVALID): Bad input: malformed request, NULL pointer, unknown stream id.
+	// StatusInvalid (NR_STATUS_INVALID): Bad input: malformed payload, unknown stream id, misused lease (terminal).
 	StatusInvalid Status = 2
-	// StatusUnsupported (NR_STATUS_UNSUPPORTED): The operation or entry is not implemented.
+	// StatusUnsupported (NR_STATUS_UNSUPPORTED): The operation or entry is not implemented (terminal).
 	StatusUnsupported Status = 3
-	// StatusStreamEnd (NR_STATUS_STREAM_END): Normal end of a stream: the terminal frame.
+	// StatusStreamEnd (NR_STATUS_STREAM_END): Normal end of a stream (terminal).
 	StatusStreamEnd Status = 4
+	// StatusPanic (NR_STATUS_PANIC): A panic or exception contained at the boundary (terminal).
+	StatusPanic Status = 5
+	// StatusBackpressure (NR_STATUS_BACKPRESSURE): Not terminal: the host's bounded stream queue is full and this frame was not enqueued; the producer decides whether to retry.
+	StatusBackpressure Status = 6
 )
 
 // String returns the schema's name of the value, or Status(n) for a value it does not name.
@@ -58,6 +66,10 @@ func (v Status) String() string {
 		return "Unsupported"
 	case StatusStreamEnd:
 		return "StreamEnd"
+	case StatusPanic:
+		return "Panic"
+	case StatusBackpressure:
+		return "Backpressure"
 	}
 	return "Status(" + strconv.FormatUint(uint64(v), 10) + ")"
 }
@@ -67,12 +79,15 @@ func (v Status) String() string {
 func _() {
 	var ok [1]struct{}
 	_ = ok[ABIVersion-C.NR_ABI_VERSION]
+	_ = ok[EntryUnknown-C.NR_ENTRY_UNKNOWN]
 	_ = ok[LayoutProbeVersion-C.NR_LAYOUT_PROBE_VERSION]
 	_ = ok[StatusOk-C.NR_STATUS_OK]
 	_ = ok[StatusErr-C.NR_STATUS_ERR]
 	_ = ok[StatusInvalid-C.NR_STATUS_INVALID]
 	_ = ok[StatusUnsupported-C.NR_STATUS_UNSUPPORTED]
 	_ = ok[StatusStreamEnd-C.NR_STATUS_STREAM_END]
+	_ = ok[StatusPanic-C.NR_STATUS_PANIC]
+	_ = ok[StatusBackpressure-C.NR_STATUS_BACKPRESSURE]
 }
 
 // layoutLabels names each value of the layout probe table, for messages.
@@ -81,38 +96,45 @@ var layoutLabels = []string{
 	"NrStr.align",
 	"NrStr.ptr",
 	"NrStr.len",
+	"NrStr.reserved",
 	"NrBytes.size",
 	"NrBytes.align",
 	"NrBytes.ptr",
 	"NrBytes.len",
-	"NrHeader.size",
-	"NrHeader.align",
-	"NrHeader.key",
-	"NrHeader.value",
-	"NrRequest.size",
-	"NrRequest.align",
-	"NrRequest.path",
-	"NrRequest.method",
-	"NrRequest.query",
-	"NrRequest.headers",
-	"NrRequest.headers_len",
-	"NrRequest._reserved0",
-	"NrRequest._reserved1",
+	"NrVecU8.size",
+	"NrVecU8.align",
+	"NrVecU8.ptr",
+	"NrVecU8.len",
+	"NrVecU8.cap",
+	"NrVecU8.owned",
+	"NrVecU8.reserved",
+	"NrVecU8.drop_fn",
+	"NrOwnedBytes.size",
+	"NrOwnedBytes.align",
+	"NrOwnedBytes.ptr",
+	"NrOwnedBytes.len",
+	"NrOwnedBytes.owner_ctx",
+	"NrOwnedBytes.release",
+	"NrBufferLease.size",
+	"NrBufferLease.align",
+	"NrBufferLease.ptr",
+	"NrBufferLease.cap",
+	"NrBufferLease.token",
 	"NrHostVTable.size",
 	"NrHostVTable.align",
 	"NrHostVTable.send_result",
-	"NrHostExt.size",
-	"NrHostExt.align",
-	"NrHostExt.set_state",
-	"NrHostExt.get_state",
+	"NrHostVTable.send_result_owned",
+	"NrHostVTable.acquire_result_buffer",
+	"NrHostVTable.commit_result_buffer",
 	"NrPluginVTable.size",
 	"NrPluginVTable.align",
 	"NrPluginVTable.init",
 	"NrPluginVTable.handle",
-	"NrPluginVTable.handle_raw",
 	"NrPluginVTable.shutdown",
 	"NrPluginVTable.stream_data",
 	"NrPluginVTable.stream_close",
+	"NrPluginVTable.resolve_entry",
+	"NrPluginVTable.handle_by_id",
 	"NrPluginInfo.size",
 	"NrPluginInfo.align",
 	"NrPluginInfo.abi_version",
@@ -129,7 +151,7 @@ var layoutLabels = []string{
 }
 
 // LayoutProbe returns a pointer to the C compiler's layout table (a const
-// NrLayoutProbe), for a plugin's optional nylon_ring_layout_probe_v1 export. It points
+// NrLayoutProbe), for a plugin's optional nylon_ring_layout_probe_v2 export. It points
 // into C static memory, so it may be returned to C under cgo's pointer rules.
 func LayoutProbe() unsafe.Pointer {
 	return unsafe.Pointer(C.nr_layout_probe())

@@ -54,26 +54,58 @@ func (c *Call) GetState(key string) ([]byte, error) { return c.rt.getState(c.sid
 
 // Respond sends one answer or frame. For a unary call the first answer is the only one;
 // in a stream, Ok is a frame and any other status ends it. Anything after the end is
-// dropped, and so is anything after shutdown.
-func (c *Call) Respond(resp Response) {
+// dropped, and so is anything after shutdown. A frame the host refuses with
+// Backpressure (its stream queue is full) is offered again until it is taken, for at
+// most the plugin's send timeout (SetSendTimeout); use TrySend not to wait.
+func (c *Call) Respond(resp Response) { c.answer(resp, pathCopy, true) }
+
+// Send is Respond that also returns the host's answer: Ok when the frame went out,
+// Backpressure when the host still refused it after the send timeout (the frame is
+// dropped), Err when it was dropped because the call had ended or the plugin shut down.
+func (c *Call) Send(resp Response) Status { return c.answer(resp, pathCopy, true) }
+
+// TrySend offers one frame without waiting: Backpressure means the host's stream queue
+// was full, nothing was sent, and the same frame may be offered again later. Other
+// results are as for Send.
+func (c *Call) TrySend(resp Response) Status { return c.answer(resp, pathCopy, false) }
+
+// RespondOwned answers without a copy by the host (send_result_owned): the host reads
+// resp.Data in place until it releases it, possibly after this returns and from another
+// thread. The SDK keeps the bytes alive until that release; the caller must not change
+// them after this call. A host without the owned path gets a copy (send_result).
+func (c *Call) RespondOwned(resp Response) Status { return c.answer(resp, pathOwned, true) }
+
+// RespondLease answers through a buffer the host lends (acquire_result_buffer, then
+// commit_result_buffer): resp.Data is written into host memory, and the host keeps that
+// buffer with no copy of its own. When the host lends none (a stream, a lease already
+// out, a host without leases), the answer goes through send_result instead.
+func (c *Call) RespondLease(resp Response) Status { return c.answer(resp, pathLease, true) }
+
+// answer applies the answer rules (exactly once, nothing after the terminal frame) and
+// hands an allowed frame to the engine; it returns what became of it.
+func (c *Call) answer(resp Response, path answerPath, wait bool) Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.done {
-		return
+		return StatusErr
 	}
 	if resp.reject && c.onHost && !c.sent {
 		c.done, c.rejected, c.rejectStatus = true, true, resp.Status
-		return
+		return StatusOk
 	}
 	status := known(resp.Status)
+	got := c.rt.deliver(c.sid, status, resp.Data, path, c.onHost || c.inHostCall, wait)
+	if got == backpressure && !wait {
+		return got // not taken: the call is as it was
+	}
 	c.sent = true
-	c.done = !c.stream || status != StatusOk
-	c.rt.deliver(c.sid, status, resp.Data, c.onHost || c.inHostCall)
+	c.done = !c.stream || status != StatusOk || got == backpressure
+	return got
 }
 
 // finishOnHost closes a call whose handler ran on the host thread and says what handle
-// returns: a rejection, or Ok with the answer already sent (an Err one if the handler
-// panicked or forgot to finish).
+// returns: a rejection, or Ok with the answer already sent (a panic status or Err one
+// if the handler panicked or forgot to finish).
 func (c *Call) finishOnHost(panicked any) Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -84,10 +116,10 @@ func (c *Call) finishOnHost(panicked any) Status {
 	case c.done:
 	case !c.sent:
 		c.done = true // nothing went out: reject instead of answering
-		status = StatusErr
+		status = failureStatus(panicked)
 	default:
 		c.done = true
-		c.rt.deliver(c.sid, StatusErr, unfinished(panicked, c.stream), true)
+		c.rt.deliver(c.sid, failureStatus(panicked), unfinished(panicked, c.stream), pathCopy, true, true)
 	}
 	c.onHost = false // from now on, sends count as background sends
 	return status
@@ -101,7 +133,16 @@ func (c *Call) finishAsync(panicked any) {
 		return
 	}
 	c.done = true
-	c.rt.deliver(c.sid, StatusErr, unfinished(panicked, c.stream), false)
+	c.rt.deliver(c.sid, failureStatus(panicked), unfinished(panicked, c.stream), pathCopy, false, true)
+}
+
+// failureStatus is how a handler that did not finish its answer is answered: the
+// generation's panic status when it panicked, Err when it just returned.
+func failureStatus(panicked any) Status {
+	if panicked != nil {
+		return panicStatus
+	}
+	return StatusErr
 }
 
 // unfinished is the Err payload for a handler that panicked or did not finish its answer.

@@ -3,8 +3,10 @@ package sdk
 import (
 	"errors"
 	"math"
+	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ErrNoState is returned by the state helpers when the host offers no state extension.
@@ -18,6 +20,10 @@ var ErrShutDown = errors.New("nylon-ring: the plugin is shut down")
 
 // route is one entry of the frozen routing table.
 type route struct {
+	name    string
+	id      uint32                        // its index in routeTable.byID
+	probe   bool                          // a panic probe: inert unless probes are enabled at init
+	example Entry                         // what the embedded manifest says about it
 	async   bool                          // runs in a goroutine (the payload is copied first)
 	stream  bool                          // frames then one terminal frame
 	request bool                          // the handler reads request metadata (converted only then)
@@ -46,9 +52,20 @@ func rawInvoker(h RawHandler) func(c *Call) {
 	return func(c *Call) { h(c.payload, c.Respond) }
 }
 
-// sender delivers one frame to the host.
+// answerPath is how a frame's bytes reach the host.
+type answerPath uint8
+
+const (
+	pathCopy  answerPath = iota // send_result: the host copies the bytes before it returns
+	pathOwned                   // send_result_owned: the host keeps the bytes until it releases them
+	pathLease                   // acquire/commit: the bytes are written into a buffer the host lent
+)
+
+// sender delivers one frame to the host and returns the host's answer: Ok, or
+// Backpressure when a stream's queue was full and the frame was not taken. A
+// generation without owned or leased answers sends every path as a copy.
 type sender interface {
-	send(sid uint64, status Status, data []byte)
+	send(sid uint64, status Status, data []byte, path answerPath) Status
 }
 
 // stateStore is the host's per-sid state extension.
@@ -79,9 +96,10 @@ type sessionShard struct {
 // Its routing table is immutable, so the request path reads it without a lock.
 type engine struct {
 	plugin *Plugin
-	routes routeTable
+	routes *routeTable
 	out    sender
 	state  stateStore // nil when the host offers no state extension
+	probes bool       // panic probes answer (else they are inert: Unsupported)
 	tasks  tracker    // goroutine handlers in flight
 	sends  tracker    // host calls from outside a host call in flight
 	done   chan struct{}
@@ -90,7 +108,8 @@ type engine struct {
 }
 
 func newEngine(p *Plugin, out sender, state stateStore) *engine {
-	rt := &engine{plugin: p, routes: newRouteTable(p.entries), out: out, state: state, done: make(chan struct{})}
+	rt := &engine{plugin: p, routes: p.table(), out: out, state: state, probes: probesEnabled(),
+		done: make(chan struct{})}
 	for i := range rt.sessions {
 		rt.sessions[i].m = map[uint64]*session{}
 	}
@@ -100,28 +119,86 @@ func newEngine(p *Plugin, out sender, state stateStore) *engine {
 }
 
 // deliver sends a frame. A send from inside a host call goes straight out; any other
-// is counted so shutdown can wait for it, and dropped once shutdown has finished.
-func (rt *engine) deliver(sid uint64, status Status, data []byte, inHostCall bool) {
-	if inHostCall {
-		rt.out.send(sid, status, data)
-		return
+// is counted so shutdown can wait for it, and dropped once shutdown has finished
+// (Err). With wait, a frame the host refused with Backpressure is offered again,
+// with a growing pause, until the host takes it, shutdown begins or the plugin's
+// send timeout passes; without, Backpressure is returned at once.
+func (rt *engine) deliver(sid uint64, status Status, data []byte, path answerPath, inHostCall, wait bool) Status {
+	if !inHostCall {
+		if !rt.sends.enter() {
+			return StatusErr
+		}
+		defer rt.sends.leave()
 	}
-	if !rt.sends.enter() {
-		return
+	got := rt.out.send(sid, status, data, path)
+	if got != backpressure || !wait {
+		return got
 	}
-	defer rt.sends.leave()
-	rt.out.send(sid, status, data)
+	return rt.retry(sid, status, data, path)
 }
 
-// handleRaw routes one handle_raw call by the bytes of its entry name. It answers a
-// HandleRawFunc entry itself: the fast path, one function between the exported symbol
-// and the handler. A panic in that handler, before anything was sent, is turned into
-// Err by the exported function.
-func (rt *engine) handleRaw(name []byte, sid uint64, payload []byte) Status {
+// retry offers a refused frame again until the host takes it or waiting is pointless.
+func (rt *engine) retry(sid uint64, status Status, data []byte, path answerPath) Status {
+	deadline := time.Now().Add(rt.plugin.sendTimeout)
+	pause := time.Microsecond
+	for {
+		select {
+		case <-rt.done:
+			return backpressure
+		case <-time.After(pause):
+		}
+		if got := rt.out.send(sid, status, data, path); got != backpressure {
+			return got
+		}
+		if time.Now().After(deadline) {
+			return backpressure
+		}
+		pause = min(2*pause, time.Millisecond)
+	}
+}
+
+// lookup routes an entry name; nil (Unsupported) for an unknown one or an inert probe.
+func (rt *engine) lookup(name []byte) *route {
 	r := rt.routes.find(name)
+	if r != nil && r.probe && !rt.probes {
+		return nil
+	}
+	return r
+}
+
+// entryUnknown is what resolve_entry answers for a name no entry has (UINT32_MAX).
+const entryUnknown = ^uint32(0)
+
+// resolve is resolve_entry: the id of an entry, or entryUnknown.
+func (t *routeTable) resolve(name []byte) uint32 {
+	if r := t.find(name); r != nil {
+		return r.id
+	}
+	return entryUnknown
+}
+
+// handleByID is handle_by_id: exactly handleRaw for the entry the id names.
+func (rt *engine) handleByID(id uint32, sid uint64, payload []byte) Status {
+	r := rt.routes.byIndex(id)
+	if r == nil || (r.probe && !rt.probes) {
+		return StatusUnsupported
+	}
+	return rt.handleRoute(r, sid, payload)
+}
+
+// handleRaw routes one handle_raw call by the bytes of its entry name.
+func (rt *engine) handleRaw(name []byte, sid uint64, payload []byte) Status {
+	r := rt.lookup(name)
 	if r == nil {
 		return StatusUnsupported
 	}
+	return rt.handleRoute(r, sid, payload)
+}
+
+// handleRoute answers a HandleRawFunc entry itself: the fast path, one function
+// between the exported symbol and the handler. A panic in that handler, before
+// anything was sent, is turned into a panic status by the exported function.
+func (rt *engine) handleRoute(r *route, sid uint64, payload []byte) Status {
 	if r.direct == nil || rt.tasks.isClosing() {
 		return rt.start(r, sid, nil, payload)
 	}
@@ -129,13 +206,13 @@ func (rt *engine) handleRaw(name []byte, sid uint64, payload []byte) Status {
 	if resp.reject {
 		return resp.Status
 	}
-	rt.out.send(sid, known(resp.Status), resp.Data)
+	rt.out.send(sid, known(resp.Status), resp.Data, pathCopy)
 	return StatusOk
 }
 
-// known keeps a status outside the enum from reaching the host: it becomes Err.
+// known keeps a status no plugin may answer from reaching the host: it becomes Err.
 func known(status Status) Status {
-	if status > StatusStreamEnd {
+	if status > maxAnswerStatus {
 		return StatusErr
 	}
 	return status
@@ -177,7 +254,7 @@ func (rt *engine) answer(resp Response, sid uint64) Status {
 	if resp.reject {
 		return resp.Status
 	}
-	rt.out.send(sid, known(resp.Status), resp.Data)
+	rt.out.send(sid, known(resp.Status), resp.Data, pathCopy)
 	return StatusOk
 }
 
@@ -187,9 +264,15 @@ func (rt *engine) runOnHost(c *Call, r *route) (status Status) {
 	return StatusOk
 }
 
+// startAsync runs the handler in a goroutine, one of at most the plugin's
+// maxInFlight: when they are all busy the call is refused with busyStatus (nothing is
+// sent), which is the backpressure a host sees from a full pool.
 func (rt *engine) startAsync(c *Call, r *route) Status {
-	if !rt.tasks.enter() {
+	switch rt.tasks.enterBounded(rt.plugin.maxInFlight) {
+	case enterClosed:
 		return StatusErr
+	case enterFull:
+		return busyStatus
 	}
 	c.payload = clone(c.payload)
 	if c.request != nil {
@@ -288,7 +371,7 @@ func (rt *engine) streamClose(sid uint64) Status {
 func (rt *engine) runStreamHandler(s *session, data []byte, closing bool) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.respond(Response{Status: StatusErr, Data: unfinished(v, true)})
+			s.respond(Response{Status: panicStatus, Data: unfinished(v, true)})
 		}
 	}()
 	if closing {
@@ -345,6 +428,12 @@ func (rt *engine) useState(key string, op func(s stateStore) []byte) ([]byte, er
 	return op(rt.state), nil
 }
 
+// probesEnabled says whether this plugin life's panic probes answer: always where the
+// generation does not gate them, else only with NYLON_RING_ENABLE_PROBES=1 at init.
+func probesEnabled() bool {
+	return !gatedProbes || os.Getenv(EnableProbesVar) == "1"
+}
+
 // current is the running plugin life; nil before init and after shutdown.
 var current atomic.Pointer[engine]
 
@@ -390,6 +479,26 @@ type tracker struct {
 
 // cacheLinePad keeps the fields on either side of it off one cache line.
 type cacheLinePad [64]byte
+
+// The outcomes of enterBounded.
+const (
+	entered = iota
+	enterFull
+	enterClosed
+)
+
+// enterBounded is enter with at most limit entries in flight.
+func (t *tracker) enterBounded(limit int64) int {
+	if t.n.Add(1) > limit {
+		t.leave()
+		return enterFull
+	}
+	if t.closing.Load() {
+		t.leave()
+		return enterClosed
+	}
+	return entered
+}
 
 func (t *tracker) enter() bool {
 	t.n.Add(1)

@@ -1,13 +1,15 @@
 // Package sdk turns plain Go functions into a nylon-ring plugin.
 //
 // A plugin registers its entries in an init function and calls BuildPlugin; the
-// package exports the C symbols a host looks for (nylon_ring_get_plugin_v1,
-// nylon_ring_set_host_ext_v1, nylon_ring_layout_probe_v1) and enforces the ABI's
-// rules so plugin code cannot break them:
+// package exports the C symbols a host looks for (see the generation's exports file:
+// nylon_ring_get_plugin_v1 for ABI 1, nylon_ring_get_plugin for ABI 2, and
+// nylon_ring_manifest in both) and enforces the ABI's rules so plugin code cannot
+// break them:
 //
 //   - a unary answer goes out exactly once; a stream sends frames then exactly one
 //     terminal frame; anything after that is dropped;
-//   - a panic in a handler becomes an Err answer, never a crash of the host;
+//   - a panic in a handler becomes a StatusPanic answer (Err in ABI 1), never a crash
+//     of the host;
 //   - a handler that returns without answering gets an Err answer;
 //   - an unknown entry is answered Unsupported, bad input from the host Invalid;
 //   - shutdown waits for every background handler, and after it returns nothing
@@ -32,7 +34,9 @@ package sdk
 import (
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"{{ cookiecutter.module_path }}/nylonring"
 )
@@ -40,7 +44,8 @@ import (
 // Status is the outcome of a call or of one result frame.
 type Status = nylonring.Status
 
-// The statuses of the ABI.
+// The statuses every generation of the ABI has (abi2.go adds StatusPanic and
+// StatusBackpressure).
 const (
 	StatusOk          = nylonring.StatusOk
 	StatusErr         = nylonring.StatusErr
@@ -48,6 +53,10 @@ const (
 	StatusUnsupported = nylonring.StatusUnsupported
 	StatusStreamEnd   = nylonring.StatusStreamEnd
 )
+
+// EnableProbesVar is the environment variable that, set to 1 when the host runs init,
+// turns the panic probes on where the generation keeps them inert by default.
+const EnableProbesVar = "NYLON_RING_ENABLE_PROBES"
 
 // Request is the request metadata the host passed to handle, copied into Go strings.
 type Request struct {
@@ -70,10 +79,10 @@ type Response struct {
 // Reject answers with status and nothing else. Given by a handler running on the host
 // thread before it sent anything, it makes handle return status, so the host sees a
 // rejected request and no result follows; anywhere else it is a terminal frame with
-// that status. Ok and StreamEnd are not rejections, and a value outside the enum is
-// none the host knows: they become Err.
+// that status. Ok and StreamEnd are not rejections, and a value outside the enum (or
+// Backpressure, which only a host gives) is none a plugin may answer: they become Err.
 func Reject(status Status) Response {
-	if status == StatusOk || status >= StatusStreamEnd {
+	if status == StatusOk || status == StatusStreamEnd || status > maxAnswerStatus {
 		status = StatusErr
 	}
 	return Response{Status: status, reject: true}
@@ -108,18 +117,49 @@ const (
 
 // Plugin collects entries until BuildPlugin freezes them into a routing table.
 type Plugin struct {
-	name       string
-	version    string
-	entries    map[string]*route
-	initFn     func() error
-	shutdownFn func()
-	err        error
-	built      bool
+	name        string
+	version     string
+	entries     map[string]*route
+	initFn      func() error
+	shutdownFn  func()
+	err         error
+	built       bool
+	maxInFlight int64 // goroutine handlers running at once, at most
+	sendTimeout time.Duration
+
+	tableOnce sync.Once
+	routes    routeTable // frozen from entries on first use (BuildPlugin or init)
 }
+
+// DefaultMaxInFlight bounds the goroutine handlers running at once (SetMaxInFlight).
+const DefaultMaxInFlight = 4096
+
+// DefaultSendTimeout bounds how long Respond retries a frame the host answered
+// Backpressure to (SetSendTimeout).
+const DefaultSendTimeout = 5 * time.Second
 
 // NewPlugin starts a plugin with the name and version the host will see.
 func NewPlugin(name, version string) *Plugin {
-	return &Plugin{name: name, version: version, entries: map[string]*route{}}
+	return &Plugin{name: name, version: version, entries: map[string]*route{},
+		maxInFlight: DefaultMaxInFlight, sendTimeout: DefaultSendTimeout}
+}
+
+// SetMaxInFlight bounds the goroutine handlers (Handle, HandleRawAsync, the async
+// modes) running at once. A call that finds them all busy is refused: handle returns
+// Backpressure (Err in ABI 1) and nothing is sent, so the host may retry later.
+func (p *Plugin) SetMaxInFlight(n int) {
+	if n > 0 {
+		p.maxInFlight = int64(n)
+	}
+}
+
+// SetSendTimeout bounds how long Respond keeps retrying a frame the host refused
+// with Backpressure (its stream queue was full) before it drops the frame and ends
+// the call; TrySend never waits.
+func (p *Plugin) SetSendTimeout(d time.Duration) {
+	if d > 0 {
+		p.sendTimeout = d
+	}
 }
 
 // OnInit sets a function run when the host initialises the plugin; an error fails the load.
@@ -129,60 +169,72 @@ func (p *Plugin) OnInit(fn func() error) { p.initFn = fn }
 func (p *Plugin) OnShutdown(fn func()) { p.shutdownFn = fn }
 
 // Handle registers a handler with request metadata that runs in a goroutine and answers once.
-func (p *Plugin) Handle(entry string, h Handler) {
-	p.add(entry, h != nil, &route{async: true, request: true, invoke: requestInvoker(h)})
+func (p *Plugin) Handle(entry string, h Handler) *Entry {
+	return p.add(entry, h != nil, &route{async: true, request: true, invoke: requestInvoker(h)})
 }
 
 // HandleSync registers a handler with request metadata that runs on the host thread and answers once.
-func (p *Plugin) HandleSync(entry string, h Handler) {
-	p.add(entry, h != nil, &route{request: true, invoke: requestInvoker(h)})
+func (p *Plugin) HandleSync(entry string, h Handler) *Entry {
+	return p.add(entry, h != nil, &route{request: true, invoke: requestInvoker(h)})
 }
 
 // HandleRaw registers a handler that runs on the host thread and answers once: the fast path.
-func (p *Plugin) HandleRaw(entry string, h RawHandler) {
-	p.add(entry, h != nil, &route{invoke: rawInvoker(h)})
+func (p *Plugin) HandleRaw(entry string, h RawHandler) *Entry {
+	return p.add(entry, h != nil, &route{invoke: rawInvoker(h)})
 }
 
 // HandleRawFunc registers a handler that runs on the host thread and returns its one
 // answer (or Reject(status)): the fastest path, with no callback and no allocation by
 // the SDK. A panic answers Err.
-func (p *Plugin) HandleRawFunc(entry string, h func(payload []byte) Response) {
-	p.add(entry, h != nil, &route{direct: h})
+func (p *Plugin) HandleRawFunc(entry string, h func(payload []byte) Response) *Entry {
+	return p.add(entry, h != nil, &route{direct: h})
 }
 
 // HandleRawAsync registers a handler that runs in a goroutine and answers once.
-func (p *Plugin) HandleRawAsync(entry string, h RawHandler) {
-	p.add(entry, h != nil, &route{async: true, invoke: rawInvoker(h)})
+func (p *Plugin) HandleRawAsync(entry string, h RawHandler) *Entry {
+	return p.add(entry, h != nil, &route{async: true, invoke: rawInvoker(h)})
 }
 
 // HandleRawStream registers a handler that runs on the host thread and sends Ok frames
 // then one terminal frame (StreamEnd, or an error status).
-func (p *Plugin) HandleRawStream(entry string, h RawHandler) {
-	p.add(entry, h != nil, &route{stream: true, invoke: rawInvoker(h)})
+func (p *Plugin) HandleRawStream(entry string, h RawHandler) *Entry {
+	return p.add(entry, h != nil, &route{stream: true, invoke: rawInvoker(h)})
 }
 
 // HandleStream registers a bidirectional stream: opening entry accepts the stream;
 // each inbound frame goes to data, the inbound close to closeFn (which may be nil).
-func (p *Plugin) HandleStream(entry string, data StreamHandler, closeFn StreamCloseHandler) {
-	p.add(entry, data != nil, &route{stream: true, bidi: &bidiHandlers{data: data, close: closeFn}})
+func (p *Plugin) HandleStream(entry string, data StreamHandler, closeFn StreamCloseHandler) *Entry {
+	return p.add(entry, data != nil, &route{stream: true, bidi: &bidiHandlers{data: data, close: closeFn}})
 }
 
 // HandleCall registers a handler that sees the whole call (sid, request, payload,
 // state) and runs as mode says.
-func (p *Plugin) HandleCall(entry string, mode Mode, h func(*Call)) {
+func (p *Plugin) HandleCall(entry string, mode Mode, h func(*Call)) *Entry {
 	r := &route{async: mode == UnaryAsync || mode == StreamAsync, stream: mode == Stream || mode == StreamAsync,
 		request: true, invoke: h}
-	p.add(entry, h != nil && mode <= StreamAsync, r)
+	return p.add(entry, h != nil && mode <= StreamAsync, r)
+}
+
+// PanicProbe registers an entry that panics on purpose, for the conformance suite's
+// panic-safety check: on the host thread, or in a goroutine when async. Where the
+// generation gates probes (ABI 2), a probe answers Unsupported unless
+// NYLON_RING_ENABLE_PROBES=1 was set when the host ran init; the containment that
+// catches its panic is the same code as for every other handler. The embedded
+// manifest lists it under [[panic_probes]].
+func (p *Plugin) PanicProbe(entry string, async bool, h RawHandler) *Entry {
+	return p.add(entry, h != nil, &route{async: async, probe: true, invoke: rawInvoker(h)})
 }
 
 // Err reports the first registration mistake (empty or repeated entry name, nil
 // handler, registration after BuildPlugin); the host's init then fails.
 func (p *Plugin) Err() error { return p.err }
 
-func (p *Plugin) add(entry string, valid bool, r *route) {
+// add registers r under entry and returns its description for the embedded manifest
+// (a detached one after a mistake, so chained calls stay harmless).
+func (p *Plugin) add(entry string, valid bool, r *route) *Entry {
+	r.name = entry
 	switch {
 	case p.err != nil:
-		return
 	case p.built:
 		p.err = fmt.Errorf("entry %q registered after BuildPlugin", entry)
 	case entry == "":
@@ -194,6 +246,14 @@ func (p *Plugin) add(entry string, valid bool, r *route) {
 	default:
 		p.entries[entry] = r
 	}
+	return &r.example
+}
+
+// table is the frozen routing table: built once, from the entries as registered when
+// the plugin was built, so entry ids (resolve_entry) never change for a loaded library.
+func (p *Plugin) table() *routeTable {
+	p.tableOnce.Do(func() { p.routes = newRouteTable(p.entries) })
+	return &p.routes
 }
 
 // registered is the plugin BuildPlugin froze; init reads it.
@@ -203,8 +263,10 @@ var registered atomic.Pointer[Plugin]
 // Call it once, from an init function of package main.
 func BuildPlugin(p *Plugin) {
 	p.built = true
+	p.table()
 	registered.Store(p)
 	setIdentity(p.name, p.version)
+	setManifest(renderManifest(p))
 }
 
 // RegisterPlugin is BuildPlugin under its older name.

@@ -13,6 +13,7 @@ import (
 type routeTable struct {
 	byLen [][]namedRoute    // index: name length, up to maxIndexedName
 	long  map[string]*route // names longer than maxIndexedName (rare)
+	byID  []*route          // index: the entry id resolve_entry gives (sorted name order)
 }
 
 // namedRoute is one entry of a length group.
@@ -37,8 +38,10 @@ func newRouteTable(entries map[string]*route) routeTable {
 	}
 	sort.Strings(names)
 	var t routeTable
-	for _, name := range names {
+	for id, name := range names {
 		r := entries[name]
+		r.id = uint32(id)
+		t.byID = append(t.byID, r)
 		n := len(name)
 		if n > maxIndexedName {
 			if t.long == nil {
@@ -79,6 +82,14 @@ func (t *routeTable) find(name []byte) *route {
 		}
 	}
 	return nil
+}
+
+// byIndex returns the route with entry id id, or nil.
+func (t *routeTable) byIndex(id uint32) *route {
+	if uint64(id) >= uint64(len(t.byID)) {
+		return nil
+	}
+	return t.byID[id]
 }
 
 // findLong finds a name the key words do not cover completely. Its loop calls memequal;

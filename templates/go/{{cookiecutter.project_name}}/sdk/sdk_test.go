@@ -2,9 +2,11 @@ package sdk
 
 import (
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -15,16 +17,25 @@ type frame struct {
 	data   string
 }
 
-// fakeHost records frames instead of calling C.
+// fakeHost records frames instead of calling C. refuse frames in a row are answered
+// Backpressure (and not recorded) before it takes one again.
 type fakeHost struct {
 	mu     sync.Mutex
 	frames []frame
+	paths  []answerPath
+	refuse int
 }
 
-func (h *fakeHost) send(sid uint64, status Status, data []byte) {
+func (h *fakeHost) send(sid uint64, status Status, data []byte, path answerPath) Status {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.refuse > 0 {
+		h.refuse--
+		return backpressure
+	}
 	h.frames = append(h.frames, frame{sid, status, string(data)})
+	h.paths = append(h.paths, path)
+	return StatusOk
 }
 
 func (h *fakeHost) got() []frame {
@@ -75,7 +86,7 @@ func call(t *testing.T, rt *engine, entry string, sid uint64, payload string) (s
 	}
 	defer func() {
 		if recover() != nil {
-			status = StatusErr
+			status = panicStatus
 		}
 	}()
 	return rt.handleRaw([]byte(entry), sid, []byte(payload))
@@ -96,8 +107,14 @@ func expect(t *testing.T, got []frame, want ...frame) {
 // expectErr checks that the only frame is an Err for sid whose text contains want.
 func expectErr(t *testing.T, got []frame, sid uint64, want string) {
 	t.Helper()
-	if len(got) != 1 || got[0].sid != sid || got[0].status != StatusErr || !strings.Contains(got[0].data, want) {
-		t.Fatalf("frames %v, want one Err for sid %d containing %q", got, sid, want)
+	expectStatus(t, got, sid, StatusErr, want)
+}
+
+// expectStatus checks that the only frame has sid and status, and text containing want.
+func expectStatus(t *testing.T, got []frame, sid uint64, status Status, want string) {
+	t.Helper()
+	if len(got) != 1 || got[0].sid != sid || got[0].status != status || !strings.Contains(got[0].data, want) {
+		t.Fatalf("frames %v, want one %v for sid %d containing %q", got, status, sid, want)
 	}
 }
 
@@ -163,14 +180,14 @@ func TestPanicOnHostThreadIsErr(t *testing.T) {
 			panic("late boom")
 		})
 	})
-	if status := call(t, rt, "boom", 1, ""); status != StatusErr {
-		t.Fatalf("handle returned %v, want Err", status)
+	if status := call(t, rt, "boom", 1, ""); status != panicStatus {
+		t.Fatalf("handle returned %v, want %v", status, panicStatus)
 	}
 	if status := call(t, rt, "late", 2, ""); status != StatusOk {
 		t.Fatalf("handle returned %v", status)
 	}
 	frames := host.got()
-	if len(frames) != 2 || frames[1].status != StatusErr || !strings.Contains(frames[1].data, "late boom") {
+	if len(frames) != 2 || frames[1].status != panicStatus || !strings.Contains(frames[1].data, "late boom") {
 		t.Fatalf("frames %v", frames)
 	}
 }
@@ -196,7 +213,7 @@ func TestGoroutinePanicIsErr(t *testing.T) {
 		t.Fatalf("handle returned %v", status)
 	}
 	rt.shutdown()
-	expectErr(t, host.got(), 3, "async boom")
+	expectStatus(t, host.got(), 3, panicStatus, "async boom")
 }
 
 func TestAsyncPayloadIsACopy(t *testing.T) {
@@ -370,7 +387,7 @@ func TestResponseFitsInRegisters(t *testing.T) {
 }
 
 func TestRejectNeverCarriesAStatusOutsideTheEnum(t *testing.T) {
-	for _, status := range []Status{StatusOk, StatusStreamEnd, 5, 99, ^Status(0)} {
+	for _, status := range []Status{StatusOk, StatusStreamEnd, maxAnswerStatus + 1, backpressure, 99, ^Status(0)} {
 		if got := Reject(status).Status; got != StatusErr {
 			t.Errorf("Reject(%d) carries %d, want Err", status, got)
 		}
@@ -444,7 +461,7 @@ func TestRawFuncAnswersOnceOrRejects(t *testing.T) {
 	if status := call(t, rt, "no", 2, ""); status != StatusInvalid {
 		t.Fatalf("reject returned %v", status)
 	}
-	if status := call(t, rt, "boom", 3, ""); status != StatusErr {
+	if status := call(t, rt, "boom", 3, ""); status != panicStatus {
 		t.Fatalf("panic returned %v", status)
 	}
 	expect(t, host.got(), frame{1, StatusOk, "hi"})
@@ -478,4 +495,177 @@ func TestRawFastPathAllocations(t *testing.T) {
 
 type discard struct{}
 
-func (discard) send(uint64, Status, []byte) {}
+func (discard) send(uint64, Status, []byte, answerPath) Status { return StatusOk }
+
+func TestTrySendReportsBackpressureAndKeepsTheCall(t *testing.T) {
+	var got []Status
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleCall("s", Stream, func(c *Call) {
+			got = append(got, c.TrySend(ok("a")), c.TrySend(ok("a")))
+			c.Respond(Response{Status: StatusStreamEnd})
+		})
+	})
+	host.refuse = 1
+	call(t, rt, "s", 1, "")
+	if len(got) != 2 || got[0] != backpressure || got[1] != StatusOk {
+		t.Fatalf("TrySend gave %v, want [Backpressure Ok]", got)
+	}
+	expect(t, host.got(), frame{1, StatusOk, "a"}, frame{1, StatusStreamEnd, ""})
+}
+
+func TestRespondRetriesAFrameTheHostRefused(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRawStream("s", func(payload []byte, callback func(Response)) {
+			callback(ok("a"))
+			callback(Response{Status: StatusStreamEnd})
+		})
+	})
+	host.refuse = 3
+	call(t, rt, "s", 1, "")
+	expect(t, host.got(), frame{1, StatusOk, "a"}, frame{1, StatusStreamEnd, ""})
+}
+
+func TestRespondGivesUpAfterTheSendTimeout(t *testing.T) {
+	var status Status
+	rt, host := run(t, func(p *Plugin) {
+		p.SetSendTimeout(20 * time.Millisecond)
+		p.HandleCall("s", Stream, func(c *Call) {
+			status = c.Send(ok("a"))
+			c.Respond(Response{Status: StatusStreamEnd}) // dropped: the call ended
+		})
+	})
+	host.refuse = 1 << 30
+	call(t, rt, "s", 1, "")
+	if status != backpressure || len(host.got()) != 0 {
+		t.Fatalf("Send gave %v with frames %v, want Backpressure and none", status, host.got())
+	}
+}
+
+func TestOwnedAndLeasedAnswersTakeTheirPath(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleCall("owned", Unary, func(c *Call) { c.RespondOwned(ok("o")); c.RespondOwned(ok("again")) })
+		p.HandleCall("lease", UnaryAsync, func(c *Call) { c.RespondLease(ok("l")); c.Respond(ok("again")) })
+	})
+	call(t, rt, "owned", 1, "")
+	call(t, rt, "lease", 2, "")
+	rt.shutdown()
+	expect(t, host.got(), frame{1, StatusOk, "o"}, frame{2, StatusOk, "l"})
+	if host.paths[0] != pathOwned || host.paths[1] != pathLease {
+		t.Fatalf("paths %v, want [owned lease]", host.paths)
+	}
+}
+
+func TestEntryIDsDispatchLikeNames(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRawFunc("b", func(payload []byte) Response { return ok("b:" + string(payload)) })
+		p.HandleRaw("a", func(payload []byte, callback func(Response)) { callback(ok("a:" + string(payload))) })
+	})
+	a, b := rt.routes.resolve([]byte("a")), rt.routes.resolve([]byte("b"))
+	if a != 0 || b != 1 || rt.routes.resolve([]byte("c")) != entryUnknown || rt.routes.resolve(nil) != entryUnknown {
+		t.Fatalf("ids a=%d b=%d", a, b)
+	}
+	if rt.handleByID(b, 1, []byte("x")) != StatusOk || rt.handleByID(a, 2, []byte("y")) != StatusOk {
+		t.Fatal("handle_by_id refused a known id")
+	}
+	if status := rt.handleByID(2, 3, nil); status != StatusUnsupported {
+		t.Fatalf("an unknown id: %v, want Unsupported", status)
+	}
+	if status := rt.handleByID(entryUnknown, 3, nil); status != StatusUnsupported {
+		t.Fatalf("NR_ENTRY_UNKNOWN: %v, want Unsupported", status)
+	}
+	expect(t, host.got(), frame{1, StatusOk, "b:x"}, frame{2, StatusOk, "a:y"})
+}
+
+func TestFullGoroutinePoolRefusesTheCall(t *testing.T) {
+	release := make(chan struct{})
+	rt, host := run(t, func(p *Plugin) {
+		p.SetMaxInFlight(1)
+		p.HandleRawAsync("slow", func(payload []byte, callback func(Response)) {
+			<-release
+			callback(ok(string(payload)))
+		})
+	})
+	if status := call(t, rt, "slow", 1, "first"); status != StatusOk {
+		t.Fatalf("first call: %v", status)
+	}
+	if status := call(t, rt, "slow", 2, "second"); status != busyStatus {
+		t.Fatalf("second call while the pool is full: %v, want %v", status, busyStatus)
+	}
+	close(release)
+	rt.shutdown()
+	expect(t, host.got(), frame{1, StatusOk, "first"})
+}
+
+func TestPanicProbesAreGatedAtInit(t *testing.T) {
+	setup := func(p *Plugin) {
+		p.PanicProbe("panic", false, func(payload []byte, callback func(Response)) { panic("probe") })
+	}
+	t.Setenv(EnableProbesVar, "")
+	off, _ := run(t, setup)
+	want := panicStatus
+	if gatedProbes {
+		want = StatusUnsupported
+	}
+	if status := call(t, off, "panic", 1, ""); status != want {
+		t.Fatalf("probe without %s: %v, want %v", EnableProbesVar, status, want)
+	}
+	t.Setenv(EnableProbesVar, "1")
+	on, _ := run(t, setup)
+	if status := call(t, on, "panic", 2, ""); status != panicStatus {
+		t.Fatalf("probe with %s=1: %v, want %v", EnableProbesVar, status, panicStatus)
+	}
+}
+
+func TestManifestComesFromTheRouteTable(t *testing.T) {
+	p := NewPlugin("demo \"q\"", "1.0.0")
+	p.HandleRawFunc("echo", func(payload []byte) Response { return ok("") }).Sample("hi\n").Expect("hi\n")
+	p.HandleRawStream("count", func(payload []byte, callback func(Response)) {}).Sample("2").
+		ExpectFrames("StreamEnd", "0", "1")
+	p.HandleStream("chat", func(data []byte, callback func(Response)) {}, nil).Send("a")
+	p.PanicProbe("panic", true, func(payload []byte, callback func(Response)) {})
+	text := renderManifest(p)
+	for _, want := range []string{
+		"name = \"demo \\\"q\\\"\"\n",
+		"[[entries]]\nname = \"chat\"\nmode = \"bidi\"\nsend = [\"a\"]\n",
+		"name = \"echo\"\nmode = \"" + manifestMode(p.entries["echo"]) + "\"\npayload = \"hi\\u000a\"\nexpect_status = \"Ok\"\nexpect = \"hi\\u000a\"\n",
+		"expect_frames = [\"0\", \"1\"]\nexpect_terminal = \"StreamEnd\"\n",
+		"[[panic_probes]]\nname = \"panic\"\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("manifest lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Index(text, "[[panic_probes]]") < strings.LastIndex(text, "[[entries]]") {
+		t.Errorf("probes are listed before an entry:\n%s", text)
+	}
+}
+
+// Many goroutine answers at once: each call gets exactly its own payload, once.
+func TestConcurrentAsyncAnswersAreNeitherLostNorMixed(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleRawAsync("echo", func(payload []byte, callback func(Response)) {
+			callback(Response{Status: StatusOk, Data: payload})
+		})
+	})
+	const calls = 2000
+	var wg sync.WaitGroup
+	for i := 0; i < calls; i++ {
+		wg.Add(1)
+		go func(sid uint64) {
+			defer wg.Done()
+			rt.handleRaw([]byte("echo"), sid, []byte(strconv.FormatUint(sid, 10)))
+		}(uint64(i))
+	}
+	wg.Wait()
+	rt.shutdown()
+	seen := map[uint64]bool{}
+	for _, f := range host.got() {
+		if seen[f.sid] || f.data != strconv.FormatUint(f.sid, 10) {
+			t.Fatalf("frame %v: duplicated or not its own payload", f)
+		}
+		seen[f.sid] = true
+	}
+	if len(seen) != calls {
+		t.Fatalf("%d answers, want %d", len(seen), calls)
+	}
+}
