@@ -24,6 +24,8 @@ from .manifest import Entry, Manifest, RequestSpec
 #: In-process waits end at this fraction of the check timeout, so that a plugin that
 #: never answers gets a precise verdict from the check instead of a kill by the runner.
 WAIT_FRACTION = 0.7
+#: The share of a check's budget that sequential calls may take before they are made at once.
+SEQUENTIAL_SHARE = 2 / 3
 #: The longest watch window for late callbacks, however slow the plugin.
 SETTLE_MAX = 1.0
 #: The name used for "an entry the plugin does not have".
@@ -129,15 +131,16 @@ class Context:
         measured latency (up to SETTLE_MAX)."""
         time.sleep(min(self.remaining(), max(self.watch, min(self.latency, SETTLE_MAX))))
 
-    def calls_fit(self, calls: int) -> int:
-        """How many of `calls` sequential answered calls fit in a third of the check budget."""
+    def calls_fit(self, calls: int, share: float = 1 / 3) -> int:
+        """How many of `calls` sequential answered calls fit in `share` of the check budget."""
         per_call = max(self.latency, 1e-4)
-        return max(1, min(calls, int(self.timeout * WAIT_FRACTION / 3 / per_call)))
+        return max(1, min(calls, int(self.timeout * WAIT_FRACTION * share / per_call)))
 
     def sequential(self, calls: int) -> bool:
-        """Whether `calls` answered calls one after the other fit in a third of the budget
-        (else they are made at once: a slow plugin is judged on its answers, not its speed)."""
-        return self.calls_fit(calls) >= calls
+        """Whether `calls` answered calls one after the other fit in two thirds of the budget
+        (else they are made at once: a slow plugin is judged on its answers, not its speed).
+        One after the other is preferred: a crash is then charged to exactly one call."""
+        return self.calls_fit(calls, SEQUENTIAL_SHARE) >= calls
 
     # ------------------------------------------------------------ entries
 
