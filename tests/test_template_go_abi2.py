@@ -210,15 +210,33 @@ def test_released_host_integer_dispatch(library):
 
 
 def test_released_host_rejections(library):
-    """Unknown entry: Unsupported; a count that is not a number: Invalid; nothing sent."""
+    """Unknown entry: Unsupported; a count that is not a number: its stream (run in a
+    goroutine, so that it can wait out Backpressure) ends with one Invalid frame."""
     results = drive(library, [
         {"op": "unary", "entry": "no_such_entry", "payload": "x"},
         {"op": "stream", "entry": "count", "payload": "three"},
         {"op": "unary", "entry": "echo", "payload": "alive"},
     ])
     assert (results[0]["error_kind"], results[0]["status"]) == ("PluginHandleFailed", 3)
-    assert results[1]["status"] == 2 and not results[1].get("frames")
+    assert [f["status"] for f in results[1]["frames"]] == [2] and results[1]["end"] == "terminal"
     assert ok(results[2]) == (0, "alive")
+
+
+def test_conformance_passes_with_the_embedded_manifest(library, tmp_path):
+    """The shipped artifact, with nothing beside it and the probes armed only by conformance."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    lone = tmp_path / library.name
+    shutil.copy2(library, lone)
+    env = {k: v for k, v in os.environ.items() if k != "NYLON_RING_ENABLE_PROBES"}
+    proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "conformance", str(lone)], capture_output=True,
+                          text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "embedded in the plugin (nylon_ring_manifest)" in proc.stdout
+    assert "43 checks: 43 passed, 0 failed" in proc.stdout, proc.stdout[-3000:]
 
 
 def test_panic_probes_are_inert_unless_enabled(library):

@@ -65,7 +65,22 @@ func init() {
 	}).Sample("leased ping").Expect("leased ping")
 {%- endif %}
 
-	// count (raw stream): payload N gives frames "0" .. "N-1" then StreamEnd; a payload
+	{% if cookiecutter.abi == "2" %}// count (stream, in a goroutine): payload N gives frames "0" .. "N-1" then StreamEnd;
+	// a payload that is not a number ends the stream with Invalid. Off the host's thread,
+	// Send can wait out Backpressure: a host drains a stream's queue only after handle
+	// returns. The host has each frame before Send returns, so one buffer serves them all.
+	plugin.HandleCall("count", sdk.StreamAsync, func(c *sdk.Call) {
+		n, err := strconv.Atoi(string(c.Payload()))
+		if err != nil || n < 0 {
+			c.Respond(sdk.Response{Status: sdk.StatusInvalid})
+			return
+		}
+		digits := make([]byte, 0, 20)
+		for i := 0; i < n; i++ {
+			c.Send(sdk.Response{Status: sdk.StatusOk, Data: strconv.AppendInt(digits[:0], int64(i), 10)})
+		}
+		c.Respond(sdk.Response{Status: sdk.StatusStreamEnd})
+	{% else %}// count (raw stream): payload N gives frames "0" .. "N-1" then StreamEnd; a payload
 	// that is not a number is rejected with Invalid (nothing is sent). The host has the
 	// frame before callback returns, so one buffer serves every frame.
 	plugin.HandleRawStream("count", func(payload []byte, callback func(sdk.Response)) {
@@ -79,7 +94,7 @@ func init() {
 			callback(sdk.Response{Status: sdk.StatusOk, Data: strconv.AppendInt(digits[:0], int64(i), 10)})
 		}
 		callback(sdk.Response{Status: sdk.StatusStreamEnd})
-	}).Sample("3").ExpectFrames("StreamEnd", "0", "1", "2")
+	{% endif %}}).Sample("3").ExpectFrames("StreamEnd", "0", "1", "2")
 
 	// chat (bidirectional): every inbound frame is echoed back; the host's close ends
 	// the stream with StreamEnd.

@@ -3,7 +3,6 @@ package sdk
 import (
 	"errors"
 	"math"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -431,7 +430,7 @@ func (rt *engine) useState(key string, op func(s stateStore) []byte) ([]byte, er
 // probesEnabled says whether this plugin life's panic probes answer: always where the
 // generation does not gate them, else only with NYLON_RING_ENABLE_PROBES=1 at init.
 func probesEnabled() bool {
-	return !gatedProbes || os.Getenv(EnableProbesVar) == "1"
+	return !gatedProbes || processEnv(EnableProbesVar) == "1"
 }
 
 // current is the running plugin life; nil before init and after shutdown.
