@@ -20,7 +20,7 @@ runner = CliRunner()
 LANGS = ["c", "cpp", "rust", "go", "zig"]
 
 
-EMBEDDED_ONLY = {"c", "rust", "zig"}
+EMBEDDED_ONLY = {"c", "go", "rust", "zig"}
 
 
 def test_every_language_has_a_template():

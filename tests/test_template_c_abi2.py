@@ -311,10 +311,10 @@ def test_ci_workflow_builds_once_and_checks_that_artifact(project, tmp_path):
 
 
 @pytest.fixture
-def host(library):
+def host(library, monkeypatch):
     from nylon_ring_sdk.host import Host
 
-    os.environ.pop("NYLON_RING_ENABLE_PROBES", None)
+    monkeypatch.delenv("NYLON_RING_ENABLE_PROBES", raising=False)  # for this test only
     with Host.load(library) as h:
         yield h
         assert h.violations == []
