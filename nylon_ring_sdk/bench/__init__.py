@@ -23,23 +23,22 @@ from ..errors import BenchError
 
 MODES: tuple[str, ...] = ("raw", "unary", "async", "stream", "bidi")
 DEFAULT_INFLIGHT = 16
-# The entry symbols that tell the generations apart, as they stand in a library's dynamic string table.
-_ENTRY_SYMBOLS = ((2, b"\0nylon_ring_get_plugin\0"), (1, b"\0nylon_ring_get_plugin_v1\0"))
 
 
 def plugin_abi(path: str | Path) -> int:
-    """Which generation a plugin library speaks, from the entry symbol it exports.
+    """Which generation a plugin library speaks, from the entry symbol its ELF dynamic table
+    exports (the reference host's reader): the harness must be built for that generation,
+    and reading the file, rather than loading it, keeps the plugin's initialisers out of
+    this process."""
+    from ..host import elf
+    from ..host.loading import ENTRY_SYMBOL, ENTRY_SYMBOL_V2
 
-    The harness must be built for that generation; reading the file's bytes, rather than
-    loading the library, keeps a plugin's initialisers out of this process.
-    """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise BenchError(f"{path}: cannot read the plugin library ({exc.strerror})") from None
-    for abi, symbol in _ENTRY_SYMBOLS:
-        if symbol in data:
-            return abi
+    image = elf.read(Path(path))
+    names = {s.name for s in image.symbols} if image is not None else set()
+    if ENTRY_SYMBOL_V2 in names:
+        return 2
+    if ENTRY_SYMBOL in names:
+        return 1
     raise BenchError(f"{path}: exports neither nylon_ring_get_plugin (ABI 2) nor nylon_ring_get_plugin_v1 "
                      "(ABI 1) (expected a nylon-ring plugin library)")
 
