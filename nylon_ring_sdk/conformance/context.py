@@ -14,6 +14,7 @@ what happened as an :class:`Exchange`, never raising for anything the plugin doe
 from __future__ import annotations
 
 import inspect
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -40,7 +41,7 @@ class Context:
     def __init__(self, plugin: str, manifest: Manifest, *, timeout: float, watch: float,
                  upstream: dict[str, dict], host_options: dict[str, Any],
                  emit: Callable[[dict], None], latency: float = 0.0,
-                 quarantine: dict[str, dict[str, str]] | None = None) -> None:
+                 quarantine: dict[str, dict[str, str]] | None = None, seed: int = 0) -> None:
         self.plugin = plugin
         self.manifest = manifest
         self.timeout = timeout
@@ -52,6 +53,8 @@ class Context:
         self.latency = latency
         #: Per check: declared entries that crashed or hung this check before, left out on its rerun.
         self.quarantine = quarantine or {}
+        #: The run's seed (`--seed`): every varied choice a check makes comes from :meth:`rng`.
+        self.seed = seed
         self._last_step: tuple[str, str | None] | None = None
         self.check: Check | None = None
         self.deadline = 0.0
@@ -99,6 +102,16 @@ class Context:
     def begin(self, check: Check) -> None:
         self.check = check
         self.deadline = time.monotonic() + self.timeout * WAIT_FRACTION
+
+    def rng(self, salt: str = "") -> random.Random:
+        """A generator seeded by the run's seed, the running check and `salt`.
+
+        Seeding per check (not one stream for the process) keeps a replay exact when
+        checks run in another order or in other processes: `--seed S -k ID` makes the
+        same choices as the failing run did.
+        """
+        check_id = self.check.id if self.check else ""
+        return random.Random(f"{self.seed}:{check_id}:{salt}")
 
     def remaining(self) -> float:
         """Seconds left for waits in the running check (at least a millisecond)."""

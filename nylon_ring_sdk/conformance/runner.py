@@ -66,10 +66,12 @@ def default_jobs() -> int:
 def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
         select_patterns: str | list[str] | None = None, timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
         watch: float = DEFAULT_WATCH, on_result: OnResult | None = None, entries: list[Entry] | None = None,
-        probes: list[Entry] | None = None, allow_incomplete: bool = False) -> Report:
+        probes: list[Entry] | None = None, allow_incomplete: bool = False, seed: int = 0) -> Report:
     """Run the suite on `plugin`; `manifest` None uses the embedded one, else `nylon-ring.toml` near it.
 
-    `entries`/`probes` (from --entry/--probe) are added to the manifest. Raises
+    `entries`/`probes` (from --entry/--probe) are added to the manifest. `seed` drives
+    every varied choice the checks make (:meth:`Context.rng`): the same seed replays
+    the same payload sizes, concurrency and timing. Raises
     ConformanceError (no such plugin file, nothing selected, bad numbers) and
     ManifestError for a --manifest file; everything the plugin does ends up in the report.
     """
@@ -89,7 +91,7 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
         raise ConformanceError(f"-k {','.join(patterns)}: no check id matches (list them with --list)")
     source = _ManifestSource(path, manifest, checks, list(entries or ()), list(probes or ()))
     _prepare_host()
-    runner = _Runner(path, source, checks, selected, timeout, watch, jobs, on_result, abi)
+    runner = _Runner(path, source, checks, selected, timeout, watch, jobs, on_result, abi, seed)
     report = runner.execute()
     report.allow_incomplete = allow_incomplete
     return report
@@ -178,9 +180,10 @@ class _Runner:
 
     def __init__(self, plugin: Path, source: _ManifestSource, checks: dict[str, Check],
                  selected: list[str], timeout: float, watch: float, jobs: int, on_result: OnResult | None,
-                 abi: int = 1) -> None:
+                 abi: int = 1, seed: int = 0) -> None:
         self.plugin = plugin
         self.abi = abi
+        self.seed = seed
         self.source = source
         self.checks = checks
         self.selected = selected
@@ -360,7 +363,7 @@ class _Runner:
         earlier = {c: r.status for c, r in self.results.items() if self.checks[c].group == group}
         blocked = {c: r.details.get("blocked_by", c) for c, r in self.results.items()
                    if r.status == SKIP and r.reason.startswith("not run:")}
-        return {"plugin": str(self.plugin), "abi": self.abi, **self.source.job(), "timeout": self.timeout,
+        return {"plugin": str(self.plugin), "abi": self.abi, "seed": self.seed, **self.source.job(), "timeout": self.timeout,
                 "watch": self.watch, "checks": checks, "upstream": upstream, "earlier": earlier, "blocked": blocked,
                 "host_options": GROUPS[group].host_options, "latency": max(self.latency.values(), default=0.0),
                 "quarantine": {c: dict(q) for c, q in self.quarantine.items()}}

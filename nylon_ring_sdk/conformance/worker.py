@@ -180,7 +180,7 @@ def run_job(job: dict[str, Any], emit: Callable[[dict], None]) -> None:
         os.environ[PROBES_VARIABLE] = "1"  # before init: an SDK arms its probes only when init sees it
     ctx = Context(job["plugin"], manifest, timeout=job["timeout"], watch=job["watch"],
                   upstream=job.get("upstream", {}), host_options=job.get("host_options", {}), emit=emit,
-                  latency=job.get("latency", 0.0), quarantine=job.get("quarantine", {}))
+                  latency=job.get("latency", 0.0), quarantine=job.get("quarantine", {}), seed=job.get("seed", 0))
     results: dict[str, str] = dict(job.get("earlier", {}))
     roots: dict[str, str] = dict(job.get("blocked", {}))
     opted_out = set(manifest.opt_out)
