@@ -147,7 +147,8 @@ def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], p
 
 
 def _list(select: Optional[list[str]]) -> None:
-    from ..conformance.catalogue import catalogue, matches, parse_patterns
+    from ..conformance.catalogue import catalogue
+    from ..conformance.rules import matches, parse_patterns
 
     patterns = parse_patterns(select)
     checks = [c for c in catalogue().values() if not patterns or matches(c.id, patterns)]

@@ -15,7 +15,8 @@ Exit codes of ``nylon-ring conformance`` (see :attr:`Report.exit_code`):
 
 from __future__ import annotations
 
-from .catalogue import GROUPS, MUST, SHOULD, SUITE_VERSION, Check, catalogue
+from .rules import GROUPS, MUST, SHOULD, SUITE_VERSION, Check
+from .catalogue import catalogue
 from .manifest import MANIFEST_NAME, Entry, Manifest, find_manifest, load_manifest
 from .report import EXIT_MUST_FAILED, EXIT_OK, EXIT_USAGE, SCHEMA_PATH, CheckResult, Report
 from .runner import DEFAULT_TIMEOUT, DEFAULT_WATCH, default_jobs, run

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from ..errors import UsageError
-from .catalogue import FAIL, PASS, WARN
+from .rules import FAIL, PASS, WARN
 from .report import Report
 
 

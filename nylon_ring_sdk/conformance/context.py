@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .catalogue import ENTRY_GATES, Check
+from .rules import ENTRY_GATES, Check
 from .manifest import Entry, Manifest, RequestSpec
 
 #: In-process waits end at this fraction of the check timeout, so that a plugin that

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .catalogue import FAIL, MUST, PASS, SKIP, STATUSES, WARN
+from .rules import FAIL, MUST, PASS, SKIP, STATUSES, WARN
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 #: Exit codes of `nylon-ring conformance`.

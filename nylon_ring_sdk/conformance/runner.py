@@ -42,7 +42,8 @@ from typing import Any, Callable
 
 from ..errors import ConformanceError
 from . import channel
-from .catalogue import ENTRY_GATES, FAIL, GROUPS, MUST, SHOULD, SKIP, SUITE_VERSION, WARN, Check, catalogue, matches, parse_patterns
+from .rules import ENTRY_GATES, FAIL, GROUPS, MUST, SHOULD, SKIP, SUITE_VERSION, WARN, Check, matches, parse_patterns
+from .catalogue import catalogue
 from .manifest import Entry, Manifest, find_manifest, load_manifest, load_manifest_text
 from .report import CheckResult, Report
 

@@ -35,7 +35,8 @@ import traceback
 from typing import Any, Callable
 
 from . import channel
-from .catalogue import FAIL, Check, Outcome, Verdict, catalogue, failed, skipped
+from .rules import FAIL, Check, Outcome, Verdict, failed, skipped
+from .catalogue import catalogue
 from .context import Context
 from .manifest import EMBEDDED_MAX, EMBEDDED_SYMBOL, Entry, Manifest, load_manifest, load_manifest_text
 

@@ -15,8 +15,8 @@ import ctypes
 import time
 from typing import Any
 
-from ..catalogue import MUST, SHOULD, failed, passed, skipped, warned
-from ..catalogue import check as _register
+from ..rules import MUST, SHOULD, failed, passed, skipped, warned
+from ..rules import check as _register
 from ..context import UNKNOWN_ENTRY, Context, Exchange, exchange, status_text, unknown_entry
 from ..manifest import Entry
 from . import calls, load, streams
@@ -225,7 +225,7 @@ _again("bidi.unknown_sid", calls.bidi_unknown_sid, "`stream_data` and `stream_cl
 
 def _dispatch(ctx: Context) -> None:
     """End the check with a skip when the plugin has no integer dispatch."""
-    from ..catalogue import Verdict
+    from ..rules import Verdict
 
     if not ctx.slot("resolve_entry"):
         raise Verdict(skipped("the plugin has no integer dispatch (resolve_entry and handle_by_id are NULL)"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...host.nylon_ring_abi import NrStatus
-from ..catalogue import GUIDE_STATUS, V1_RULES, MUST, SHOULD, check, failed, passed, skipped, warned
+from ..rules import GUIDE_STATUS, V1_RULES, MUST, SHOULD, check, failed, passed, skipped, warned
 from ..context import Context, Exchange, exchange, exchange_all, start, status_text, unknown_entry
 from ..manifest import Entry
 from .common import EXTRA_ANSWER, answer_status, declared, judge_stray, no_entries, noted, slot_problem, usable
@@ -248,7 +248,7 @@ def payload_large(ctx: Context) -> Any:
 @check("unary.right_sid", MUST, "Results arrive on the sid that was asked, also for sids above 2^32.",
        cite=V1_RULES, group="sids")
 def right_sid(ctx: Context) -> Any:
-    from ..catalogue import HIGH_SID
+    from ..rules import HIGH_SID
 
     entries, excluded = usable(ctx, "unary or raw entry", "unary", "raw")
     ctx.host  # noqa: B018  (loads the plugin, with the high first sid when the host supports it)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..catalogue import MUST, Verdict, failed, passed, skipped
+from ..rules import MUST, Verdict, failed, passed, skipped
 from ..context import Context, Exchange, status_text
 from ..manifest import Entry
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import GUIDE_TYPES, V1_EXT, V1_LAYOUT, V1_LOAD, V1_RULES, MUST, check, failed, passed, skipped
+from ..rules import GUIDE_TYPES, V1_EXT, V1_LAYOUT, V1_LOAD, V1_RULES, MUST, check, failed, passed, skipped
 from ..context import Context
 
 _REQUIRED = ("init",)

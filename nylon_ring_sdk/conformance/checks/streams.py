@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from ...host.nylon_ring_abi import NrStatus
-from ..catalogue import V1_RULES, MUST, SHOULD, check, failed, passed
+from ..rules import V1_RULES, MUST, SHOULD, check, failed, passed
 from ..context import Context, Exchange, exchange, exchange_all, start, status_text
 from ..manifest import Entry
 from .common import AFTER_SHUTDOWN, EXTRA_ANSWER, answer_status, declared, judge_stray, no_entries, noted, slot_problem, usable
