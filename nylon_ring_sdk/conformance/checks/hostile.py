@@ -81,10 +81,10 @@ def probe(ctx: Context) -> dict[str, Any]:
 def _judge(ctx: Context, kinds: tuple[str, ...], what: str, describe: Any, clean: str) -> Any:
     """Fail with the first few violations of `kinds` the process recorded (named by call)."""
     sample = probe(ctx)
-    seen = [v for v in sample["violations"] if v.kind in kinds]
+    seen = sorted((v for v in sample["violations"] if v.kind in kinds), key=lambda v: v.sid not in sample["calls"])
     details = {"violations": len(seen), "calls": len(sample["exchanges"]), **noted(sample["excluded"])}
     if seen:
-        named = [f"{sample['calls'].get(v.sid, f'sid {v.sid}')}: {describe(v)}" for v in seen[:3]]
+        named = [f"{sample['calls'].get(v.sid, 'an earlier call')}: {describe(v)}" for v in seen[:3]]
         more = f"; and {len(seen) - 3} more" if len(seen) > 3 else ""
         return failed(f"{what}: " + "; ".join(named) + more, **details)
     return passed(f"{len(sample['exchanges'])} calls: {clean}", **details)

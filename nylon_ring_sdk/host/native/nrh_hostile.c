@@ -31,12 +31,12 @@
 
 #define NRH_POISON "NRPOISON"
 /* Poisoned buffers kept before the oldest is checked and unmapped. */
-#define NRH_QUARANTINE_COUNT 256u
+#define NRH_QUARANTINE_COUNT 4096u
 #define NRH_QUARANTINE_BYTES (64ull << 20)
 /* Owned answers held unreleased before the oldest is given back. */
 #define NRH_HELD_OWNED 16u
 /* Buffers the fault handler can name at once (more are guarded, just not named). */
-#define NRH_FAULT_SLOTS 1024u
+#define NRH_FAULT_SLOTS 8192u
 /* Request strings with a guard page each; the rest of a request's strings share one buffer. */
 #define NRH_GUARDED_STRINGS 64u
 
