@@ -193,12 +193,12 @@ class Violation(NamedTuple):
 
     def describe(self) -> str:
         """One line, e.g. ``sid 7: after_terminal (Ok, 6 bytes, thread 1234)``."""
-        if self.kind.startswith("lease_"):
-            return (f"sid {self.sid}: {self.kind} ({status_name(int(self.status), 2)}, initialized_len {self.size}, "
-                    f"thread {self.thread_id})")
         if self.kind in ("input_written", "lease_changed"):
             what = INPUTS.get(int(self.status), "buffer")
             return f"sid {self.sid}: {self.kind} ({self.size}-byte {what} changed after the host was done with it)"
+        if self.kind.startswith("lease_"):
+            return (f"sid {self.sid}: {self.kind} ({status_name(int(self.status), 2)}, initialized_len {self.size}, "
+                    f"thread {self.thread_id})")
         if self.kind.startswith("state_"):
             return f"sid {self.sid}: {self.kind} (key or value of {self.size} bytes, thread {self.thread_id})"
         return f"sid {self.sid}: {self.kind} ({status_name(int(self.status), 2)}, {self.size} bytes, thread {self.thread_id})"

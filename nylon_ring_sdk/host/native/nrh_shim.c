@@ -985,7 +985,7 @@ static uint32_t nrh_run(nrh_host *h, uint32_t kind, uint32_t id, uint32_t mode, 
         nrh_inputs_discard(in);
         return out->code = code;
     }
-    nrh_inputs_begin(in, sid, nrh_call_names[kind], e.ptr, e.len);
+    nrh_inputs_begin(in, sid, NRH_ABI == 2 && kind == NRH_CALL_RAW ? "handle" : nrh_call_names[kind], e.ptr, e.len);
     uint64_t t0 = nrh_now();
     NrStatus st = nrh_invoke(h, kind, id, e, sid, req, p);
     out->handle_ns = nrh_now() - t0;

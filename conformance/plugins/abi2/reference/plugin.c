@@ -100,12 +100,16 @@ done:
 }
 
 static NrStatus spawn(int kind, uint64_t sid, NrBytes p) {
-    job *j = (job *)malloc(sizeof(job) + p.len + 1);
+    job *j = (job *)malloc(sizeof(job) + p.len + 8);
     if (!j) return NR_STATUS_ERR;
     j->kind = kind;
     j->sid = sid;
     j->len = p.len;
+#ifdef NRC_FAULT_FIXED_COPY
+    if (p.len) memcpy(j->data, p.ptr, (p.len + 7) & ~(size_t)7); /* fault: copies whole 8-byte words */
+#else
     if (p.len) memcpy(j->data, p.ptr, p.len);
+#endif
     j->data[p.len] = 0;
     atomic_fetch_add(&g_jobs, 1);
     pthread_t t;
@@ -117,6 +121,51 @@ static NrStatus spawn(int kind, uint64_t sid, NrBytes p) {
     pthread_detach(t);
     return NR_STATUS_OK;
 }
+
+/* ------------------------------------------ faults the hostile host shows (begin) */
+
+#if defined(NRC_FAULT_KEEPS_VIEW) || defined(NRC_FAULT_SCRUBS_VIEW)
+/* fault: a worker keeps the host's view instead of a copy (KEEPS_VIEW answers from it after
+ * handle returned; SCRUBS_VIEW wipes the caller's bytes "for safety" once the answer is out) */
+typedef struct {
+    uint64_t sid;
+    const uint8_t *view;
+    size_t len;
+} view_job;
+
+static void *run_view_job(void *arg) {
+    view_job *j = (view_job *)arg;
+#ifdef NRC_FAULT_KEEPS_VIEW
+    usleep(5000); /* the work the answer waits for */
+    send_copy(j->sid, NR_STATUS_OK, j->view, j->len);
+#else
+    usleep(20000); /* the clean-up runs once the call is long over */
+    if (j->len) memset((void *)(uintptr_t)j->view, 0, j->len);
+#endif
+    free(j);
+    atomic_fetch_sub(&g_jobs, 1);
+    return NULL;
+}
+
+static NrStatus keep_view(uint64_t sid, NrBytes p) {
+    view_job *j = (view_job *)malloc(sizeof *j);
+    if (!j) return NR_STATUS_ERR;
+    j->sid = sid;
+    j->view = p.ptr;
+    j->len = p.len;
+    atomic_fetch_add(&g_jobs, 1);
+    pthread_t t;
+    if (pthread_create(&t, NULL, run_view_job, j) != 0) {
+        atomic_fetch_sub(&g_jobs, 1);
+        free(j);
+        return NR_STATUS_ERR;
+    }
+    pthread_detach(t);
+    return NR_STATUS_OK;
+}
+#endif
+
+/* -------------------------------------------- faults the hostile host shows (end) */
 
 /* ---------------------------------------------------------------- entries */
 
@@ -149,6 +198,9 @@ static NrStatus echo_lease(uint64_t sid, NrBytes p) {
 #endif
     if (g_host->commit_result_buffer(g_ctx, sid, NR_STATUS_OK, lease.token, p.len) != NR_STATUS_OK)
         send_copy(sid, NR_STATUS_ERR, "commit failed", 13);
+#ifdef NRC_FAULT_LEASE_AFTER_COMMIT
+    else if (p.len) memset(lease.ptr, 0, p.len); /* fault: scrubs the scratch buffer it already gave away */
+#endif
     return NR_STATUS_OK;
 }
 
@@ -171,16 +223,39 @@ static const char *const NAMES[E_COUNT_OF] = {"echo", "echo_async", "echo_owned"
 static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
     switch (id) {
     case E_ECHO:
+#ifdef NRC_FAULT_LOWER_IN_PLACE
+        for (size_t i = 0; i < p.len; i++) { /* fault: lowercases the const payload in place */
+            uint8_t c = p.ptr[i];
+            ((uint8_t *)(uintptr_t)p.ptr)[i] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+#endif
+#ifdef NRC_FAULT_STRLEN_PAYLOAD
+        return send_copy(sid, NR_STATUS_OK, p.ptr, strlen((const char *)p.ptr)), NR_STATUS_OK; /* fault: a C string */
+#endif
+#ifdef NRC_FAULT_STATUS_400
+        if (p.len == 0) return send_copy(sid, 400, "empty body", 10), NR_STATUS_OK; /* fault: an HTTP status */
+#endif
         send_copy(sid, NR_STATUS_OK, p.ptr, p.len);
 #ifdef NRC_FAULT_DOUBLE_SEND
         send_copy(sid, NR_STATUS_OK, p.ptr, p.len); /* fault: a second answer for a unary sid */
 #endif
         return NR_STATUS_OK;
+#ifdef NRC_FAULT_KEEPS_VIEW
+    case E_ECHO_ASYNC: return keep_view(sid, p); /* fault: answered later from the host's view */
+#elif defined(NRC_FAULT_SCRUBS_VIEW)
+    case E_ECHO_ASYNC: /* fault: the view is wiped later */
+        return p.ptr && keep_view(sid, p) != NR_STATUS_OK ? NR_STATUS_ERR : spawn(0, sid, p);
+#else
     case E_ECHO_ASYNC: return spawn(0, sid, p);
+#endif
     case E_ECHO_OWNED: return echo_owned(sid, p);
     case E_ECHO_LEASE: return echo_lease(sid, p);
     case E_STAMP: return stamp(sid);
-    case E_COUNT: return spawn(1, sid, p);
+    case E_COUNT:
+#ifdef NRC_FAULT_SID_ZERO
+        if (p.len == 0) return send_copy(0, NR_STATUS_ERR, "count: no number", 16), NR_STATUS_INVALID; /* fault: "sid 0" */
+#endif
+        return spawn(1, sid, p);
     case E_CHAT: return open_chat(sid);
     case E_PANIC:
 #ifdef NRC_FAULT_PANIC_AS_ERR
@@ -191,13 +266,21 @@ static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
 #ifdef NRC_FAULT_SEND_AFTER_REJECT
         send_copy(sid, NR_STATUS_INVALID, "unknown entry", 13); /* fault: answers, then rejects */
 #endif
+#ifdef NRC_FAULT_RETURNS_404
+        return 404; /* fault: an HTTP status returned where an NrStatus belongs */
+#endif
         return NR_STATUS_INVALID;
     }
 }
 
 static uint32_t lookup(NrStr entry) {
-    for (uint32_t i = 0; i < E_COUNT_OF; i++)
+    for (uint32_t i = 0; i < E_COUNT_OF; i++) {
+#ifdef NRC_FAULT_STRCMP_ENTRY
+        if (entry.ptr && strcmp((const char *)entry.ptr, NAMES[i]) == 0) return i; /* fault: NrStr as a C string */
+        continue;
+#endif
         if (entry.ptr && entry.len == strlen(NAMES[i]) && memcmp(entry.ptr, NAMES[i], entry.len) == 0) return i;
+    }
     return NR_ENTRY_UNKNOWN;
 }
 
