@@ -195,7 +195,8 @@ class Violation(NamedTuple):
         """One line, e.g. ``sid 7: after_terminal (Ok, 6 bytes, thread 1234)``."""
         if self.kind in ("input_written", "lease_changed"):
             what = INPUTS.get(int(self.status), "buffer")
-            return f"sid {self.sid}: {self.kind} ({self.size}-byte {what} changed after the host was done with it)"
+            when = "after commit" if what == "lease" else "after the call returned"
+            return f"sid {self.sid}: {self.kind} ({self.size}-byte {what} changed {when})"
         if self.kind.startswith("lease_"):
             return (f"sid {self.sid}: {self.kind} ({status_name(int(self.status), 2)}, initialized_len {self.size}, "
                     f"thread {self.thread_id})")

@@ -223,12 +223,6 @@ static const char *const NAMES[E_COUNT_OF] = {"echo", "echo_async", "echo_owned"
 static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
     switch (id) {
     case E_ECHO:
-#ifdef NRC_FAULT_LOWER_IN_PLACE
-        for (size_t i = 0; i < p.len; i++) { /* fault: lowercases the const payload in place */
-            uint8_t c = p.ptr[i];
-            ((uint8_t *)(uintptr_t)p.ptr)[i] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-        }
-#endif
 #ifdef NRC_FAULT_STRLEN_PAYLOAD
         return send_copy(sid, NR_STATUS_OK, p.ptr, strlen((const char *)p.ptr)), NR_STATUS_OK; /* fault: a C string */
 #endif
@@ -306,8 +300,16 @@ static NrStatus handle_by_id(uint32_t id, uint64_t sid, NrBytes payload) {
 }
 
 static NrStatus stream_data(uint64_t sid, NrBytes data) {
-    for (int i = 0; i < MAX_CHATS; i++)
-        if (sid && atomic_load(&g_chats[i]) == sid) return send_copy(sid, NR_STATUS_OK, data.ptr, data.len), NR_STATUS_OK;
+    for (int i = 0; i < MAX_CHATS; i++) {
+        if (!sid || atomic_load(&g_chats[i]) != sid) continue;
+#ifdef NRC_FAULT_LOWER_IN_PLACE
+        for (size_t k = 0; k < data.len; k++) { /* fault: lowercases the const frame in place */
+            uint8_t c = data.ptr[k];
+            ((uint8_t *)(uintptr_t)data.ptr)[k] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+#endif
+        return send_copy(sid, NR_STATUS_OK, data.ptr, data.len), NR_STATUS_OK;
+    }
     return NR_STATUS_INVALID;
 }
 
