@@ -201,8 +201,14 @@ static void nrh_hostile_setup(void) {
     sigaction(SIGBUS, &sa, &nrh_old_bus);
 }
 
+/* Where the search for a free slot starts: slots are freed in about the order they were
+ * taken (the quarantine is a FIFO), so the next free one is usually right there. */
+static uint32_t nrh_fault_next;
+
 static void nrh_fault_register(nrh_poisoned *p, const char *call, const uint8_t *name, uint32_t name_len) {
-    for (uint32_t i = 0; i < NRH_FAULT_SLOTS; i++) {
+    uint32_t first = __atomic_fetch_add(&nrh_fault_next, 1, __ATOMIC_RELAXED);
+    for (uint32_t k = 0; k < NRH_FAULT_SLOTS; k++) {
+        uint32_t i = (first + k) % NRH_FAULT_SLOTS;
         uintptr_t free_slot = 0;
         nrh_fault_slot *s = &nrh_faults[i];
         if (!__atomic_compare_exchange_n(&s->start, &free_slot, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) continue;
@@ -222,6 +228,7 @@ static void nrh_fault_register(nrh_poisoned *p, const char *call, const uint8_t 
         s->name[n] = 0;
         s->name_len = n;
         __atomic_store_n(&s->start, (uintptr_t)p->map, __ATOMIC_RELEASE);
+        __atomic_store_n(&nrh_fault_next, i + 1, __ATOMIC_RELAXED);
         p->slot = i + 1;
         return;
     }
@@ -240,21 +247,59 @@ static size_t nrh_page(void) {
     return page;
 }
 
+/*
+ * Mappings of small buffers dropped from the quarantine, by data pages, for reuse: a
+ * fresh mmap, guard and munmap cost more than the rest of a call. The bytes are copied
+ * afresh each call; the guard page stays PROT_NONE and the data pages writable.
+ */
+#define NRH_POOL_PAGES 16u
+#define NRH_POOL_EACH 64u
+static struct {
+    pthread_mutex_t lock;
+    uint8_t *maps[NRH_POOL_PAGES + 1][NRH_POOL_EACH];
+    uint32_t count[NRH_POOL_PAGES + 1];
+} nrh_pool = {PTHREAD_MUTEX_INITIALIZER, {{0}}, {0}};
+
+static uint8_t *nrh_pool_take(size_t pages) {
+    uint8_t *map = NULL;
+    if (pages > NRH_POOL_PAGES) return NULL;
+    pthread_mutex_lock(&nrh_pool.lock);
+    if (nrh_pool.count[pages]) map = nrh_pool.maps[pages][--nrh_pool.count[pages]];
+    pthread_mutex_unlock(&nrh_pool.lock);
+    return map;
+}
+
+/* 0 when the pool is full (the caller unmaps). */
+static int nrh_pool_give(uint8_t *map, size_t pages) {
+    int kept = 0;
+    if (pages > NRH_POOL_PAGES) return 0;
+    pthread_mutex_lock(&nrh_pool.lock);
+    if (nrh_pool.count[pages] < NRH_POOL_EACH) {
+        nrh_pool.maps[pages][nrh_pool.count[pages]++] = map;
+        kept = 1;
+    }
+    pthread_mutex_unlock(&nrh_pool.lock);
+    return kept;
+}
+
 /* A writable buffer of exactly len bytes ending at a guard page; NULL when it cannot be mapped. */
 static nrh_poisoned *nrh_guard_new(uint64_t len, uint32_t what) {
     size_t page = nrh_page();
     size_t data_len = (size_t)((len + page - 1) / page * page);
     nrh_poisoned *p = (nrh_poisoned *)calloc(1, sizeof *p);
     if (!p) return NULL;
-    uint8_t *map = (uint8_t *)mmap(NULL, data_len + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (map == MAP_FAILED) {
-        free(p);
-        return NULL;
-    }
-    if (mprotect(map + data_len, page, PROT_NONE) != 0) {
-        munmap(map, data_len + page);
-        free(p);
-        return NULL;
+    uint8_t *map = nrh_pool_take(data_len / page);
+    if (!map) {
+        map = (uint8_t *)mmap(NULL, data_len + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (map == MAP_FAILED) {
+            free(p);
+            return NULL;
+        }
+        if (mprotect(map + data_len, page, PROT_NONE) != 0) {
+            munmap(map, data_len + page);
+            free(p);
+            return NULL;
+        }
     }
     p->map = map;
     p->map_len = data_len + page;
@@ -292,7 +337,7 @@ static void nrh_inputs_begin(nrh_inputs *in, uint64_t sid, const char *call, con
 
 static void nrh_poisoned_free(nrh_poisoned *p) {
     nrh_fault_unregister(p);
-    if (p->map) munmap(p->map, p->map_len);
+    if (p->map && !nrh_pool_give(p->map, p->data_len / nrh_page())) munmap(p->map, p->map_len);
     free(p->frame);
     free(p);
 }
@@ -301,6 +346,7 @@ static void nrh_poisoned_free(nrh_poisoned *p) {
 static void nrh_inputs_discard(nrh_inputs *in) {
     while (in->list) {
         nrh_poisoned *next = in->list->next;
+        if (in->list->data_len) mprotect(in->list->map, in->list->data_len, PROT_READ | PROT_WRITE); /* pooled next */
         nrh_poisoned_free(in->list);
         in->list = next;
     }
