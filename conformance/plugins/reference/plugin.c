@@ -82,6 +82,14 @@ typedef struct {
     uint8_t data[];
 } nrc_job;
 
+/* A job thread is done: shutdown may stop waiting for it. */
+static void nrc_job_finished(void) {
+    pthread_mutex_lock(&nrc_jobs_lock);
+    nrc_jobs_in_flight--;
+    pthread_cond_broadcast(&nrc_jobs_done);
+    pthread_mutex_unlock(&nrc_jobs_lock);
+}
+
 static void *nrc_job_main(void *arg) {
     nrc_job *job = arg;
 #ifdef NRC_FAULT_SEND_AFTER_SHUTDOWN
@@ -90,10 +98,7 @@ static void *nrc_job_main(void *arg) {
 #endif
     nrc_reply(job->sid, job->status, job->data, job->len);
     free(job);
-    pthread_mutex_lock(&nrc_jobs_lock);
-    nrc_jobs_in_flight--;
-    pthread_cond_broadcast(&nrc_jobs_done);
-    pthread_mutex_unlock(&nrc_jobs_lock);
+    nrc_job_finished();
     return NULL;
 }
 
@@ -159,10 +164,7 @@ static void *nrc_view_job_main(void *arg) {
     if (job->len) memset((void *)(uintptr_t)job->view, 0, (size_t)job->len);
 #endif
     free(job);
-    pthread_mutex_lock(&nrc_jobs_lock);
-    nrc_jobs_in_flight--;
-    pthread_cond_broadcast(&nrc_jobs_done);
-    pthread_mutex_unlock(&nrc_jobs_lock);
+    nrc_job_finished();
     return NULL;
 }
 
