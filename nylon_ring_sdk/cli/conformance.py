@@ -65,6 +65,7 @@ def conformance(
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", metavar="N", help="Check groups run in parallel (default: CPUs, at most 4).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the reason of passed checks too.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines while running.")] = False,
+    sanitize: Annotated[Optional[str], typer.Option("--sanitize", metavar="MODE", help="address, undefined or thread: run the checks under that sanitizer's runtime (build the plugin with -fsanitize=MODE -g); a sanitizer error fails the check it happened in, with the report.")] = None,
 ) -> None:
     from ..errors import NylonRingError
 
@@ -77,7 +78,7 @@ def conformance(
         if plugin is None:
             raise _usage("missing PLUGIN (the library to check), or --list")
         known = _baseline(baseline)
-        report = _run(plugin, manifest, entry, probe, select, timeout, jobs, quiet, allow_incomplete)
+        report = _run(plugin, manifest, entry, probe, select, timeout, jobs, quiet, allow_incomplete, sanitize)
         report.strict = level == "strict"
         if known is not None:
             from ..conformance.ci import apply_baseline
@@ -128,7 +129,8 @@ def _baseline(path: Optional[Path]) -> Optional[set[str]]:
 
 
 def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], probes: Optional[list[str]],
-         select: Optional[list[str]], timeout: float, jobs: Optional[int], quiet: bool, allow_incomplete: bool):
+         select: Optional[list[str]], timeout: float, jobs: Optional[int], quiet: bool, allow_incomplete: bool,
+         sanitize: Optional[str] = None):
     from ..conformance import run
     from ..conformance.entryspec import parse_all
 
@@ -143,7 +145,7 @@ def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], p
 
     return run(plugin, manifest, select_patterns=select, timeout=timeout, jobs=jobs,
                on_result=None if quiet else progress, entries=declared, probes=declared_probes,
-               allow_incomplete=allow_incomplete)
+               allow_incomplete=allow_incomplete, sanitize=sanitize)
 
 
 def _list(select: Optional[list[str]]) -> None:
