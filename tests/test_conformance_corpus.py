@@ -16,7 +16,8 @@ import pytest
 
 from nylon_ring_sdk.conformance import catalogue, run
 from nylon_ring_sdk.conformance.validate import validate_report
-from test_conformance_support import CFLAGS, CORPUS, MANIFEST, NAMES, TIMEOUT, build, compiler, expectation, manifest_for
+from test_conformance_support import (CFLAGS, CORPUS, MANIFEST, NAMES, TIMEOUT, build, compiler, expectation, manifest_for,
+                                      sanitizer_flags)
 
 
 def _statuses(report, status: str) -> set[str]:
@@ -33,7 +34,8 @@ def test_corpus_plugin_gets_its_expected_verdict(name, monkeypatch):
     expected = expectation(name)
     for key, value in expected.get("env", {}).items():
         monkeypatch.setenv(key, value)
-    report = run(build(name), manifest_for(name), timeout=expected.get("timeout", TIMEOUT))
+    mode = expected.get("sanitize")
+    report = run(build(name, sanitize=mode), manifest_for(name), timeout=expected.get("timeout", TIMEOUT), sanitize=mode)
     shown = report.render(verbose=True)
     assert _statuses(report, "fail") == set(expected["fail"]), shown
     warned = {r.id for r in report.results if r.status == "warn" and not _timing_warning(r)}
@@ -112,18 +114,18 @@ def _abi2_header() -> Path:
     return folder
 
 
-def build_abi2(name: str) -> Path:
-    """An ABI 2 corpus plugin, compiled once per session with warnings as errors."""
-    return _build_abi2(name, tuple(compiler()))
+def build_abi2(name: str, sanitize: str | None = None) -> Path:
+    """An ABI 2 corpus plugin, compiled once per session (and sanitizer) with warnings as errors."""
+    return _build_abi2(name, tuple(compiler()), sanitizer_flags(sanitize))
 
 
 @lru_cache(maxsize=None)
-def _build_abi2(name: str, cc: tuple[str, ...]) -> Path:
+def _build_abi2(name: str, cc: tuple[str, ...], extra: tuple[str, ...] = ()) -> Path:
     from nylon_ring_sdk.toolchain import run as run_tool
 
-    out = _abi2_header() / "plugins" / name / "plugin.so"
+    out = _abi2_header() / "plugins" / "".join(f.replace("-fsanitize=", "") for f in extra if "sanitize" in f) / name / "plugin.so"
     out.parent.mkdir(parents=True)
-    result = run_tool([*cc, *CFLAGS, "-I", str(_abi2_header()), "-o", str(out), str(ABI2_CORPUS / name / "plugin.c")])
+    result = run_tool([*cc, *CFLAGS, *extra, "-I", str(_abi2_header()), "-o", str(out), str(ABI2_CORPUS / name / "plugin.c")])
     assert result.returncode == 0, f"{' '.join(cc)} failed on abi2/{name}:\n{result.stderr}"
     return out
 
@@ -135,7 +137,8 @@ def _abi2_expectation(name: str) -> dict:
 @pytest.mark.parametrize("name", ABI2_NAMES)
 def test_abi2_corpus_plugin_gets_its_expected_verdict(name):
     expected = _abi2_expectation(name)
-    report = run(build_abi2(name), ABI2_MANIFEST, timeout=TIMEOUT)
+    mode = expected.get("sanitize")
+    report = run(build_abi2(name, mode), ABI2_MANIFEST, timeout=TIMEOUT, sanitize=mode)
     shown = report.render(verbose=True)
     assert _statuses(report, "fail") == set(expected["fail"]), shown
     warned = {r.id for r in report.results if r.status == "warn" and not _timing_warning(r)}

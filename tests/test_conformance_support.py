@@ -60,18 +60,36 @@ def compiler(prefer_zig: bool = False) -> list[str]:
         pytest.skip(str(exc))
 
 
-def build(name: str, prefer_zig: bool = False) -> Path:
-    """The corpus plugin `name`, compiled (once per session and compiler)."""
-    return _build(name, tuple(compiler(prefer_zig)))
+def sanitizer_flags(mode: str | None) -> tuple[str, ...]:
+    """Compiler flags of a `conformance --sanitize` mode; skips the test when the machine has no
+    runtime for it (fails under NYLON_RING_REQUIRE_TOOLCHAINS=1)."""
+    if mode is None:
+        return ()
+    from nylon_ring_sdk.conformance import sanitize
+    from nylon_ring_sdk.errors import ConformanceError
+
+    try:
+        sanitize.runtime(mode)
+    except ConformanceError as exc:
+        if REQUIRE:
+            pytest.fail(f"{exc} (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
+        pytest.skip(str(exc))
+    return (f"-fsanitize={mode}", "-g")
+
+
+def build(name: str, prefer_zig: bool = False, sanitize: str | None = None) -> Path:
+    """The corpus plugin `name`, compiled (once per session, compiler and sanitizer)."""
+    return _build(name, tuple(compiler(prefer_zig)), sanitizer_flags(sanitize))
 
 
 @lru_cache(maxsize=None)
-def _build(name: str, cc: tuple[str, ...]) -> Path:
+def _build(name: str, cc: tuple[str, ...], extra: tuple[str, ...] = ()) -> Path:
     from nylon_ring_sdk.toolchain import run
 
-    out = _workdir() / ("zig" if "zig" in " ".join(cc) else "cc") / name / "plugin.so"
+    kind = ("zig" if "zig" in " ".join(cc) else "cc") + "".join(f.replace("-fsanitize=", "-") for f in extra if "sanitize" in f)
+    out = _workdir() / kind / name / "plugin.so"
     out.parent.mkdir(parents=True)
-    result = run([*cc, *CFLAGS, "-I", str(header_dir()), "-o", str(out), str(CORPUS / name / "plugin.c")])
+    result = run([*cc, *CFLAGS, *extra, "-I", str(header_dir()), "-o", str(out), str(CORPUS / name / "plugin.c")])
     assert result.returncode == 0, f"{' '.join(cc)} failed on {name}:\n{result.stderr}"
     return out
 
@@ -80,7 +98,8 @@ def expectation(name: str) -> dict:
     """The corpus plugin's expect.toml: `fail`, `warn` (check ids), optional `reasons`, and how
     it is run: `manifest` ("reference", the default; "own": its folder's nylon-ring.toml;
     "embedded": none given, the plugin's export is used), `plugin_keys` (lines added to the
-    reference manifest's [plugin] table) and `env` (variables set for the run)."""
+    reference manifest's [plugin] table), `env` (variables set for the run) and `sanitize`
+    (compiled with -fsanitize=MODE and run with --sanitize MODE)."""
     return tomllib.loads((CORPUS / name / "expect.toml").read_text(encoding="utf-8"))
 
 

@@ -55,6 +55,11 @@ race_top:libpython
 race_top:_ctypes
 race_top:libffi
 signal:libpython
+# glibc's dynamic TLS: a thread that detaches a finished one frees that thread's TLS blocks,
+# which the loader (not instrumented) allocated; TSan sees no order between the two threads.
+race:_dl_deallocate_tls
+race:__GI__dl_deallocate_tls
+race:allocate_dtv_entry
 """
 
 
@@ -178,6 +183,14 @@ _FRAME = re.compile(r"^\s*#(\d+)\s+(?:0x[0-9a-f]+\s+)?(?:in\s+)?(.*?)\s*\(([^()]
 _HEADLINE = re.compile(r"(?:ERROR|WARNING): (\w+Sanitizer): (.+?)(?: \(pid=\d+\))?(?: on (?:address|unknown address).*)?$")
 _UBSAN = re.compile(r"^(\S+?:\d+(?::\d+)?): runtime error: (.+)$")
 _SUMMARY = re.compile(r"^SUMMARY: (\w+Sanitizer): (\S+)")
+#: UBSan's runtime error messages and the error type its SUMMARY line would name (GCC's
+#: runtime aborts before printing one).
+_UBSAN_TYPES = (("signed integer overflow", "signed-integer-overflow"), ("negation of", "signed-integer-overflow"),
+                ("misaligned address", "misaligned-pointer-use"), ("null pointer", "null-pointer-use"),
+                ("out of bounds", "out-of-bounds-index"), ("shift exponent", "invalid-shift-exponent"),
+                ("left shift of", "invalid-shift-base"), ("division by zero", "integer-divide-by-zero"),
+                ("pointer overflow", "pointer-overflow"), ("not a valid value for type", "invalid-bool-load"),
+                ("null pointer passed", "nonnull-attribute"), ("unreachable", "unreachable-call"))
 
 
 @dataclass
@@ -218,6 +231,9 @@ def parse_report(text: str, plugin: Path) -> dict[str, Any] | None:
 
 
 def _kind(text: str) -> tuple[str | None, str | None]:
+    """(error kind, sanitizer) of the first error; UBSan's kind is its SUMMARY's error type
+    (`misaligned-pointer-use`), the message itself names addresses and types."""
+    summary = next((m for m in map(_SUMMARY.match, (ln.strip() for ln in text.splitlines())) if m), None)
     for line in text.splitlines():
         line = line.strip()
         m = _HEADLINE.search(line)
@@ -225,12 +241,12 @@ def _kind(text: str) -> tuple[str | None, str | None]:
             return m.group(2).strip(), m.group(1)
         m = _UBSAN.match(line)
         if m:
-            return m.group(2).split(":")[0].strip() if ":" in m.group(2) else m.group(2).strip(), NAMES["undefined"]
-    for line in text.splitlines():
-        m = _SUMMARY.match(line.strip())
-        if m:
-            return m.group(2), m.group(1)
-    return None, None
+            if summary is not None and summary.group(1) == NAMES["undefined"]:
+                return summary.group(2), NAMES["undefined"]
+            message = m.group(2)
+            kind = next((t for text, t in _UBSAN_TYPES if text in message), None)
+            return kind or re.sub(r"\s*0x[0-9a-f]+", "", message.split(":")[0]).strip(), NAMES["undefined"]
+    return (summary.group(2), summary.group(1)) if summary else (None, None)
 
 
 def _is_plugin(module: str, plugin: Path) -> bool:
