@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
 from nylon_ring_sdk.conformance import catalogue, run
 from nylon_ring_sdk.conformance.validate import validate_report
-from test_conformance_support import (CFLAGS, CORPUS, MANIFEST, NAMES, TIMEOUT, build, compiler, expectation, manifest_for,
-                                      sanitizer_flags)
+from test_conformance_support import (ABI2_CORPUS, ABI2_MANIFEST, ABI2_NAMES, CORPUS, MANIFEST, NAMES, TIMEOUT, build,
+                                      build_abi2, expectation, manifest_for)
 
 
 def _statuses(report, status: str) -> set[str]:
@@ -94,41 +92,6 @@ def test_crashed_check_does_not_take_its_group_down():
 
 
 # ---------------------------------------------------------------- ABI 2
-
-ABI2_CORPUS = CORPUS / "abi2"
-ABI2_MANIFEST = ABI2_CORPUS / "reference" / "nylon-ring.toml"
-ABI2_NAMES = sorted(p.name for p in ABI2_CORPUS.iterdir() if (p / "plugin.c").is_file())
-
-
-@lru_cache(maxsize=1)
-def _abi2_header() -> Path:
-    """A folder holding nylon_ring.h generated from the bundled ABI 2 schema."""
-    import tempfile
-
-    from nylon_ring_sdk.gen import generate
-    from nylon_ring_sdk.schema import load_default
-
-    folder = Path(tempfile.mkdtemp(prefix="nr-conformance-abi2-"))
-    for f in generate(load_default(2), "c"):
-        (folder / f.path).write_text(f.content, encoding="utf-8")
-    return folder
-
-
-def build_abi2(name: str, sanitize: str | None = None) -> Path:
-    """An ABI 2 corpus plugin, compiled once per session (and sanitizer) with warnings as errors."""
-    return _build_abi2(name, tuple(compiler()), sanitizer_flags(sanitize))
-
-
-@lru_cache(maxsize=None)
-def _build_abi2(name: str, cc: tuple[str, ...], extra: tuple[str, ...] = ()) -> Path:
-    from nylon_ring_sdk.toolchain import run as run_tool
-
-    out = _abi2_header() / "plugins" / "".join(f.replace("-fsanitize=", "") for f in extra if "sanitize" in f) / name / "plugin.so"
-    out.parent.mkdir(parents=True)
-    result = run_tool([*cc, *CFLAGS, *extra, "-I", str(_abi2_header()), "-o", str(out), str(ABI2_CORPUS / name / "plugin.c")])
-    assert result.returncode == 0, f"{' '.join(cc)} failed on abi2/{name}:\n{result.stderr}"
-    return out
-
 
 def _abi2_expectation(name: str) -> dict:
     return tomllib.loads((ABI2_CORPUS / name / "expect.toml").read_text(encoding="utf-8"))

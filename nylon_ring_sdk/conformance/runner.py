@@ -96,7 +96,7 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
     selected = [cid for cid in checks if not patterns or matches(cid, patterns)]
     if not selected:
         raise ConformanceError(f"-k {','.join(patterns)}: no check id matches (list them with --list)")
-    sanitizer = sanitize_mode.resolve(sanitize, path) if sanitize is not None else None
+    sanitizer = sanitize_mode.resolve(sanitize, path) if sanitize is not None else sanitize_mode.unsanitized(path)
     source = _ManifestSource(path, manifest, checks, list(entries or ()), list(probes or ()))
     _prepare_host(sanitizer.mode if sanitizer else None)
     runner = _Runner(path, source, checks, selected, timeout, watch, jobs, on_result, abi, seed)

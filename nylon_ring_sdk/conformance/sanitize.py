@@ -126,6 +126,18 @@ def resolve(mode: str, plugin: Path) -> Sanitizer:
     return Sanitizer(mode, runtime(mode, plugin), symbolizer())
 
 
+def unsanitized(plugin: Path) -> None:
+    """No --sanitize: refuse (ConformanceError) a plugin whose ASan or TSan instrumentation
+    needs a runtime preloaded, unless LD_PRELOAD already holds one; the loader would
+    abort the worker, which would read as a plugin that cannot be loaded."""
+    preload = os.environ.get("LD_PRELOAD", "")
+    for mode in ("address", "thread"):
+        if instrumented(plugin, mode) and not any(n.split(".so")[0] in preload for n in _RUNTIMES[mode]):
+            raise ConformanceError(f"{plugin}: built with -fsanitize={mode}: run it with --sanitize {mode} "
+                                   f"(its runtime must be loaded before the plugin)")
+    return None
+
+
 def instrumented(plugin: Path, mode: str) -> bool:
     """Whether the library references the sanitizer's runtime (read from the file, not loaded)."""
     from ..host import elf
