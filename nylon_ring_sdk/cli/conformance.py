@@ -3,7 +3,7 @@
 Exit codes: 0 every check that matters ran and passed; 1 a MUST check failed (or,
 with --level strict, any check failed or warned); 2 a usage or load error (bad
 arguments, no such file, an invalid manifest, a library the dynamic loader cannot
-open); 3 incomplete: no entries are known, so the behaviour checks tested nothing
+open, --sanitize with an unknown mode, no runtime or an uninstrumented plugin); 3 incomplete: no entries are known, so the behaviour checks tested nothing
 (unless --allow-incomplete).
 """
 
@@ -31,12 +31,17 @@ add entries on the command line: --entry NAME=MODE[:PAYLOAD[:EXPECT]] (MODE:
 unary, raw, stream, stream_raw, bidi; for streams EXPECT is comma-separated
 frames; \\: and \\, escape), --probe NAME[=MODE] (a panic probe).
 
+--sanitize MODE (address, undefined, thread) checks a plugin built with
+-fsanitize=MODE: the workers run with that runtime preloaded, and the first
+sanitizer error fails the check it happened in, with the whole report.
+
 \b
 Exit codes:
   0  every check that matters ran and passed (warnings and skips with reasons allowed)
   1  a MUST check failed (--level strict: any check failed or warned)
   2  usage or load error: bad arguments, no such plugin file, an invalid
-     manifest, or a library the dynamic loader cannot open
+     manifest, or a library the dynamic loader cannot open; --sanitize with an
+     unknown mode, no runtime for it, or a plugin not built with it
   3  incomplete: no entries are known, so the behaviour checks tested
      nothing (declare them, or pass --allow-incomplete)
 """

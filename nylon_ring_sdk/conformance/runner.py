@@ -101,8 +101,13 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
     _prepare_host(sanitizer.mode if sanitizer else None)
     runner = _Runner(path, source, checks, selected, timeout, watch, jobs, on_result, abi, seed)
     runner.sanitizer = sanitizer
-    report = runner.execute()
+    try:
+        report = runner.execute()
+    finally:
+        if sanitizer is not None:
+            shutil.rmtree(sanitizer.folder, ignore_errors=True)
     report.allow_incomplete = allow_incomplete
+    report.sanitize = sanitizer.mode if sanitizer else None
     return report
 
 

@@ -81,7 +81,11 @@ class Sanitizer:
         env = dict(os.environ)
         preload = env.get("LD_PRELOAD", "")
         env["LD_PRELOAD"] = str(self.runtime) + (":" + preload if preload else "")
-        env[_VARIABLES[self.mode]] = ":".join(self._options(log_dir / "report"))
+        # the user's own options of this sanitizer come after the suite's (later ones win),
+        # except where the reports go: the runner reads them there
+        own = [env[_VARIABLES[self.mode]]] if env.get(_VARIABLES[self.mode]) else []
+        log = f"log_path={log_dir / 'report'}"
+        env[_VARIABLES[self.mode]] = ":".join(self._options(log_dir / "report") + own + [log])
         if self.mode == "address":  # UBSan checks compiled into an ASan build report through it too
             env.setdefault("UBSAN_OPTIONS", ":".join(self._common(log_dir / "report-ubsan")))
         if self.symbolizer:
