@@ -3,7 +3,7 @@
 Exit codes: 0 every check that matters ran and passed; 1 a MUST check failed (or,
 with --level strict, any check failed or warned); 2 a usage or load error (bad
 arguments, no such file, an invalid manifest, a library the dynamic loader cannot
-open); 3 incomplete: no entries are known, so the behaviour checks tested nothing
+open, --sanitize with an unknown mode, no runtime or an uninstrumented plugin); 3 incomplete: no entries are known, so the behaviour checks tested nothing
 (unless --allow-incomplete).
 """
 
@@ -31,12 +31,17 @@ add entries on the command line: --entry NAME=MODE[:PAYLOAD[:EXPECT]] (MODE:
 unary, raw, stream, stream_raw, bidi; for streams EXPECT is comma-separated
 frames; \\: and \\, escape), --probe NAME[=MODE] (a panic probe).
 
+--sanitize MODE (address, undefined, thread) checks a plugin built with
+-fsanitize=MODE: the workers run with that runtime preloaded, and the first
+sanitizer error fails the check it happened in, with the whole report.
+
 \b
 Exit codes:
   0  every check that matters ran and passed (warnings and skips with reasons allowed)
   1  a MUST check failed (--level strict: any check failed or warned)
   2  usage or load error: bad arguments, no such plugin file, an invalid
-     manifest, or a library the dynamic loader cannot open
+     manifest, or a library the dynamic loader cannot open; --sanitize with an
+     unknown mode, no runtime for it, or a plugin not built with it
   3  incomplete: no entries are known, so the behaviour checks tested
      nothing (declare them, or pass --allow-incomplete)
 """
@@ -65,6 +70,7 @@ def conformance(
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", metavar="N", help="Check groups run in parallel (default: CPUs, at most 4).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the reason of passed checks too.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines while running.")] = False,
+    sanitize: Annotated[Optional[str], typer.Option("--sanitize", metavar="MODE", help="address, undefined or thread: run the checks under that sanitizer's runtime (build the plugin with -fsanitize=MODE -g); a sanitizer error fails the check it happened in, with the report.")] = None,
 ) -> None:
     from ..errors import NylonRingError
 
@@ -77,7 +83,7 @@ def conformance(
         if plugin is None:
             raise _usage("missing PLUGIN (the library to check), or --list")
         known = _baseline(baseline)
-        report = _run(plugin, manifest, entry, probe, select, timeout, jobs, quiet, allow_incomplete)
+        report = _run(plugin, manifest, entry, probe, select, timeout, jobs, quiet, allow_incomplete, sanitize)
         report.strict = level == "strict"
         if known is not None:
             from ..conformance.ci import apply_baseline
@@ -128,7 +134,8 @@ def _baseline(path: Optional[Path]) -> Optional[set[str]]:
 
 
 def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], probes: Optional[list[str]],
-         select: Optional[list[str]], timeout: float, jobs: Optional[int], quiet: bool, allow_incomplete: bool):
+         select: Optional[list[str]], timeout: float, jobs: Optional[int], quiet: bool, allow_incomplete: bool,
+         sanitize: Optional[str] = None):
     from ..conformance import run
     from ..conformance.entryspec import parse_all
 
@@ -143,7 +150,7 @@ def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], p
 
     return run(plugin, manifest, select_patterns=select, timeout=timeout, jobs=jobs,
                on_result=None if quiet else progress, entries=declared, probes=declared_probes,
-               allow_incomplete=allow_incomplete)
+               allow_incomplete=allow_incomplete, sanitize=sanitize)
 
 
 def _list(select: Optional[list[str]]) -> None:

@@ -82,6 +82,8 @@ class Report:
     baseline_path: str | None = None
     known_failures: set[str] = field(default_factory=set)
     fixed_failures: list[str] = field(default_factory=list)
+    #: --sanitize: the sanitizer the workers ran under (None: none).
+    sanitize: str | None = None
 
     # ------------------------------------------------------------ verdict
 
@@ -145,6 +147,8 @@ class Report:
         if self.manifest:
             argv += ["--manifest", self.manifest]
         argv += ["-k", check_id, "--timeout", f"{self.timeout:g}"]
+        if self.sanitize:
+            argv += ["--sanitize", self.sanitize]
         return shlex.join(argv)
 
     # ------------------------------------------------------------ forms
@@ -158,7 +162,8 @@ class Report:
             "manifest": {"path": self.manifest, "note": self.manifest_note},
             "started_at": self.started_at,
             "duration": round(self.duration, 6),
-            "options": {"timeout": self.timeout, "jobs": self.jobs, "select": list(self.select)},
+            "options": {"timeout": self.timeout, "jobs": self.jobs, "select": list(self.select),
+                        **({"sanitize": self.sanitize} if self.sanitize else {})},
             "processes": self.processes,
             "load_error": self.load_error,
             "latency": dict(self.latency),

@@ -58,16 +58,32 @@ def _compilers() -> list[list[str]]:
     return found
 
 
-def shim_path(abi: int = 1) -> Path:
+#: Set to ``thread`` (by ``conformance --sanitize thread``) to load the helper built with
+#: ``-fsanitize=thread``: its locks and hand-offs between the plugin's threads and the
+#: host's are then visible to TSan, which would otherwise report the plugin's correctly
+#: synchronised accesses as races.
+SANITIZE_VARIABLE = "NYLON_RING_SHIM_SANITIZE"
+_SANITIZE_FLAGS = {"thread": ["-fsanitize=thread", "-g"]}
+
+
+def _sanitize_mode(sanitize: str | None) -> str | None:
+    mode = sanitize if sanitize is not None else os.environ.get(SANITIZE_VARIABLE) or None
+    return mode if mode in _SANITIZE_FLAGS else None
+
+
+def shim_path(abi: int = 1, sanitize: str | None = None) -> Path:
     """Path of the compiled helper for an ABI generation, building it when the cache has none.
 
     One source serves both generations: it is compiled with ``-DNRH_ABI=<abi>``
-    against that generation's generated header.
+    against that generation's generated header. `sanitize` (default: the
+    ``NYLON_RING_SHIM_SANITIZE`` variable) picks an instrumented build; the flags are
+    part of the cache key, so each mode has its own file.
     """
     from ..toolchain import cache_dir, compile_cached, content_key, generated_c_header, shared_library_suffix
 
     header = generated_c_header(abi)
-    flags = [*CFLAGS, f"-DNRH_ABI={abi}"]
+    mode = _sanitize_mode(sanitize)
+    flags = [*CFLAGS, f"-DNRH_ABI={abi}", *_SANITIZE_FLAGS.get(mode or "", [])]
     errors: list[str] = []
     for cc in _compilers():
         key = content_key(SOURCE.read_bytes(), *(p.read_bytes() for p in INCLUDED), header, " ".join(cc + flags), f"{sys.platform}-{platform.machine()}")

@@ -469,6 +469,48 @@ static NrStatus nrc_unknown(uint64_t sid, NrBytes payload) {
 #endif
 }
 
+/* ------------------------------------------- sanitizer faults (conformance --sanitize)
+ * Each of these is silent in a default run: it shows only when the plugin is built
+ * with -fsanitize=X and checked with `nylon-ring conformance --sanitize X`. */
+
+#ifdef NRC_FAULT_RACY_COUNTER
+/* fault: a statistics counter every call bumps, on whatever thread the host calls from,
+ * with neither a lock nor an atomic (a data race: ThreadSanitizer) */
+static unsigned long nrc_calls_seen;
+#define NRC_NOTE_CALL() (nrc_calls_seen++)
+#else
+#define NRC_NOTE_CALL() ((void)0)
+#endif
+
+#if defined(NRC_FAULT_UNKNOWN_LOG_OVERFLOW)
+/* fault: the "unknown entry" log line is built in a buffer sized for its text alone, then
+ * NUL-terminated one byte past the end (a heap buffer overflow: AddressSanitizer) */
+static char *nrc_last_unknown;
+static void nrc_note_unknown(NrStr entry) {
+    static const char prefix[] = "unknown entry: ";
+    size_t n = sizeof(prefix) - 1 + (size_t)entry.len;
+    char *line = malloc(n);
+    if (line == NULL) return;
+    memcpy(line, prefix, sizeof(prefix) - 1);
+    if (entry.len) memcpy(line + sizeof(prefix) - 1, entry.ptr, (size_t)entry.len);
+    line[n] = '\0';
+    free(nrc_last_unknown);
+    nrc_last_unknown = line;
+}
+#elif defined(NRC_FAULT_UNKNOWN_HASH_OVERFLOW)
+/* fault: unknown names are counted in a table indexed by a Java-style string hash kept in an
+ * int, which overflows for any name past six characters (signed overflow: UBSan) */
+static unsigned nrc_unknown_seen[64];
+static void nrc_note_unknown(NrStr entry) {
+    int h = 0;
+    for (uint64_t i = 0; i < entry.len; i++) h = 31 * h + entry.ptr[i];
+    nrc_unknown_seen[(unsigned)h % 64]++;
+}
+#else
+static void nrc_note_unknown(NrStr entry) { (void)entry; }
+#endif
+/* ------------------------------------------------------- end of sanitizer faults */
+
 static NrStatus nrc_route(NrStr entry, uint64_t sid, const NrRequest *req, NrBytes payload) {
 #ifdef NRC_FAULT_EMPTY_NAME_CRASH
     if (entry.len == 0) *(volatile int *)(uintptr_t)entry.len = 1; /* fault: an empty name is dereferenced */
@@ -480,6 +522,7 @@ static NrStatus nrc_route(NrStr entry, uint64_t sid, const NrRequest *req, NrByt
     if (entry.len > 4096) *(volatile int *)(uintptr_t)(entry.len >> 20) = 1; /* fault: a long name overflows */
 #endif
     if (!nrc_valid_str(entry) || !nrc_valid_bytes(payload)) return NR_STATUS_INVALID;
+    NRC_NOTE_CALL(); /* (fault RACY_COUNTER: an unsynchronised counter) */
     if (nrc_entry_is(entry, "hello")) return nrc_hello(sid, req, payload);
     if (nrc_entry_is(entry, "echo")) return nrc_echo(sid, payload);
     if (nrc_entry_is(entry, "echo_async")) return nrc_echo_async(sid, payload);
@@ -488,6 +531,7 @@ static NrStatus nrc_route(NrStr entry, uint64_t sid, const NrRequest *req, NrByt
     if (nrc_entry_is(entry, "state")) return nrc_state(sid, payload);
     if (nrc_entry_is(entry, "panic")) return nrc_panic(sid, 0);
     if (nrc_entry_is(entry, "panic_async")) return nrc_panic(sid, 1);
+    nrc_note_unknown(entry); /* (faults UNKNOWN_LOG_OVERFLOW, UNKNOWN_HASH_OVERFLOW) */
     return nrc_unknown(sid, payload);
 }
 

@@ -53,6 +53,58 @@ static void release_static(void *owner_ctx, const uint8_t *ptr, uint64_t len) {
     (void)len;
 }
 
+/* ------------------------------------------- sanitizer faults (conformance --sanitize)
+ * Each of these is silent in a default run: it shows only when the plugin is built
+ * with -fsanitize=X and checked with `nylon-ring conformance --sanitize X`. */
+
+#ifdef NRC_FAULT_RACY_COUNTER
+/* fault: a statistics counter every call bumps, on whatever thread the host calls from,
+ * with neither a lock nor an atomic (a data race: ThreadSanitizer) */
+static unsigned long g_calls_seen;
+#define NRC_NOTE_CALL() (g_calls_seen++)
+#else
+#define NRC_NOTE_CALL() ((void)0)
+#endif
+
+#ifdef NRC_FAULT_REJECTED_USE_AFTER_FREE
+/* fault: rejected names are logged once in a row: the previous one is released before it is
+ * compared with the new one (a heap use after free: AddressSanitizer) */
+static char *g_last_rejected;
+static unsigned long g_rejected_logged;
+__attribute__((noinline)) static void nrc_release_name(char *name) { free(name); }
+static void nrc_note_rejected(NrStr entry) {
+    char *line = (char *)malloc(entry.len + 1);
+    if (!line) return;
+    if (entry.len) memcpy(line, entry.ptr, entry.len);
+    line[entry.len] = 0;
+    char *prev = g_last_rejected;
+    g_last_rejected = line;
+    nrc_release_name(prev);
+    if (prev != NULL && strcmp(prev, line) == 0) return; /* the same name as last time: logged already */
+    g_rejected_logged++;
+}
+#else
+static void nrc_note_rejected(NrStr entry) { (void)entry; }
+#endif
+
+#ifdef NRC_FAULT_MISALIGNED_HEADER
+/* fault: echo sniffs for a framed payload (a 0xFE tag, then a 32-bit body length) by loading
+ * the length through a uint32_t pointer one byte into the payload, before it checks the tag
+ * (a misaligned load: UBSan) */
+static NrBytes nrc_unframe(NrBytes p) {
+    if (p.len < 5) return p;
+    uint32_t declared = *(const uint32_t *)(p.ptr + 1);
+    if (p.ptr[0] == 0xFE && declared == p.len - 5) {
+        p.ptr += 5;
+        p.len = declared;
+    }
+    return p;
+}
+#else
+static NrBytes nrc_unframe(NrBytes p) { return p; }
+#endif
+/* ------------------------------------------------------- end of sanitizer faults */
+
 /* ---------------------------------------------------------------- worker threads */
 
 typedef struct {
@@ -223,6 +275,7 @@ static const char *const NAMES[E_COUNT_OF] = {"echo", "echo_async", "echo_owned"
 static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
     switch (id) {
     case E_ECHO:
+        p = nrc_unframe(p); /* (fault MISALIGNED_HEADER: a misaligned load) */
 #ifdef NRC_FAULT_STRLEN_PAYLOAD
         return send_copy(sid, NR_STATUS_OK, p.ptr, strlen((const char *)p.ptr)), NR_STATUS_OK; /* fault: a C string */
 #endif
@@ -290,9 +343,15 @@ static uint32_t resolve_entry(NrStr entry) {
     return id;
 }
 
-static NrStatus handle(NrStr entry, uint64_t sid, NrBytes payload) { return run_entry(lookup(entry), sid, payload); }
+static NrStatus handle(NrStr entry, uint64_t sid, NrBytes payload) {
+    NRC_NOTE_CALL(); /* (fault RACY_COUNTER: an unsynchronised counter) */
+    uint32_t id = lookup(entry);
+    if (id == NR_ENTRY_UNKNOWN) nrc_note_rejected(entry); /* (fault REJECTED_USE_AFTER_FREE) */
+    return run_entry(id, sid, payload);
+}
 
 static NrStatus handle_by_id(uint32_t id, uint64_t sid, NrBytes payload) {
+    NRC_NOTE_CALL();
 #ifdef NRC_FAULT_BY_ID_DIFFERS
     if (id == E_ECHO) return send_copy(sid, NR_STATUS_OK, "by id", 5), NR_STATUS_OK; /* fault: not what handle says */
 #endif
