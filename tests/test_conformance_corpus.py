@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from nylon_ring_sdk.conformance import catalogue, run
+from nylon_ring_sdk.conformance.repeat import run_repeated
 from nylon_ring_sdk.conformance.validate import validate_report
 from test_conformance_support import CFLAGS, CORPUS, MANIFEST, NAMES, TIMEOUT, build, compiler, expectation, manifest_for
 
@@ -28,12 +29,25 @@ def _timing_warning(result) -> bool:
     return result.id == "unary.prompt_return" and "is slow" in result.reason
 
 
+def _run_as_expected(plugin: Path, manifest: Path | None, expected: dict):
+    """One run, or with `repeat = N` (and `seed = S`) in expect.toml the first failing run of
+    `--repeat N --seed S`, which must fail within the N runs."""
+    timeout = expected.get("timeout", TIMEOUT)
+    if "repeat" not in expected:
+        return run(plugin, manifest, timeout=timeout)
+    report, repeat = run_repeated(lambda seed: run(plugin, manifest, timeout=timeout, seed=seed),
+                                  expected["repeat"], expected.get("seed", 1))
+    assert repeat.failed_run is not None, f"no run of {expected['repeat']} failed:\n" + report.render()
+    assert report.seed == repeat.failed_seed and report.to_json()["repeat"]["failed_seed"] == report.seed
+    return report
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_corpus_plugin_gets_its_expected_verdict(name, monkeypatch):
     expected = expectation(name)
     for key, value in expected.get("env", {}).items():
         monkeypatch.setenv(key, value)
-    report = run(build(name), manifest_for(name), timeout=expected.get("timeout", TIMEOUT))
+    report = _run_as_expected(build(name), manifest_for(name), expected)
     shown = report.render(verbose=True)
     assert _statuses(report, "fail") == set(expected["fail"]), shown
     warned = {r.id for r in report.results if r.status == "warn" and not _timing_warning(r)}
@@ -135,7 +149,7 @@ def _abi2_expectation(name: str) -> dict:
 @pytest.mark.parametrize("name", ABI2_NAMES)
 def test_abi2_corpus_plugin_gets_its_expected_verdict(name):
     expected = _abi2_expectation(name)
-    report = run(build_abi2(name), ABI2_MANIFEST, timeout=TIMEOUT)
+    report = _run_as_expected(build_abi2(name), ABI2_MANIFEST, expected)
     shown = report.render(verbose=True)
     assert _statuses(report, "fail") == set(expected["fail"]), shown
     warned = {r.id for r in report.results if r.status == "warn" and not _timing_warning(r)}
@@ -174,8 +188,9 @@ def test_abi2_corpus_has_one_fault_per_rule():
         assert macros[0] in reference and (expected["fail"] or expected["warn"]), name
         faults.add(macros[0])
     assert len(faults) == len(ABI2_NAMES) - 1 >= 12
-    # every variant is flagged by checks of its own: no two break the same rule
-    flagged = [tuple(_abi2_expectation(n)["fail"] + _abi2_expectation(n)["warn"]) for n in ABI2_NAMES if n != "reference"]
+    # every variant is flagged by checks of its own, or in a mode of its own (--repeat): no two break the same rule
+    flagged = [(tuple(_abi2_expectation(n)["fail"] + _abi2_expectation(n)["warn"]), _abi2_expectation(n).get("repeat"))
+               for n in ABI2_NAMES if n != "reference"]
     assert len(set(flagged)) == len(flagged)
 
 

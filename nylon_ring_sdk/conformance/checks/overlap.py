@@ -479,7 +479,10 @@ def outcome(ctx: Context) -> Outcome:
              + ", ".join(s.entry.name for s in found))
     seen, took, result.errors = run_all(caller, plans, clock)
     sids = {s.sid: s for s in seen if s.sid is not None}
-    result.late = [(sids[v.sid], v) for v in ctx.violations()[mark:] if v.sid in sids and v.kind in EXTRA_ANSWER]
+    # a stream's or session's frame after its terminal one (their gates saw none alone); a second unary
+    # answer is unary.exactly_once's to judge
+    result.late = [(sids[v.sid], v) for v in ctx.violations()[mark:]
+                   if v.sid in sids and v.kind in EXTRA_ANSWER and not sids[v.sid].subject.entry.is_unary]
     result.wrong, result.unsteady = _reask(caller, [s for s in seen if not s.subject.judge(s.given, s.key)], ctx)
     for s in seen:
         result.sessions[_kind(s.subject.entry)] = result.sessions.get(_kind(s.subject.entry), 0) + 1
