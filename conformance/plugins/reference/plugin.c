@@ -226,9 +226,138 @@ static int nrc_chat_find(uint64_t sid, int remove) {
     return found;
 }
 
+/* ============================================ overlap faults (concurrency.overlap)
+ * Mistakes that only show when calls and streams overlap: each answers correctly one
+ * call at a time. */
+
+#if defined(NRC_FAULT_STATIC_ANSWER) || defined(NRC_FAULT_STATIC_REPLY) || defined(NRC_FAULT_GLOBAL_STREAM)
+static void nrc_job_finished(void) {
+    pthread_mutex_lock(&nrc_jobs_lock);
+    nrc_jobs_in_flight--;
+    pthread_cond_broadcast(&nrc_jobs_done);
+    pthread_mutex_unlock(&nrc_jobs_lock);
+}
+
+/* Runs main(arg) on a detached thread that shutdown waits for; Err when none can start. */
+static NrStatus nrc_start_job(void *(*main)(void *), void *arg) {
+    pthread_mutex_lock(&nrc_jobs_lock);
+    nrc_jobs_in_flight++;
+    pthread_mutex_unlock(&nrc_jobs_lock);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, main, arg) != 0) {
+        nrc_job_finished();
+        return NR_STATUS_ERR;
+    }
+    pthread_detach(thread);
+    return NR_STATUS_OK;
+}
+#endif
+
+#ifdef NRC_FAULT_STATIC_ANSWER
+/* fault: hello builds its answer in one static buffer ("answers are small") and a flusher thread
+ * sends it 5 ms later from that buffer, so a second hello meanwhile rewrites the first one's answer */
+static uint8_t nrc_answer[512];
+static uint64_t nrc_answer_len;
+
+static void *nrc_flush_answer(void *arg) {
+    struct timespec flush = {0, 5 * 1000 * 1000};
+    nanosleep(&flush, NULL);
+    nrc_reply((uint64_t)(uintptr_t)arg, NR_STATUS_OK, nrc_answer, nrc_answer_len);
+    nrc_job_finished();
+    return NULL;
+}
+
+static NrStatus nrc_hello_static(uint64_t sid, const NrRequest *req, NrBytes payload) {
+    if (req == NULL || !nrc_valid_str(req->method) || !nrc_valid_str(req->path)) return NR_STATUS_INVALID;
+    uint64_t len = (uint64_t)req->method.len + 1 + req->path.len + 1 + payload.len;
+    if (len > sizeof(nrc_answer)) return NR_STATUS_ERR;
+    uint8_t *p = nrc_answer;
+    if (req->method.len) { memcpy(p, req->method.ptr, req->method.len); p += req->method.len; }
+    *p++ = ' ';
+    if (req->path.len) { memcpy(p, req->path.ptr, req->path.len); p += req->path.len; }
+    *p++ = ' ';
+    if (payload.len) memcpy(p, payload.ptr, (size_t)payload.len);
+    nrc_answer_len = len;
+    return nrc_start_job(nrc_flush_answer, (void *)(uintptr_t)sid);
+}
+#endif
+
+#ifdef NRC_FAULT_STATIC_REPLY
+/* fault: chat copies each frame into one static reply buffer and a flusher thread sends it a
+ * millisecond later from there, so a frame of another session meanwhile replaces the reply */
+static uint8_t nrc_reply_buf[256];
+static uint64_t nrc_reply_len;
+
+static void *nrc_flush_reply(void *arg) {
+    struct timespec flush = {0, 1000 * 1000};
+    nanosleep(&flush, NULL);
+    nrc_reply((uint64_t)(uintptr_t)arg, NR_STATUS_OK, nrc_reply_buf, nrc_reply_len);
+    nrc_job_finished();
+    return NULL;
+}
+
+static NrStatus nrc_reply_later(uint64_t sid, NrBytes data) {
+    if (data.len > sizeof(nrc_reply_buf)) return NR_STATUS_ERR;
+    if (data.len) memcpy(nrc_reply_buf, data.ptr, (size_t)data.len);
+    nrc_reply_len = data.len;
+    return nrc_start_job(nrc_flush_reply, (void *)(uintptr_t)sid);
+}
+#endif
+
+#ifdef NRC_FAULT_GLOBAL_STREAM
+/* fault: count is produced by a ticker thread, a frame a millisecond, from state kept in one
+ * global ("one stream at a time"): a second count started meanwhile takes over the first one's
+ * ticker, so both tickers send to the second sid and the first stream never ends */
+static pthread_mutex_t nrc_ticker_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { uint64_t sid; long next, n; } nrc_ticker;
+
+static void *nrc_tick(void *arg) {
+    (void)arg;
+    struct timespec tick = {0, 1000 * 1000};
+    for (;;) {
+        nanosleep(&tick, NULL);
+        pthread_mutex_lock(&nrc_ticker_lock);
+        uint64_t sid = nrc_ticker.sid;
+        long i = nrc_ticker.next++;
+        int done = i >= nrc_ticker.n;
+        pthread_mutex_unlock(&nrc_ticker_lock);
+        if (done) {
+            nrc_reply(sid, NR_STATUS_STREAM_END, NULL, 0);
+            break;
+        }
+        char digits[24];
+        int len = snprintf(digits, sizeof digits, "%ld", i);
+        nrc_reply(sid, NR_STATUS_OK, digits, (uint64_t)len);
+    }
+    nrc_job_finished();
+    return NULL;
+}
+
+static NrStatus nrc_count_ticker(uint64_t sid, long n) {
+    pthread_mutex_lock(&nrc_ticker_lock);
+    nrc_ticker.sid = sid;
+    nrc_ticker.next = 0;
+    nrc_ticker.n = n;
+    pthread_mutex_unlock(&nrc_ticker_lock);
+    return nrc_start_job(nrc_tick, NULL);
+}
+#endif
+
+#ifdef NRC_FAULT_FLAKY_STREAM
+/* fault: count rebuilds a frame table every 50 streams, and the stream that triggers the
+ * rebuild ends with Err instead of waiting for it (the first time: the 18th stream) */
+static unsigned nrc_streams_served = 32;
+
+static int nrc_stream_hiccup(void) { return __atomic_add_fetch(&nrc_streams_served, 1, __ATOMIC_RELAXED) % 50 == 0; }
+#endif
+/* ============================================ end of the overlap faults */
+
 /* ------------------------------------------------------------------ entries */
 
 static NrStatus nrc_hello(uint64_t sid, const NrRequest *req, NrBytes payload) {
+#ifdef NRC_FAULT_STATIC_ANSWER
+    return nrc_hello_static(sid, req, payload); /* fault: see the overlap faults above */
+#endif
 #ifdef NRC_FAULT_HELLO_CRASH
     if (payload.len < (uint64_t)-1) *(volatile int *)(uintptr_t)payload.len = 1; /* fault: every hello segfaults */
 #endif
@@ -388,6 +517,12 @@ static NrStatus nrc_count(uint64_t sid, NrBytes payload) {
     if (n < 0) nrc_reply_text(0, NR_STATUS_ERR, "count: not a number"); /* fault: errors reported on "sid 0" */
 #endif
     if (n < 0) return NR_STATUS_INVALID;
+#ifdef NRC_FAULT_GLOBAL_STREAM
+    return nrc_count_ticker(sid, n); /* fault: see the overlap faults above */
+#endif
+#ifdef NRC_FAULT_FLAKY_STREAM
+    if (nrc_stream_hiccup()) return nrc_reply_text(sid, NR_STATUS_ERR, "frame table rebuilding"), NR_STATUS_OK; /* fault */
+#endif
     char digits[24];
     for (long i = 0; i < n; i++) {
         int len = 0;
@@ -591,6 +726,9 @@ static NrStatus nrc_stream_data(void *plugin_ctx, uint64_t sid, NrBytes data) {
     if (!nrc_chat_find(sid, 0)) return NR_STATUS_OK; /* fault: frames for unknown sids are accepted */
 #else
     if (!nrc_chat_find(sid, 0)) return NR_STATUS_INVALID;
+#endif
+#ifdef NRC_FAULT_STATIC_REPLY
+    return nrc_reply_later(sid, data); /* fault: see the overlap faults above */
 #endif
 #ifdef NRC_FAULT_BIDI_WRONG_REPLY
     nrc_reply_text(sid, NR_STATUS_OK, "?"); /* fault: every frame is answered with the same reply */

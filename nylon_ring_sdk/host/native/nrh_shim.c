@@ -149,6 +149,7 @@ typedef struct nrh_session {
     uint64_t sid;
     uint32_t mode;
     uint32_t in_handle, terminated, detached, waiting;
+    uint32_t retired;      /* unlinked while consumers waited on it: the last one to leave recycles it */
     uint32_t direct_frame; /* the first frame went straight into direct_out */
     nrh_out *direct_out;   /* the calling thread's buffer while handle runs */
     uint64_t frames;       /* frames received (including dropped ones while detached) */
@@ -354,6 +355,8 @@ static void nrh_free_frames(nrh_host *h, nrh_session *s) {
     s->queued = 0;
 }
 
+static void nrh_recycle(nrh_host *h, nrh_session *s);
+
 /* Remove a session for good and remember how it ended. Lock held. */
 static void nrh_retire(nrh_host *h, nrh_session *s, uint32_t tomb_kind) {
     nrh_unlink(h, s);
@@ -370,6 +373,18 @@ static void nrh_retire(nrh_host *h, nrh_session *s, uint32_t tomb_kind) {
     }
     nrh_drop_state(h, s);
     nrh_free_frames(h, s);
+    if (s->waiting) {
+        /* A consumer still sleeps on this session's condition variable (another thread detached
+         * it): recycling it now would hand that consumer the next sid's frames. */
+        s->retired = 1;
+        pthread_cond_broadcast(&s->cond);
+        return;
+    }
+    nrh_recycle(h, s);
+}
+
+/* Lock held: keep a retired session for reuse, or free it. */
+static void nrh_recycle(nrh_host *h, nrh_session *s) {
     if (h->spare_count < NRH_SPARE_SESSIONS) {
         s->next = h->spare;
         h->spare = s;
@@ -1098,6 +1113,11 @@ NRH_API uint32_t nrh_next(nrh_host *h, uint64_t sid, uint64_t timeout_ns, nrh_ou
         s->waiting++;
         int rc = pthread_cond_timedwait(&s->cond, &h->lock, &deadline);
         s->waiting--;
+        if (s->retired) { /* retired while we slept: it is no longer sid's session */
+            if (!s->waiting) nrh_recycle(h, s);
+            s = NULL;
+            break;
+        }
         if (rc == ETIMEDOUT) break;
     }
     if (!s) code = NRH_GONE;

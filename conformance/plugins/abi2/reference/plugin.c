@@ -105,6 +105,14 @@ static NrBytes nrc_unframe(NrBytes p) { return p; }
 #endif
 /* ------------------------------------------------------- end of sanitizer faults */
 
+/* ============================================ overlap fault used by the workers (concurrency.overlap) */
+#ifdef NRC_FAULT_FLAKY_STREAM
+/* fault: count rebuilds a frame table every 50 streams, and the stream that triggers the
+ * rebuild ends with Err instead of waiting for it (the first time: the 18th stream) */
+static atomic_uint g_streams_served = 32;
+#endif
+/* ============================================ end */
+
 /* ---------------------------------------------------------------- worker threads */
 
 typedef struct {
@@ -136,6 +144,12 @@ static void *run_job(void *arg) {
     } else {
         long n = strtol((const char *)j->data, NULL, 10);
         char text[24];
+#ifdef NRC_FAULT_FLAKY_STREAM
+        if ((atomic_fetch_add(&g_streams_served, 1) + 1) % 50 == 0) { /* fault: see the overlap faults */
+            send_frame(j->sid, NR_STATUS_ERR, "frame table rebuilding");
+            goto done;
+        }
+#endif
         for (long i = 0; i < n; i++) {
             snprintf(text, sizeof text, "%ld", i);
             if (send_frame(j->sid, NR_STATUS_OK, text) != NR_STATUS_OK) goto done;
@@ -219,6 +233,109 @@ static NrStatus keep_view(uint64_t sid, NrBytes p) {
 
 /* -------------------------------------------- faults the hostile host shows (end) */
 
+/* ============================================ overlap faults (concurrency.overlap)
+ * Mistakes that only show when calls and sessions overlap: each answers correctly one
+ * at a time. */
+
+#if defined(NRC_FAULT_STATIC_ANSWER) || defined(NRC_FAULT_STATIC_REPLY) || defined(NRC_FAULT_GLOBAL_STREAM)
+/* Runs main(arg) on a detached thread that shutdown waits for. */
+static NrStatus start_worker(void *(*main)(void *), void *arg) {
+    atomic_fetch_add(&g_jobs, 1);
+    pthread_t t;
+    if (pthread_create(&t, NULL, main, arg) != 0) {
+        atomic_fetch_sub(&g_jobs, 1);
+        return NR_STATUS_ERR;
+    }
+    pthread_detach(t);
+    return NR_STATUS_OK;
+}
+#endif
+
+#ifdef NRC_FAULT_STATIC_ANSWER
+/* fault: echo_async copies the payload into one static answer buffer and a flusher thread sends
+ * it 5 ms later from there, so a call arriving meanwhile replaces the answer */
+static uint8_t g_answer[512];
+static size_t g_answer_len;
+
+static void *flush_answer(void *arg) {
+    usleep(5000);
+    send_copy((uint64_t)(uintptr_t)arg, NR_STATUS_OK, g_answer, g_answer_len);
+    atomic_fetch_sub(&g_jobs, 1);
+    return NULL;
+}
+
+static NrStatus answer_later(uint64_t sid, NrBytes p) {
+    if (p.len > sizeof g_answer) return NR_STATUS_ERR;
+    if (p.len) memcpy(g_answer, p.ptr, p.len);
+    g_answer_len = p.len;
+    return start_worker(flush_answer, (void *)(uintptr_t)sid);
+}
+#endif
+
+#ifdef NRC_FAULT_STATIC_REPLY
+/* fault: chat copies each frame into one static reply buffer and a flusher thread sends it
+ * a millisecond later from there, so a frame of another session meanwhile replaces the reply */
+static uint8_t g_reply[256];
+static size_t g_reply_len;
+
+static void *flush_reply(void *arg) {
+    usleep(1000);
+    send_copy((uint64_t)(uintptr_t)arg, NR_STATUS_OK, g_reply, g_reply_len);
+    atomic_fetch_sub(&g_jobs, 1);
+    return NULL;
+}
+
+static NrStatus reply_later(uint64_t sid, NrBytes data) {
+    if (data.len > sizeof g_reply) return NR_STATUS_ERR;
+    if (data.len) memcpy(g_reply, data.ptr, data.len);
+    g_reply_len = data.len;
+    return start_worker(flush_reply, (void *)(uintptr_t)sid);
+}
+#endif
+
+#ifdef NRC_FAULT_GLOBAL_STREAM
+/* fault: count's producer reads the stream it serves from one global ("one stream at a time"),
+ * a frame a millisecond: a second count started meanwhile takes over the first one's producer,
+ * so both send to the second sid and the first stream never ends */
+static pthread_mutex_t g_ticker_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { uint64_t sid; long next, n; } g_ticker;
+
+static void *tick(void *arg) {
+    (void)arg;
+    char text[24];
+    for (;;) {
+        usleep(1000);
+        pthread_mutex_lock(&g_ticker_lock);
+        uint64_t sid = g_ticker.sid;
+        long i = g_ticker.next++;
+        int done = i >= g_ticker.n;
+        pthread_mutex_unlock(&g_ticker_lock);
+        if (done) {
+            send_frame(sid, NR_STATUS_STREAM_END, "");
+            break;
+        }
+        snprintf(text, sizeof text, "%ld", i);
+        if (send_frame(sid, NR_STATUS_OK, text) != NR_STATUS_OK) break;
+    }
+    atomic_fetch_sub(&g_jobs, 1);
+    return NULL;
+}
+
+static NrStatus count_ticker(uint64_t sid, NrBytes p) {
+    char digits[16] = {0};
+    if (p.len >= sizeof digits) return NR_STATUS_INVALID;
+    if (p.len) memcpy(digits, p.ptr, p.len);
+    pthread_mutex_lock(&g_ticker_lock);
+    g_ticker.sid = sid;
+    g_ticker.next = 0;
+    g_ticker.n = strtol(digits, NULL, 10);
+    pthread_mutex_unlock(&g_ticker_lock);
+    return start_worker(tick, NULL);
+}
+#endif
+
+/* ============================================ end of the overlap faults */
+
 /* ---------------------------------------------------------------- entries */
 
 static NrStatus echo_owned(uint64_t sid, NrBytes p) {
@@ -287,20 +404,25 @@ static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
         send_copy(sid, NR_STATUS_OK, p.ptr, p.len); /* fault: a second answer for a unary sid */
 #endif
         return NR_STATUS_OK;
-#ifdef NRC_FAULT_KEEPS_VIEW
-    case E_ECHO_ASYNC: return keep_view(sid, p); /* fault: answered later from the host's view */
+    case E_ECHO_ASYNC:
+#if defined(NRC_FAULT_STATIC_ANSWER)
+        return answer_later(sid, p); /* fault: see the overlap faults above */
+#elif defined(NRC_FAULT_KEEPS_VIEW)
+        return keep_view(sid, p); /* fault: answered later from the host's view */
 #elif defined(NRC_FAULT_SCRUBS_VIEW)
-    case E_ECHO_ASYNC: /* fault: the view is wiped later */
+        /* fault: the view is wiped later */
         return p.ptr && keep_view(sid, p) != NR_STATUS_OK ? NR_STATUS_ERR : spawn(0, sid, p);
-#else
-    case E_ECHO_ASYNC: return spawn(0, sid, p);
 #endif
+        return spawn(0, sid, p);
     case E_ECHO_OWNED: return echo_owned(sid, p);
     case E_ECHO_LEASE: return echo_lease(sid, p);
     case E_STAMP: return stamp(sid);
     case E_COUNT:
 #ifdef NRC_FAULT_SID_ZERO
         if (p.len == 0) return send_copy(0, NR_STATUS_ERR, "count: no number", 16), NR_STATUS_INVALID; /* fault: "sid 0" */
+#endif
+#ifdef NRC_FAULT_GLOBAL_STREAM
+        return count_ticker(sid, p); /* fault: see the overlap faults above */
 #endif
         return spawn(1, sid, p);
     case E_CHAT: return open_chat(sid);
@@ -366,6 +488,9 @@ static NrStatus stream_data(uint64_t sid, NrBytes data) {
             uint8_t c = data.ptr[k];
             ((uint8_t *)(uintptr_t)data.ptr)[k] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
         }
+#endif
+#ifdef NRC_FAULT_STATIC_REPLY
+        return reply_later(sid, data); /* fault: see the overlap faults above */
 #endif
         return send_copy(sid, NR_STATUS_OK, data.ptr, data.len), NR_STATUS_OK;
     }
