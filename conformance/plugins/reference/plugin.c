@@ -231,13 +231,6 @@ static int nrc_chat_find(uint64_t sid, int remove) {
  * call at a time. */
 
 #if defined(NRC_FAULT_STATIC_ANSWER) || defined(NRC_FAULT_STATIC_REPLY) || defined(NRC_FAULT_GLOBAL_STREAM)
-static void nrc_job_finished(void) {
-    pthread_mutex_lock(&nrc_jobs_lock);
-    nrc_jobs_in_flight--;
-    pthread_cond_broadcast(&nrc_jobs_done);
-    pthread_mutex_unlock(&nrc_jobs_lock);
-}
-
 /* Runs main(arg) on a detached thread that shutdown waits for; Err when none can start. */
 static NrStatus nrc_start_job(void *(*main)(void *), void *arg) {
     pthread_mutex_lock(&nrc_jobs_lock);
