@@ -41,7 +41,7 @@ class Context:
     def __init__(self, plugin: str, manifest: Manifest, *, timeout: float, watch: float,
                  upstream: dict[str, dict], host_options: dict[str, Any],
                  emit: Callable[[dict], None], latency: float = 0.0,
-                 quarantine: dict[str, dict[str, str]] | None = None, seed: int = 0) -> None:
+                 quarantine: dict[str, dict[str, str]] | None = None, seed: int = 0, strict: bool = False) -> None:
         self.plugin = plugin
         self.manifest = manifest
         self.timeout = timeout
@@ -55,6 +55,9 @@ class Context:
         self.quarantine = quarantine or {}
         #: The run's seed (`--seed`): every varied choice a check makes comes from :meth:`rng`.
         self.seed = seed
+        #: `--level strict`: the checks that have a slow thorough form (memory growth, the
+        #: late-frame watch) run it.
+        self.strict = strict
         self._last_step: tuple[str, str | None] | None = None
         self.check: Check | None = None
         self.deadline = 0.0
@@ -92,6 +95,14 @@ class Context:
             host.set_next_sid(first_sid)
             self.first_sid_applied = True
         return host
+
+    def load_again(self) -> Any:
+        """Load and initialise the plugin once more in this process, as the current host:
+        `lifecycle.reinit` and `lifecycle.reload` call it after `shutdown` (and `dlclose`).
+        Raises what Host.load raises (InitFailed when the second `init` fails)."""
+        self._host = None
+        self.first_sid_applied = False
+        return self.host
 
     def slot(self, name: str) -> bool:
         """Whether the plugin's vtable slot `name` is set."""

@@ -46,6 +46,7 @@ from .rules import ENTRY_GATES, FAIL, GROUPS, MUST, SHOULD, SKIP, SUITE_VERSION,
 from .catalogue import catalogue
 from .manifest import Entry, Manifest, find_manifest, load_manifest, load_manifest_text
 from .report import CheckResult, Report
+from .stdout import StdoutLog
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_WATCH = 0.1
@@ -67,12 +68,15 @@ def default_jobs() -> int:
 def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
         select_patterns: str | list[str] | None = None, timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
         watch: float = DEFAULT_WATCH, on_result: OnResult | None = None, entries: list[Entry] | None = None,
-        probes: list[Entry] | None = None, allow_incomplete: bool = False, seed: int = 0) -> Report:
+        probes: list[Entry] | None = None, allow_incomplete: bool = False, seed: int = 0,
+        strict: bool = False) -> Report:
     """Run the suite on `plugin`; `manifest` None uses the embedded one, else `nylon-ring.toml` near it.
 
     `entries`/`probes` (from --entry/--probe) are added to the manifest. `seed` drives
     every varied choice the checks make (:meth:`Context.rng`): the same seed replays
-    the same payload sizes, concurrency and timing. Raises
+    the same payload sizes, concurrency and timing. `strict` (`--level strict`) runs the
+    thorough forms of the slow checks (memory growth over more calls, a longer late-frame
+    watch); the report's exit code follows the level separately. Raises
     ConformanceError (no such plugin file, nothing selected, bad numbers) and
     ManifestError for a --manifest file; everything the plugin does ends up in the report.
     """
@@ -92,7 +96,7 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
         raise ConformanceError(f"-k {','.join(patterns)}: no check id matches (list them with --list)")
     source = _ManifestSource(path, manifest, checks, list(entries or ()), list(probes or ()))
     _prepare_host()
-    runner = _Runner(path, source, checks, selected, timeout, watch, jobs, on_result, abi, seed)
+    runner = _Runner(path, source, checks, selected, timeout, watch, jobs, on_result, abi, seed, strict)
     report = runner.execute()
     report.allow_incomplete = allow_incomplete
     return report
@@ -181,10 +185,13 @@ class _Runner:
 
     def __init__(self, plugin: Path, source: _ManifestSource, checks: dict[str, Check],
                  selected: list[str], timeout: float, watch: float, jobs: int, on_result: OnResult | None,
-                 abi: int = 1, seed: int = 0) -> None:
+                 abi: int = 1, seed: int = 0, strict: bool = False) -> None:
         self.plugin = plugin
         self.abi = abi
         self.seed = seed
+        self.strict = strict
+        #: Bytes the plugin wrote to a worker's stdout, per check (from every worker).
+        self.stdout = StdoutLog()
         self.source = source
         self.checks = checks
         self.selected = selected
@@ -249,6 +256,8 @@ class _Runner:
             self.spares.close()
         for future in futures:
             future.result()  # a defect of the runner itself surfaces here, not as a silent gap
+        for result in self.stdout.judge(self.checks):
+            self._record(result)
         return self._report(started, time.perf_counter() - wall)
 
     def _apply_opt_outs(self) -> None:
@@ -324,7 +333,7 @@ class _Runner:
                     self._record(self._result(cid, SKIP, blocked))
                 return
             finished = _Worker(self, group, todo).run()
-            todo = [c for c in todo if c not in self.results]
+            todo = [c for c in todo if c not in self.results and c not in self.stdout.held]
             if not finished:
                 break
 
@@ -364,7 +373,7 @@ class _Runner:
         earlier = {c: r.status for c, r in self.results.items() if self.checks[c].group == group}
         blocked = {c: r.details.get("blocked_by", c) for c, r in self.results.items()
                    if r.status == SKIP and r.reason.startswith("not run:")}
-        return {"plugin": str(self.plugin), "abi": self.abi, "seed": self.seed, **self.source.job(), "timeout": self.timeout,
+        return {"plugin": str(self.plugin), "abi": self.abi, "seed": self.seed, "strict": self.strict, **self.source.job(), "timeout": self.timeout,
                 "watch": self.watch, "checks": checks, "upstream": upstream, "earlier": earlier, "blocked": blocked,
                 "host_options": GROUPS[group].host_options, "latency": max(self.latency.values(), default=0.0),
                 "quarantine": {c: dict(q) for c, q in self.quarantine.items()}}
@@ -638,6 +647,8 @@ class _Worker:
         elif kind == "result":
             self._finish(event)
             return True
+        elif kind == "stdout":
+            self.runner.stdout.note(event)
         elif kind == "done":
             self.done = True
         elif kind == "worker_error":
@@ -659,6 +670,10 @@ class _Worker:
         self.runner.note_latency(details)
         status, reason, level = event["status"], event["reason"], event.get("level")
         broken = self.runner.quarantine.get(cid)
+        if not broken and self.runner.stdout.hold(cid, self.runner._result(
+                cid, status, reason, duration=event["duration"], details=details, level=level)):
+            self.current = None
+            return
         crashed = False
         if broken:
             details["crashed_entries"] = dict(broken)

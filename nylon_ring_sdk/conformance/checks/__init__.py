@@ -2,3 +2,4 @@
 
 from . import load, calls, streams  # noqa: F401  (registration order is report order)
 from . import abi2  # noqa: F401  (the ABI 2 catalogue, which reuses the functions above)
+from . import lifecycle  # noqa: F401  (the lifecycle group, both generations)
