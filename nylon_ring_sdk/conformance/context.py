@@ -41,7 +41,8 @@ class Context:
     def __init__(self, plugin: str, manifest: Manifest, *, timeout: float, watch: float,
                  upstream: dict[str, dict], host_options: dict[str, Any],
                  emit: Callable[[dict], None], latency: float = 0.0,
-                 quarantine: dict[str, dict[str, str]] | None = None, seed: int = 0, strict: bool = False) -> None:
+                 quarantine: dict[str, dict[str, str]] | None = None, seed: int = 0, strict: bool = False,
+                 rest_fd: int | None = None) -> None:
         self.plugin = plugin
         self.manifest = manifest
         self.timeout = timeout
@@ -58,6 +59,8 @@ class Context:
         #: `--level strict`: the checks that have a slow thorough form (memory growth, the
         #: late-frame watch) run it.
         self.strict = strict
+        #: Reads end-of-file once the runner has no other group running (None: never told).
+        self.rest_fd = rest_fd
         self._last_step: tuple[str, str | None] | None = None
         self.check: Check | None = None
         self.deadline = 0.0
@@ -123,6 +126,15 @@ class Context:
         """
         check_id = self.check.id if self.check else ""
         return random.Random(f"{self.seed}:{check_id}:{salt}")
+
+    def others_done(self, timeout: float) -> bool:
+        """Wait up to `timeout` s for the runner to say that every other group has ended."""
+        import select
+
+        if self.rest_fd is None:
+            time.sleep(max(0.0, timeout))
+            return False
+        return bool(select.select([self.rest_fd], [], [], max(0.0, timeout))[0])
 
     def remaining(self) -> float:
         """Seconds left for waits in the running check (at least a millisecond)."""

@@ -247,6 +247,9 @@ class _Runner:
                             pending.remove(group)
                             self.running.add(group)
                             futures.append(pool.submit(self._group_thread, group))
+                        if not pending and len(self.running) == 1:
+                            for process in list(self.live):
+                                process.rest_done()  # its watch need not wait for the others any more
                         self.changed.wait(0.5)
         except BaseException:
             for process in list(self.live):  # interrupted: take the plugin processes down with the run
@@ -428,19 +431,22 @@ class _Process:
 
     def __init__(self, cwd: Path) -> None:
         read_fd, write_fd = os.pipe()
+        rest_read, self.rest_fd = os.pipe()  # closed by the runner when the other groups are done
         self.log = tempfile.TemporaryFile()
         key = channel.new_key()
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "nylon_ring_sdk.conformance.worker"],
-                stdin=subprocess.PIPE, stdout=self.log, stderr=self.log, pass_fds=(write_fd,),
+                stdin=subprocess.PIPE, stdout=self.log, stderr=self.log, pass_fds=(write_fd, rest_read),
                 start_new_session=True, cwd=str(cwd))
         except BaseException:
             os.close(read_fd)
+            self.rest_done()
             self.log.close()
             raise
         finally:
             os.close(write_fd)
+            os.close(rest_read)
         self.events_fd = read_fd
         os.set_blocking(read_fd, False)
         self.reader = channel.Reader(key)
@@ -448,7 +454,7 @@ class _Process:
         self.eof = False
         self.reaped = False
         try:
-            self.proc.stdin.write(json.dumps({"fd": write_fd, "key": key.hex()}).encode() + b"\n")
+            self.proc.stdin.write(json.dumps({"fd": write_fd, "key": key.hex(), "rest": rest_read}).encode() + b"\n")
             self.proc.stdin.flush()
         except BrokenPipeError:
             pass
@@ -495,7 +501,14 @@ class _Process:
         self.reaped = True
         _await_group_death(self.proc.pid)
 
+    def rest_done(self) -> None:
+        """Tell the worker that no other group is running (its end of the pipe reads end-of-file)."""
+        if self.rest_fd is not None:
+            os.close(self.rest_fd)
+            self.rest_fd = None
+
     def close(self) -> None:
+        self.rest_done()
         os.close(self.events_fd)
         if self.pidfd is not None:
             os.close(self.pidfd)

@@ -25,8 +25,11 @@ from .common import AFTER_SHUTDOWN, EXTRA_ANSWER, slot_problem
 BLOCKING_SECONDS = 0.05
 #: Calls of an entry whose handle blocked, to tell a blocking handler from a scheduling hiccup.
 BLOCKING_CONFIRM = 3
-#: How long after the first watched sid completed the watch lasts (default, --level strict).
-LATE_WATCH = 1.0
+#: How long after the first watched sid completed the watch lasts at least, and at most
+#: (between the two it ends when every other group of the run has ended); --level strict
+#: watches the whole LATE_WATCH_STRICT.
+LATE_WATCH_MIN = 0.5
+LATE_WATCH = 1.5
 LATE_WATCH_STRICT = 3.0
 #: How long after each shutdown the watch lasts at least.
 SHUTDOWN_WATCH = 0.5
@@ -60,12 +63,6 @@ def watch_shutdown(ctx: Context, host: Any) -> None:
     if all(h is not host for h in state["hosts"]):
         state["hosts"].append(host)
     state["shutdowns"][id(host)] = time.monotonic_ns()
-
-
-def shut_down_hosts(ctx: Context) -> list[int]:
-    """The dlopen handles of every instance this process has shut down (one per Host.load)."""
-    state = _watch_state(ctx)
-    return [h.lib._handle for h in state["hosts"] if id(h) in state["shutdowns"]]
 
 
 def late_watch_seconds(ctx: Context) -> float:
@@ -106,13 +103,11 @@ def late_frames(ctx: Context) -> Any:
     state = _watch_state(ctx)
     if not state["sids"] and not state["shutdowns"]:
         return passed("no call completed and no shutdown made in this process: nothing to watch")
-    window = late_watch_seconds(ctx)
-    until = [state["first_end"] + int(window * 1e9)] if state["first_end"] else []
-    until += [t + int(SHUTDOWN_WATCH * 1e9) for t in state["shutdowns"].values()]
-    wait = (max(until) - time.monotonic_ns()) / 1e9
-    ctx.step(f"watching {len(state['sids'])} finished sid(s) for late frames ({max(0.0, wait):.2f} s more)")
-    if wait > 0:
-        time.sleep(min(wait, ctx.remaining()))
+    ctx.step(f"watching {len(state['sids'])} finished sid(s) for late frames")
+    least, most = _window(ctx, state)
+    now = time.monotonic_ns()
+    time.sleep(max(0.0, min((least - now) / 1e9, ctx.remaining())))
+    ctx.others_done(min((most - time.monotonic_ns()) / 1e9, ctx.remaining()))
     late = [item for item in _late(state) if item["seconds"] >= ctx.watch]
     watched = time.monotonic_ns() - (state["first_end"] or min(state["shutdowns"].values()))
     details = {"watched_seconds": round(watched / 1e9, 3), "sids": len(state["sids"]), "late": late[:20]}
@@ -122,6 +117,16 @@ def late_frames(ctx: Context) -> Any:
     return passed(f"{len(state['sids'])} finished sid(s) watched for {watched / 1e9:.2f} s"
                   f"{' and ' + str(len(state['shutdowns'])) + ' shutdown(s)' if state['shutdowns'] else ''}: "
                   "nothing came late", **details)
+
+
+def _window(ctx: Context, state: dict[str, Any]) -> tuple[int, int]:
+    """(at least until, at most until) in monotonic ns: from the first finished sid, and
+    SHUTDOWN_WATCH after the last shutdown."""
+    start = state["first_end"] or min(state["shutdowns"].values())
+    after_shutdown = max(state["shutdowns"].values(), default=0) + int(SHUTDOWN_WATCH * 1e9)
+    most = start + int(late_watch_seconds(ctx) * 1e9)
+    least = most if ctx.strict else start + int(LATE_WATCH_MIN * 1e9)
+    return max(least, after_shutdown), max(most, after_shutdown)
 
 
 def _late(state: dict[str, Any]) -> list[dict[str, Any]]:
