@@ -366,9 +366,12 @@ def register() -> None:
          "answers (a host restarting a pinned plugin).", reinit, ("", ""), ()),
         ("lifecycle.reload", SHOULD, "After `shutdown` and `dlclose`, the library loads, inits and answers again "
          "(a host's reload).", reload, ("", ""), ()),
-        ("timing.late_frames", MUST, "No frame comes after a sid's terminal frame or after `shutdown`, watched from "
-         f"the group's first finished call for {timing.LATE_WATCH_MIN:g} s, then until the other groups end (at most "
-         f"{timing.LATE_WATCH:g} s; {timing.LATE_WATCH_STRICT:g} s at --level strict).", timing.late_frames, (V1_RULES, _FACTS_V2), ()),
+        ("timing.late_frames", MUST, "No frame comes after a sid's answer or terminal frame, however late: watched "
+         f"from the group's first finished call for {timing.LATE_WATCH_MIN:g} s, then until the other groups end (at "
+         f"most {timing.LATE_WATCH:g} s; {timing.LATE_WATCH_STRICT:g} s at --level strict).", timing.late_frames,
+         (V1_RULES, _FACTS_V2), ()),
+        ("timing.after_shutdown", MUST, "No frame comes after `shutdown` returned, however late: each shutdown "
+         f"watched for {timing.SHUTDOWN_WATCH:g} s or more.", timing.after_shutdown, (V1_RULES, _FACTS_V2), ()),
         ("io.stdout", SHOULD, "The plugin writes nothing to stdout (hosts that speak over stdout are corrupted); "
          "judged over every process of the run.", output.stdout, ("", ""), ()),
     )

@@ -98,25 +98,48 @@ def handler_blocks(ctx: Context) -> Any:
 
 
 def late_frames(ctx: Context) -> Any:
-    """Wait out the watch window, then report every frame that came after its sid's end or
-    after a shutdown, with how late it came."""
+    """Frames for finished sids that came after their answer or terminal frame, with how late."""
     state = _watch_state(ctx)
-    if not state["sids"] and not state["shutdowns"]:
-        return passed("no call completed and no shutdown made in this process: nothing to watch")
-    ctx.step(f"watching {len(state['sids'])} finished sid(s) for late frames")
-    least, most = _window(ctx, state)
-    now = time.monotonic_ns()
-    time.sleep(max(0.0, min((least - now) / 1e9, ctx.remaining())))
-    ctx.others_done(min((most - time.monotonic_ns()) / 1e9, ctx.remaining()))
-    late = [item for item in _late(state) if item["seconds"] >= ctx.watch]
-    watched = time.monotonic_ns() - (state["first_end"] or min(state["shutdowns"].values()))
-    details = {"watched_seconds": round(watched / 1e9, 3), "sids": len(state["sids"]), "late": late[:20]}
+    if not state["sids"]:
+        return passed("no call completed in this process: nothing to watch")
+    watched = _wait_window(ctx, state)
+    late = [item for item in _late(state) if item["after"] == "terminal" and item["seconds"] >= ctx.watch]
+    details = {"watched_seconds": round(watched, 3), "sids": len(state["sids"]), "late": late[:20]}
     if late:
-        return failed("; ".join(item["text"] for item in late[:4]) + (f"; and {len(late) - 4} more" if len(late) > 4 else ""),
-                      **details)
-    return passed(f"{len(state['sids'])} finished sid(s) watched for {watched / 1e9:.2f} s"
-                  f"{' and ' + str(len(state['shutdowns'])) + ' shutdown(s)' if state['shutdowns'] else ''}: "
-                  "nothing came late", **details)
+        return failed(_listed(late), **details)
+    return passed(f"{len(state['sids'])} finished sid(s) watched for {watched:.2f} s: nothing came after its end",
+                  **details)
+
+
+def after_shutdown(ctx: Context) -> Any:
+    """Frames that came after a `shutdown` of this process had returned, however late."""
+    state = _watch_state(ctx)
+    if not state["shutdowns"]:
+        return passed("no shutdown made in this process: nothing to watch")
+    _wait_window(ctx, state)
+    late = [item for item in _late(state) if item["after"] == "shutdown" and item["seconds"] >= ctx.watch]
+    shortest = min(time.monotonic_ns() - t for t in state["shutdowns"].values()) / 1e9
+    details = {"shutdowns": len(state["shutdowns"]), "watched_seconds": round(shortest, 3), "late": late[:20]}
+    if late:
+        return failed(_listed(late), **details)
+    return passed(f"{len(state['shutdowns'])} shutdown(s), each watched for {shortest:.2f} s or more: nothing came "
+                  "after one", **details)
+
+
+def _listed(late: list[dict[str, Any]]) -> str:
+    return "; ".join(item["text"] for item in late[:4]) + (f"; and {len(late) - 4} more" if len(late) > 4 else "")
+
+
+def _wait_window(ctx: Context, state: dict[str, Any]) -> float:
+    """Wait out the rest of the watch window (once: a later call returns at once); seconds watched."""
+    least, most = _window(ctx, state)
+    if not state.get("waited"):
+        ctx.step(f"watching {len(state['sids'])} finished sid(s) and {len(state['shutdowns'])} shutdown(s) "
+                 "for late frames")
+        time.sleep(max(0.0, min((least - time.monotonic_ns()) / 1e9, ctx.remaining())))
+        ctx.others_done(min((most - time.monotonic_ns()) / 1e9, ctx.remaining()))
+        state["waited"] = True
+    return (time.monotonic_ns() - (state["first_end"] or min(state["shutdowns"].values()))) / 1e9
 
 
 def _window(ctx: Context, state: dict[str, Any]) -> tuple[int, int]:
