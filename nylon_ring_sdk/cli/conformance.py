@@ -53,7 +53,7 @@ def conformance(
     entry: Annotated[Optional[list[str]], typer.Option("--entry", "-e", metavar="NAME=MODE[:PAYLOAD[:EXPECT]]", help="Declare an entry (repeatable); added to the manifest.")] = None,
     probe: Annotated[Optional[list[str]], typer.Option("--probe", metavar="NAME[=MODE]", help="Declare a panic probe (repeatable).")] = None,
     allow_incomplete: Annotated[bool, typer.Option("--allow-incomplete", help="Exit 0 instead of 3 when no entries are known.")] = False,
-    level: Annotated[str, typer.Option("--level", metavar="LEVEL", help="default: MUST failures fail; strict: warnings fail too.")] = "default",
+    level: Annotated[str, typer.Option("--level", metavar="LEVEL", help="default: MUST failures fail; strict: warnings fail too, memory growth over 20000 calls, a 3 s late-frame watch.")] = "default",
     junit: Annotated[Optional[Path], typer.Option("--junit", metavar="FILE", help="Write a JUnit XML report here.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", metavar="FILE", help="Write the JSON report here.")] = None,
     fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text, or github (annotations: ::error lines).")] = "text",
@@ -77,7 +77,8 @@ def conformance(
         if plugin is None:
             raise _usage("missing PLUGIN (the library to check), or --list")
         known = _baseline(baseline)
-        report = _run(plugin, manifest, entry, probe, select, timeout, jobs, quiet, allow_incomplete)
+        report = _run(plugin, manifest, entry, probe, select, timeout, jobs, quiet, allow_incomplete,
+                      strict=level == "strict")
         report.strict = level == "strict"
         if known is not None:
             from ..conformance.ci import apply_baseline
@@ -128,7 +129,8 @@ def _baseline(path: Optional[Path]) -> Optional[set[str]]:
 
 
 def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], probes: Optional[list[str]],
-         select: Optional[list[str]], timeout: float, jobs: Optional[int], quiet: bool, allow_incomplete: bool):
+         select: Optional[list[str]], timeout: float, jobs: Optional[int], quiet: bool, allow_incomplete: bool,
+         strict: bool = False):
     from ..conformance import run
     from ..conformance.entryspec import parse_all
 
@@ -143,7 +145,7 @@ def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], p
 
     return run(plugin, manifest, select_patterns=select, timeout=timeout, jobs=jobs,
                on_result=None if quiet else progress, entries=declared, probes=declared_probes,
-               allow_incomplete=allow_incomplete)
+               allow_incomplete=allow_incomplete, strict=strict)
 
 
 def _list(select: Optional[list[str]]) -> None:
