@@ -130,7 +130,8 @@ NRC_MAYBE_UNUSED static void nrc_wait_for_jobs(void) {
 /* ====================================== lifecycle, timing and stdout faults (begin)
  * The helpers of NRC_FAULT_REINIT_FAILS, NRC_FAULT_THREAD_LEFT_RUNNING,
  * NRC_FAULT_LATE_PROGRESS, NRC_FAULT_GOODBYE_AFTER_SHUTDOWN, NRC_FAULT_BLOCKING_STATE,
- * NRC_FAULT_LEAK_PER_CALL, NRC_FAULT_DEBUG_PRINTF and NRC_FAULT_INFO_COUNTER; their
+ * NRC_FAULT_LEAK_PER_CALL, NRC_FAULT_DEBUG_PRINTF, NRC_FAULT_INFO_COUNTER and
+ * NRC_FAULT_DOUBLE_CLEANUP; their
  * one-line branches sit where they change the code. */
 #if defined(NRC_FAULT_THREAD_LEFT_RUNNING)
 #include <sys/prctl.h>
@@ -212,6 +213,13 @@ static uint64_t nrc_last_sid; /* the last caller, told when the plugin goes away
 
 #ifdef NRC_FAULT_LEAK_PER_CALL
 #define NRC_ANSWER_ROOM (1u << 20) /* room for any answer but the largest */
+#endif
+
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+/* fault: the route cache is freed by shutdown and again by a library destructor ("in case the host
+ * never called shutdown"): the second free is a double free when the library is unloaded */
+static char *nrc_route_cache;
+__attribute__((destructor)) static void nrc_unload(void) { free(nrc_route_cache); }
 #endif
 /* ====================================== lifecycle, timing and stdout faults (end) */
 
@@ -522,6 +530,9 @@ NRC_MAYBE_UNUSED static NrStatus nrc_init(void *plugin_ctx, void *host_ctx, cons
 #ifdef NRC_FAULT_THREAD_LEFT_RUNNING
     nrc_start_housekeeping();
 #endif
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+    nrc_route_cache = malloc(64);
+#endif
 #ifdef NRC_FAULT_INIT_FAILS
     return NR_STATUS_ERR; /* fault: init refuses to start */
 #else
@@ -555,6 +566,9 @@ static void nrc_shutdown(void *plugin_ctx) {
 #endif
 #ifndef NRC_FAULT_SEND_AFTER_SHUTDOWN
     nrc_wait_for_jobs(); /* (fault SEND_AFTER_SHUTDOWN: jobs still running answer after shutdown) */
+#endif
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+    free(nrc_route_cache); /* fault: left dangling for the destructor above */
 #endif
 #ifdef NRC_FAULT_GOODBYE_AFTER_SHUTDOWN
     /* fault: tells the last caller the plugin went away, 200 ms later from a detached thread (so shutdown

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..context import Context, Exchange, exchange
+from ..context import Context, Exchange, exchange, status_text
 from ..rules import failed, passed, warned
 from .common import AFTER_SHUTDOWN, EXTRA_ANSWER, slot_problem
 
@@ -57,6 +57,14 @@ def watch_exchange(ctx: Context, ex: Exchange, name: str) -> None:
         watch(ctx, ex.sid, f"{name} (sid {ex.sid})", ex.terminal.time_ns)
 
 
+def answer_of(ex: Exchange) -> str | None:
+    """How an exchange ended: the status it was rejected with or its terminal status; None without an end.
+    (Only the status: answers may carry a time or a counter, so a second instance need not repeat the bytes.)"""
+    if ex.rejected:
+        return status_text(ex.handle_status)
+    return None if ex.terminal is None else status_text(int(ex.terminal.status))
+
+
 def watch_shutdown(ctx: Context, host: Any) -> None:
     """`host` was shut down just now: everything it records from here on is late."""
     state = _watch_state(ctx)
@@ -82,6 +90,8 @@ def handler_blocks(ctx: Context) -> Any:
         for _ in range(BLOCKING_CONFIRM):
             ex = exchange(ctx, entry)
             watch_exchange(ctx, ex, entry.name)
+            if answer_of(ex) is not None:
+                ctx.cache.setdefault("first_answers", {}).setdefault(entry.name, answer_of(ex))
             seconds = ex.handle_ns / 1e9
             fastest = seconds if fastest is None else min(fastest, seconds)
             if fastest <= BLOCKING_SECONDS or ex.timed_out:

@@ -55,7 +55,8 @@ static void release_static(void *owner_ctx, const uint8_t *ptr, uint64_t len) {
 
 /* ====================================== lifecycle, timing and stdout faults (begin)
  * The helpers of NRC_FAULT_REINIT_FAILS, NRC_FAULT_THREAD_LEFT_RUNNING,
- * NRC_FAULT_GOODBYE_AFTER_SHUTDOWN and NRC_FAULT_LEAK_PER_CALL; the one-line branches of
+ * NRC_FAULT_GOODBYE_AFTER_SHUTDOWN, NRC_FAULT_LEAK_PER_CALL and NRC_FAULT_DOUBLE_CLEANUP; the
+ * one-line branches of
  * these and of NRC_FAULT_LATE_PROGRESS, NRC_FAULT_BLOCKING_STAMP, NRC_FAULT_DEBUG_PRINTF and
  * NRC_FAULT_INFO_COUNTER sit where they change the code. */
 #if defined(NRC_FAULT_THREAD_LEFT_RUNNING)
@@ -95,6 +96,13 @@ static void *goodbye(void *arg) {
 
 #ifdef NRC_FAULT_LEAK_PER_CALL
 #define ANSWER_ROOM (1u << 20) /* room for any answer but the largest */
+#endif
+
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+/* fault: the route table is freed by shutdown and again by a library destructor ("in case the host
+ * never called shutdown"): the second free is a double free when the library is unloaded */
+static char *g_routes;
+__attribute__((destructor)) static void unload_plugin(void) { free(g_routes); }
 #endif
 /* ====================================== lifecycle, timing and stdout faults (end) */
 
@@ -316,6 +324,9 @@ static NrStatus init(void *host_ctx, const NrHostVTable *host_vtable) {
 #endif
     g_ctx = host_ctx;
     g_host = host_vtable;
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+    g_routes = (char *)malloc(64);
+#endif
 #ifdef NRC_FAULT_THREAD_LEFT_RUNNING
     pthread_t metrics;
     if (pthread_create(&metrics, NULL, metrics_loop, NULL) == 0) pthread_detach(metrics);
@@ -326,6 +337,9 @@ static NrStatus init(void *host_ctx, const NrHostVTable *host_vtable) {
 static void shutdown_plugin(void) {
 #ifndef NRC_FAULT_SEND_AFTER_SHUTDOWN
     while (atomic_load(&g_jobs) > 0) usleep(1000); /* fault (when defined): returns with jobs running */
+#endif
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+    free(g_routes); /* fault: left dangling for the destructor above */
 #endif
 #ifdef NRC_FAULT_GOODBYE_AFTER_SHUTDOWN
     /* fault: a goodbye to the last caller, 200 ms later from a detached thread (so shutdown returns at
