@@ -74,7 +74,7 @@ def test_stdout_names_the_check_and_the_first_bytes():
 
 
 def test_strict_level_watches_longer_and_calls_more():
-    report = run(build("reference"), MANIFEST, timeout=TIMEOUT, select_patterns="lifecycle.memory,timing.late_frames",
+    report = run(build("reference"), MANIFEST, timeout=TIMEOUT, select_patterns="lifecycle.memory,timing.handler_blocks,timing.late_frames",
                  strict=True)
     assert report.result("timing.late_frames").details["watched_seconds"] >= timing.LATE_WATCH_STRICT - 0.05
     calls = sum(m["calls"] for m in report.result("lifecycle.memory").details["entries"].values())

@@ -123,7 +123,6 @@ def info_stable(ctx: Context) -> Any:
     from ...errors import PluginLoadError
     from ...host import loading
 
-    baseline(ctx)
     host = ctx.host
     ctx.cache.setdefault("library_handle", host.lib._handle)
     symbol = loading.ENTRY_SYMBOL_V2 if host.abi == 2 else loading.ENTRY_SYMBOL
@@ -150,7 +149,6 @@ def _shown(value: Any) -> str:
 
 def memory(ctx: Context) -> Any:
     """Per entry, after a warm-up: memory held by the C allocator and the resident set over many calls."""
-    baseline(ctx)
     entries, excluded = ctx.entries("unary", "raw")
     blocking = ctx.cache.get("blocking", {})
     entries = [e for e in entries if not slot_problem(ctx, e) and e.name not in blocking]
@@ -225,7 +223,6 @@ def _mb(size: int) -> str:
 
 def threads(ctx: Context) -> Any:
     """Shut the plugin down, then name the threads it started that are still alive after a grace period."""
-    baseline(ctx)
     host = ctx.host
     if ctx.cache["threads_before"] is None:
         host.close()
@@ -398,7 +395,18 @@ def register() -> None:
     )
     for check_id, level, rule, fn, cites, requires in table:
         for abi, cite in ((1, cites[0]), (2, cites[1])):
-            check(check_id, level, rule, group="lifecycle", cite=cite, requires=requires, abi=abi)(fn)
+            check(check_id, level, rule, group="lifecycle", cite=cite, requires=requires, abi=abi)(_counted(fn))
+
+
+def _counted(fn: Any) -> Any:
+    """`fn`, noting the process's threads first if nothing has loaded the plugin yet (whichever
+    check of the group runs first, with -k or after a rerun)."""
+    def run(ctx: Context) -> Any:
+        baseline(ctx)
+        return fn(ctx)
+
+    run.__name__, run.__doc__ = fn.__name__, fn.__doc__
+    return run
 
 
 register()
