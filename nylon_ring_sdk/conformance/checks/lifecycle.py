@@ -35,6 +35,8 @@ from .common import slot_problem
 MEMORY_CALLS = 600
 MEMORY_CALLS_STRICT = 20000
 WARM_UP = 50
+#: The share of the check's budget the memory calls leave unused (for the verdict and the rest).
+_KEEP_SHARE = 0.3
 #: Fewer measured calls than this say nothing about growth.
 MIN_MEASURED = 32
 #: Growth per call that is reported, when the total also exceeds MEMORY_FLOOR.
@@ -155,16 +157,16 @@ def memory(ctx: Context) -> Any:
     if not entries:
         return skipped("no unary or raw entry to call" + (f" (left out: {', '.join(excluded)})" if excluded else "")
                        + (f" (blocking handlers left out: {', '.join(blocking)})" if blocking else ""))
-    wanted = (MEMORY_CALLS_STRICT if ctx.strict else MEMORY_CALLS) + WARM_UP * len(entries)
-    fit = ctx.calls_fit(wanted, share=1 / 2)
-    if fit < (WARM_UP + MIN_MEASURED) * len(entries):
-        return skipped(f"answers take {ctx.latency:.2f} s: the {(WARM_UP + MIN_MEASURED) * len(entries)} calls a "
-                       f"measure needs do not fit the check's budget (--timeout)")
-    planned = fit // len(entries) - WARM_UP
+    least = (WARM_UP + MIN_MEASURED) * len(entries)
+    if ctx.calls_fit(least, share=1 / 2) < least:
+        return skipped(f"answers take {ctx.latency:.2f} s: the {least} calls a measure needs do not fit the "
+                       "check's budget (--timeout)")
+    planned = (MEMORY_CALLS_STRICT if ctx.strict else MEMORY_CALLS) // len(entries)
     grew, measured, silent = [], {}, []
-    for entry in entries:
+    for done, entry in enumerate(entries):
         ctx.step(f"{WARM_UP} warm-up calls of {entry.name}, then up to {planned} more", entry.name)
-        made, heap, rss = _measure(ctx, entry, planned)
+        share = (ctx.remaining() - ctx.timeout * _KEEP_SHARE) / (len(entries) - done)
+        made, heap, rss = _measure(ctx, entry, planned, time.monotonic() + share)
         if made < MIN_MEASURED:
             silent.append(entry.name)
             continue
@@ -185,16 +187,16 @@ def memory(ctx: Context) -> Any:
                   f"(tolerance {MALLOC_PER_CALL} / {RSS_PER_CALL})", entries=measured)
 
 
-def _measure(ctx: Context, entry: Any, planned: int) -> tuple[int, int, int]:
+def _measure(ctx: Context, entry: Any, planned: int, until: float) -> tuple[int, int, int]:
     """(calls made, C heap growth, resident set growth) over up to `planned` calls of `entry`;
-    the calls end early when one is not answered in time or the check's budget runs short."""
+    the calls end early at `until` (this entry's share of the budget) or when one is not answered."""
     from ...errors import HostError
 
     request = host_request(entry.request)
     try:
         _call_round(ctx, entry, request, WARM_UP)
         heap0, rss0, made = _malloc_in_use(), _rss(), 0
-        while made < planned and ctx.remaining() > ctx.timeout * 0.3:
+        while made < planned and time.monotonic() < until:
             made += _call_round(ctx, entry, request, min(32, planned - made))
             if _grown(heap0, _malloc_in_use()) > MEMORY_STOP or _grown(rss0, _rss()) > MEMORY_STOP:
                 break
