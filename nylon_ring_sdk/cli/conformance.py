@@ -58,7 +58,7 @@ def conformance(
     entry: Annotated[Optional[list[str]], typer.Option("--entry", "-e", metavar="NAME=MODE[:PAYLOAD[:EXPECT]]", help="Declare an entry (repeatable); added to the manifest.")] = None,
     probe: Annotated[Optional[list[str]], typer.Option("--probe", metavar="NAME[=MODE]", help="Declare a panic probe (repeatable).")] = None,
     allow_incomplete: Annotated[bool, typer.Option("--allow-incomplete", help="Exit 0 instead of 3 when no entries are known.")] = False,
-    level: Annotated[str, typer.Option("--level", metavar="LEVEL", help="default: MUST failures fail; strict: warnings fail too.")] = "default",
+    level: Annotated[str, typer.Option("--level", metavar="LEVEL", help="default: MUST failures fail; strict: warnings fail too, memory growth over 20000 calls, a 3 s late-frame watch.")] = "default",
     junit: Annotated[Optional[Path], typer.Option("--junit", metavar="FILE", help="Write a JUnit XML report here.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", metavar="FILE", help="Write the JSON report here.")] = None,
     fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text, or github (annotations: ::error lines).")] = "text",
@@ -89,7 +89,8 @@ def conformance(
 
         def one_run(run_seed: int, progress: bool):
             report = _run(plugin, manifest, entry, probe, select, timeout, jobs, quiet or not progress,
-                          allow_incomplete, run_seed, sanitize)
+                          allow_incomplete, run_seed, sanitize,
+                          strict=level == "strict")
             report.strict = level == "strict"
             if known is not None:
                 from ..conformance.ci import apply_baseline
@@ -204,7 +205,7 @@ def _repeat_summary(report) -> str:
 
 def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], probes: Optional[list[str]],
          select: Optional[list[str]], timeout: float, jobs: Optional[int], quiet: bool, allow_incomplete: bool,
-         seed: int = 0, sanitize: Optional[str] = None):
+         seed: int = 0, sanitize: Optional[str] = None, strict: bool = False):
     from ..conformance import run
     from ..conformance.entryspec import parse_all
 
@@ -219,7 +220,7 @@ def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], p
 
     return run(plugin, manifest, select_patterns=select, timeout=timeout, jobs=jobs,
                on_result=None if quiet else progress, entries=declared, probes=declared_probes,
-               allow_incomplete=allow_incomplete, seed=seed, sanitize=sanitize)
+               allow_incomplete=allow_incomplete, seed=seed, sanitize=sanitize, strict=strict)
 
 
 def _list(select: Optional[list[str]]) -> None:

@@ -46,7 +46,8 @@ class Context:
     def __init__(self, plugin: str, manifest: Manifest, *, timeout: float, watch: float,
                  upstream: dict[str, dict], host_options: dict[str, Any],
                  emit: Callable[[dict], None], latency: float = 0.0,
-                 quarantine: dict[str, dict[str, str]] | None = None, seed: int = 0) -> None:
+                 quarantine: dict[str, dict[str, str]] | None = None, seed: int = 0, strict: bool = False,
+                 rest_fd: int | None = None) -> None:
         self.plugin = plugin
         self.manifest = manifest
         self.timeout = timeout
@@ -60,6 +61,11 @@ class Context:
         self.quarantine = quarantine or {}
         #: The run's seed (`--seed`): every varied choice a check makes comes from :meth:`rng`.
         self.seed = seed
+        #: `--level strict`: the checks that have a slow thorough form (memory growth, the
+        #: late-frame watch) run it.
+        self.strict = strict
+        #: Reads end-of-file once the runner has no other group running (None: never told).
+        self.rest_fd = rest_fd
         self._last_step: tuple[str, str | None] | None = None
         self.check: Check | None = None
         self.deadline = 0.0
@@ -100,6 +106,14 @@ class Context:
             self.first_sid_applied = True
         return host
 
+    def load_again(self) -> Any:
+        """Load and initialise the plugin once more in this process, as the current host:
+        `lifecycle.reinit` and `lifecycle.reload` call it after `shutdown` (and `dlclose`).
+        Raises what Host.load raises (InitFailed when the second `init` fails)."""
+        self._host = None
+        self.first_sid_applied = False
+        return self.host
+
     def slot(self, name: str) -> bool:
         """Whether the plugin's vtable slot `name` is set."""
         return bool(self.host.info.slots.get(name))
@@ -119,6 +133,15 @@ class Context:
         """
         check_id = self.check.id if self.check else ""
         return random.Random(f"{self.seed}:{check_id}:{salt}")
+
+    def others_done(self, timeout: float) -> bool:
+        """Wait up to `timeout` s for the runner to say that every other group has ended."""
+        import select
+
+        if self.rest_fd is None:
+            time.sleep(max(0.0, timeout))
+            return False
+        return bool(select.select([self.rest_fd], [], [], max(0.0, timeout))[0])
 
     def remaining(self) -> float:
         """Seconds left for waits in the running check (at least a millisecond)."""

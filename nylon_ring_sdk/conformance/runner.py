@@ -48,6 +48,7 @@ from .rules import ENTRY_GATES, FAIL, GROUPS, MUST, SHOULD, SKIP, SUITE_VERSION,
 from .catalogue import catalogue
 from .manifest import Entry, Manifest, find_manifest, load_manifest, load_manifest_text
 from .report import CheckResult, Report
+from .stdout import StdoutLog
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_WATCH = 0.1
@@ -70,16 +71,18 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
         select_patterns: str | list[str] | None = None, timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
         watch: float = DEFAULT_WATCH, on_result: OnResult | None = None, entries: list[Entry] | None = None,
         probes: list[Entry] | None = None, allow_incomplete: bool = False, seed: int = 0,
-        sanitize: str | None = None) -> Report:
+        sanitize: str | None = None, strict: bool = False) -> Report:
     """Run the suite on `plugin`; `manifest` None uses the embedded one, else `nylon-ring.toml` near it.
 
     `entries`/`probes` (from --entry/--probe) are added to the manifest. `seed` drives
     every varied choice the checks make (:meth:`Context.rng`): the same seed replays
     the same payload sizes, concurrency and timing. `sanitize` (address, undefined,
     thread) runs the workers under that sanitizer's runtime (:mod:`.sanitize`); a
-    sanitizer error fails the check that was running with the report. Raises
-    ConformanceError (no such plugin file, nothing selected, bad numbers, an unknown
-    sanitizer mode, a missing runtime, a plugin not built with it) and
+    sanitizer error fails the check that was running with the report. `strict`
+    (`--level strict`) runs the thorough forms of the slow checks (memory growth over
+    more calls, a longer late-frame watch); the report's exit code follows the level
+    separately. Raises ConformanceError (no such plugin file, nothing selected, bad
+    numbers, an unknown sanitizer mode, a missing runtime, a plugin not built with it) and
     ManifestError for a --manifest file; everything the plugin does ends up in the report.
     """
     path = Path(plugin).expanduser().resolve()
@@ -99,7 +102,7 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
     sanitizer = sanitize_mode.resolve(sanitize, path) if sanitize is not None else sanitize_mode.unsanitized(path)
     source = _ManifestSource(path, manifest, checks, list(entries or ()), list(probes or ()))
     _prepare_host(sanitizer.mode if sanitizer else None)
-    runner = _Runner(path, source, checks, selected, timeout, watch, jobs, on_result, abi, seed)
+    runner = _Runner(path, source, checks, selected, timeout, watch, jobs, on_result, abi, seed, strict)
     runner.sanitizer = sanitizer
     try:
         report = runner.execute()
@@ -195,10 +198,13 @@ class _Runner:
 
     def __init__(self, plugin: Path, source: _ManifestSource, checks: dict[str, Check],
                  selected: list[str], timeout: float, watch: float, jobs: int, on_result: OnResult | None,
-                 abi: int = 1, seed: int = 0) -> None:
+                 abi: int = 1, seed: int = 0, strict: bool = False) -> None:
         self.plugin = plugin
         self.abi = abi
         self.seed = seed
+        self.strict = strict
+        #: Bytes the plugin wrote to a worker's stdout, per check (from every worker).
+        self.stdout = StdoutLog()
         self.source = source
         self.checks = checks
         self.selected = selected
@@ -257,6 +263,9 @@ class _Runner:
                             pending.remove(group)
                             self.running.add(group)
                             futures.append(pool.submit(self._group_thread, group))
+                        if not pending and len(self.running) == 1:
+                            for process in list(self.live):
+                                process.rest_done()  # its watch need not wait for the others any more
                         self.changed.wait(0.5)
         except BaseException:
             for process in list(self.live):  # interrupted: take the plugin processes down with the run
@@ -266,6 +275,8 @@ class _Runner:
             self.spares.close()
         for future in futures:
             future.result()  # a defect of the runner itself surfaces here, not as a silent gap
+        for result in self.stdout.judge(self.checks):
+            self._record(result)
         return self._report(started, time.perf_counter() - wall)
 
     def _apply_opt_outs(self) -> None:
@@ -341,7 +352,7 @@ class _Runner:
                     self._record(self._result(cid, SKIP, blocked))
                 return
             finished = _Worker(self, group, todo).run()
-            todo = [c for c in todo if c not in self.results]
+            todo = [c for c in todo if c not in self.results and c not in self.stdout.held]
             if not finished:
                 break
 
@@ -383,7 +394,7 @@ class _Runner:
         earlier = {c: r.status for c, r in self.results.items() if self.checks[c].group == group}
         blocked = {c: r.details.get("blocked_by", c) for c, r in self.results.items()
                    if r.status == SKIP and r.reason.startswith("not run:")}
-        return {"plugin": str(self.plugin), "abi": self.abi, "seed": self.seed, **self.source.job(), "timeout": self.timeout,
+        return {"plugin": str(self.plugin), "abi": self.abi, "seed": self.seed, "strict": self.strict, **self.source.job(), "timeout": self.timeout,
                 "watch": self.watch, "checks": checks, "upstream": upstream, "earlier": earlier, "blocked": blocked,
                 "host_options": GROUPS[group].host_options, "latency": max(self.latency.values(), default=0.0),
                 "quarantine": {c: dict(q) for c, q in self.quarantine.items()}}
@@ -438,6 +449,7 @@ class _Process:
 
     def __init__(self, cwd: Path, sanitizer: sanitize_mode.Sanitizer | None = None) -> None:
         read_fd, write_fd = os.pipe()
+        rest_read, self.rest_fd = os.pipe()  # closed by the runner when the other groups are done
         self.log = tempfile.TemporaryFile()
         #: Where the sanitizer writes this process's reports (log_path), when there is one.
         self.reports = Path(tempfile.mkdtemp(prefix="reports-", dir=sanitizer.folder)) if sanitizer else None
@@ -445,15 +457,17 @@ class _Process:
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "nylon_ring_sdk.conformance.worker"],
-                stdin=subprocess.PIPE, stdout=self.log, stderr=self.log, pass_fds=(write_fd,),
+                stdin=subprocess.PIPE, stdout=self.log, stderr=self.log, pass_fds=(write_fd, rest_read),
                 start_new_session=True, cwd=str(cwd),
                 env=sanitizer.environment(self.reports) if sanitizer else None)
         except BaseException:
             os.close(read_fd)
+            self.rest_done()
             self.log.close()
             raise
         finally:
             os.close(write_fd)
+            os.close(rest_read)
         self.events_fd = read_fd
         os.set_blocking(read_fd, False)
         self.reader = channel.Reader(key)
@@ -461,7 +475,7 @@ class _Process:
         self.eof = False
         self.reaped = False
         try:
-            self.proc.stdin.write(json.dumps({"fd": write_fd, "key": key.hex()}).encode() + b"\n")
+            self.proc.stdin.write(json.dumps({"fd": write_fd, "key": key.hex(), "rest": rest_read}).encode() + b"\n")
             self.proc.stdin.flush()
         except BrokenPipeError:
             pass
@@ -512,7 +526,14 @@ class _Process:
         """The first error the sanitizer reported in this process (parsed), if any."""
         return sanitize_mode.read_reports(self.reports, plugin) if self.reports else None
 
+    def rest_done(self) -> None:
+        """Tell the worker that no other group is running (its end of the pipe reads end-of-file)."""
+        if self.rest_fd is not None:
+            os.close(self.rest_fd)
+            self.rest_fd = None
+
     def close(self) -> None:
+        self.rest_done()
         os.close(self.events_fd)
         if self.pidfd is not None:
             os.close(self.pidfd)
@@ -677,6 +698,8 @@ class _Worker:
         elif kind == "result":
             self._finish(event)
             return True
+        elif kind == "stdout":
+            self.runner.stdout.note(event)
         elif kind == "done":
             self.done = True
         elif kind == "worker_error":
@@ -698,6 +721,10 @@ class _Worker:
         self.runner.note_latency(details)
         status, reason, level = event["status"], event["reason"], event.get("level")
         broken = self.runner.quarantine.get(cid)
+        if not broken and self.runner.stdout.hold(cid, self.runner._result(
+                cid, status, reason, duration=event["duration"], details=details, level=level)):
+            self.current = None
+            return
         crashed = False
         if broken:
             details["crashed_entries"] = dict(broken)

@@ -38,6 +38,7 @@ from . import channel
 from .rules import FAIL, Check, Outcome, Verdict, failed, skipped
 from .catalogue import catalogue
 from .context import Context
+from .stdout import Capture
 from .manifest import EMBEDDED_MAX, EMBEDDED_SYMBOL, Entry, Manifest, load_manifest, load_manifest_text
 
 #: The variable that arms an SDK's panic probes (they answer Unsupported without it).
@@ -166,8 +167,10 @@ def _entry_fields(data: dict[str, Any]) -> dict[str, Any]:
             "expect_terminal": data.get("expect_terminal"), "send": tuple(bytes.fromhex(f) for f in data.get("send", ()))}
 
 
-def run_job(job: dict[str, Any], emit: Callable[[dict], None]) -> None:
-    """Run the job's checks in order, reporting each through `emit`."""
+def run_job(job: dict[str, Any], emit: Callable[[dict], None], capture: Capture | None = None,
+            rest_fd: int | None = None) -> None:
+    """Run the job's checks in order, reporting each through `emit` (and, with `capture`,
+    what the plugin wrote to stdout during each)."""
     from ..errors import ManifestError
 
     checks = catalogue(job.get("abi", 1))
@@ -181,12 +184,15 @@ def run_job(job: dict[str, Any], emit: Callable[[dict], None]) -> None:
         os.environ[PROBES_VARIABLE] = "1"  # before init: an SDK arms its probes only when init sees it
     ctx = Context(job["plugin"], manifest, timeout=job["timeout"], watch=job["watch"],
                   upstream=job.get("upstream", {}), host_options=job.get("host_options", {}), emit=emit,
-                  latency=job.get("latency", 0.0), quarantine=job.get("quarantine", {}), seed=job.get("seed", 0))
+                  latency=job.get("latency", 0.0), quarantine=job.get("quarantine", {}), seed=job.get("seed", 0),
+                  strict=job.get("strict", False), rest_fd=rest_fd)
     results: dict[str, str] = dict(job.get("earlier", {}))
     roots: dict[str, str] = dict(job.get("blocked", {}))
     opted_out = set(manifest.opt_out)
     for check_id in job["checks"]:
         check = checks[check_id]
+        if capture is not None:
+            capture.switch(check_id)
         emit({"e": "start", "check": check_id})
         started = time.perf_counter()
         root = _blocking_root(check, results, roots, opted_out)
@@ -199,9 +205,13 @@ def run_job(job: dict[str, Any], emit: Callable[[dict], None]) -> None:
             ctx.begin(check)
             outcome = _run_one(ctx, check)
         results[check_id] = outcome.status
+        if capture is not None:
+            capture.flush()  # before the verdict: the runner holds io.stdout's until the run ends anyway
         emit({"e": "result", "check": check_id, "status": outcome.status, "reason": outcome.reason,
               "details": outcome.details, "duration": time.perf_counter() - started,
               "blocked_by": roots.get(check_id), "level": outcome.level})
+    if capture is not None:
+        capture.switch(None)
     emit({"e": "done"})
 
 
@@ -214,29 +224,32 @@ def _warm_up() -> None:
     host.native.shim()
 
 
-def _read_job() -> tuple[Callable[[dict], None], str]:
-    """The channel (first stdin line), then the job (the rest); stdin is closed after."""
+def _read_job() -> tuple[Callable[[dict], None], str, Capture, int | None]:
+    """The channel (first stdin line), then the job (the rest); stdin is closed after.
+    From here on fd 1 is the stdout capture's pipe."""
     stdin = sys.stdin.buffer
     hello = json.loads(stdin.readline() or b"{}")
     fd = channel.hide_fd(int(hello["fd"]))
     emit = channel.emitter(fd, bytes.fromhex(hello["key"]))
+    rest = channel.hide_fd(int(hello["rest"])) if "rest" in hello else None
+    capture = Capture(emit)
     _warm_up()
     text = stdin.read().decode("utf-8")
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    return emit, text
+    return emit, text, capture, rest
 
 
 def main() -> None:
     try:
-        emit, text = _read_job()
+        emit, text, capture, rest = _read_job()
     except BaseException:  # noqa: BLE001  (no channel: the runner sees the exit status)
         os._exit(4)
     try:
         if not text.strip() or text.strip() == "{}":
             os._exit(0)  # a spare the runner did not need
-        run_job(json.loads(text), emit)
+        run_job(json.loads(text), emit, capture, rest)
     except BaseException as exc:  # noqa: BLE001  (anything here is reported, never a traceback on a terminal)
         emit({"e": "worker_error", "message": f"{type(exc).__name__}: {exc}"})
         os._exit(3)

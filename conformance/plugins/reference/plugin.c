@@ -192,6 +192,102 @@ static NrStatus nrc_keep_view(uint64_t sid, NrBytes payload) {
 
 /* -------------------------------------------- faults the hostile host shows (end) */
 
+/* ====================================== lifecycle, timing and stdout faults (begin)
+ * The helpers of NRC_FAULT_REINIT_FAILS, NRC_FAULT_THREAD_LEFT_RUNNING,
+ * NRC_FAULT_LATE_PROGRESS, NRC_FAULT_GOODBYE_AFTER_SHUTDOWN, NRC_FAULT_BLOCKING_STATE,
+ * NRC_FAULT_LEAK_PER_CALL, NRC_FAULT_DEBUG_PRINTF, NRC_FAULT_INFO_COUNTER and
+ * NRC_FAULT_DOUBLE_CLEANUP; their
+ * one-line branches sit where they change the code. */
+#if defined(NRC_FAULT_THREAD_LEFT_RUNNING)
+#include <sys/prctl.h>
+#endif
+
+#ifdef NRC_FAULT_REINIT_FAILS
+static int nrc_started; /* fault: set by init against a double init, never cleared by shutdown */
+#endif
+
+#ifdef NRC_FAULT_THREAD_LEFT_RUNNING
+/* fault: a housekeeping thread started by init; shutdown never stops or joins it */
+static void *nrc_housekeeping(void *arg) {
+    (void)arg;
+    prctl(PR_SET_NAME, "nrc-housekeep", 0, 0, 0);
+    for (;;) {
+        struct timespec tick = {0, 50 * 1000 * 1000};
+        nanosleep(&tick, NULL); /* would expire cached entries */
+    }
+    return NULL;
+}
+
+static void nrc_start_housekeeping(void) {
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, nrc_housekeeping, NULL) == 0) pthread_detach(thread);
+}
+#endif
+
+#if defined(NRC_FAULT_LATE_PROGRESS) || defined(NRC_FAULT_GOODBYE_AFTER_SHUTDOWN)
+typedef struct {
+    uint64_t sid;
+    long delay_ms;
+    int counted; /* shutdown waits for it (a job) or not */
+    NrStatus status;
+    const char *text;
+} nrc_timer;
+
+static void *nrc_timer_main(void *arg) {
+    nrc_timer t = *(nrc_timer *)arg;
+    free(arg);
+    struct timespec wait = {t.delay_ms / 1000, (t.delay_ms % 1000) * 1000 * 1000};
+    nanosleep(&wait, NULL);
+    nrc_reply_text(t.sid, t.status, t.text);
+    if (t.counted) {
+        pthread_mutex_lock(&nrc_jobs_lock);
+        nrc_jobs_in_flight--;
+        pthread_cond_broadcast(&nrc_jobs_done);
+        pthread_mutex_unlock(&nrc_jobs_lock);
+    }
+    return NULL;
+}
+
+/* Sends `text` for sid from a detached thread `delay_ms` from now. */
+static void nrc_send_later(uint64_t sid, long delay_ms, int counted, NrStatus status, const char *text) {
+    nrc_timer *t = malloc(sizeof *t);
+    if (t == NULL) return;
+    *t = (nrc_timer){sid, delay_ms, counted, status, text};
+    if (counted) {
+        pthread_mutex_lock(&nrc_jobs_lock);
+        nrc_jobs_in_flight++;
+        pthread_mutex_unlock(&nrc_jobs_lock);
+    }
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, nrc_timer_main, t) == 0) {
+        pthread_detach(thread);
+        return;
+    }
+    free(t);
+    if (counted) {
+        pthread_mutex_lock(&nrc_jobs_lock);
+        nrc_jobs_in_flight--;
+        pthread_mutex_unlock(&nrc_jobs_lock);
+    }
+}
+#endif
+
+#ifdef NRC_FAULT_GOODBYE_AFTER_SHUTDOWN
+static uint64_t nrc_last_sid; /* the last caller, told when the plugin goes away */
+#endif
+
+#ifdef NRC_FAULT_LEAK_PER_CALL
+#define NRC_ANSWER_ROOM (1u << 20) /* room for any answer but the largest */
+#endif
+
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+/* fault: the route cache is freed by shutdown and again by a library destructor ("in case the host
+ * never called shutdown"): the second free is a double free when the library is unloaded */
+static char *nrc_route_cache;
+__attribute__((destructor)) static void nrc_unload(void) { free(nrc_route_cache); }
+#endif
+/* ====================================== lifecycle, timing and stdout faults (end) */
+
 /* ------------------------------------------------------------ bidi sessions */
 
 static pthread_mutex_t nrc_chat_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -457,6 +553,16 @@ static NrStatus nrc_echo(uint64_t sid, NrBytes payload) {
         return NR_STATUS_OK;
     }
 #endif
+#ifdef NRC_FAULT_DEBUG_PRINTF
+    printf("echo: sid %llu, %llu bytes\n", (unsigned long long)sid, (unsigned long long)payload.len); /* fault: debug output left in */
+#endif
+#ifdef NRC_FAULT_LEAK_PER_CALL
+    uint8_t *answer = malloc(payload.len > NRC_ANSWER_ROOM ? (size_t)payload.len : NRC_ANSWER_ROOM);
+    if (answer == NULL) return NR_STATUS_ERR;
+    if (payload.len) memcpy(answer, payload.ptr, (size_t)payload.len);
+    nrc_reply(sid, NR_STATUS_OK, answer, payload.len);
+    return NR_STATUS_OK; /* fault: the answer buffer is never freed: 1 MiB a call */
+#endif
     nrc_reply(sid, NR_STATUS_OK, payload.ptr, payload.len);
 #ifdef NRC_FAULT_DOUBLE_SEND
     nrc_reply(sid, NR_STATUS_OK, payload.ptr, payload.len); /* fault: a second result for a unary sid */
@@ -534,11 +640,18 @@ static NrStatus nrc_count(uint64_t sid, NrBytes payload) {
 #ifdef NRC_FAULT_FRAME_AFTER_END
     nrc_reply_text(sid, NR_STATUS_OK, "late"); /* fault: a frame after the terminal one */
 #endif
+#ifdef NRC_FAULT_LATE_PROGRESS
+    nrc_send_later(sid, 1500, 1, NR_STATUS_OK, "still working"); /* fault: a progress timer the end does not cancel */
+#endif
     return NR_STATUS_OK;
 }
 
 static NrStatus nrc_state(uint64_t sid, NrBytes payload) {
     if (nrc_ext == NULL || nrc_ext->set_state == NULL || nrc_ext->get_state == NULL) return NR_STATUS_UNSUPPORTED;
+#ifdef NRC_FAULT_BLOCKING_STATE
+    struct timespec lookup = {0, 200 * 1000 * 1000};
+    nanosleep(&lookup, NULL); /* fault: a slow store lookup on the host's calling thread, before answering */
+#endif
     NrStr key = {(const uint8_t *)"k", 1};
     nrc_ext->set_state(nrc_host_ctx, sid, key, payload);
     NrBytes got = nrc_ext->get_state(nrc_host_ctx, sid, key);
@@ -651,6 +764,9 @@ static NrStatus nrc_route(NrStr entry, uint64_t sid, const NrRequest *req, NrByt
 #endif
     if (!nrc_valid_str(entry) || !nrc_valid_bytes(payload)) return NR_STATUS_INVALID;
     NRC_NOTE_CALL(); /* (fault RACY_COUNTER: an unsynchronised counter) */
+#ifdef NRC_FAULT_GOODBYE_AFTER_SHUTDOWN
+    nrc_last_sid = sid;
+#endif
     if (nrc_entry_is(entry, "hello")) return nrc_hello(sid, req, payload);
     if (nrc_entry_is(entry, "echo")) return nrc_echo(sid, payload);
     if (nrc_entry_is(entry, "echo_async")) return nrc_echo_async(sid, payload);
@@ -675,6 +791,16 @@ NRC_MAYBE_UNUSED static NrStatus nrc_init(void *plugin_ctx, void *host_ctx, cons
 #endif
 #ifdef NRC_FAULT_FORKED_HELPER
     nrc_fork_helper();
+#endif
+#ifdef NRC_FAULT_REINIT_FAILS
+    if (nrc_started) return NR_STATUS_ERR; /* fault: "already initialised", also after a shutdown */
+    nrc_started = 1;
+#endif
+#ifdef NRC_FAULT_THREAD_LEFT_RUNNING
+    nrc_start_housekeeping();
+#endif
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+    nrc_route_cache = malloc(64);
 #endif
 #ifdef NRC_FAULT_INIT_FAILS
     return NR_STATUS_ERR; /* fault: init refuses to start */
@@ -709,6 +835,14 @@ static void nrc_shutdown(void *plugin_ctx) {
 #endif
 #ifndef NRC_FAULT_SEND_AFTER_SHUTDOWN
     nrc_wait_for_jobs(); /* (fault SEND_AFTER_SHUTDOWN: jobs still running answer after shutdown) */
+#endif
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+    free(nrc_route_cache); /* fault: left dangling for the destructor above */
+#endif
+#ifdef NRC_FAULT_GOODBYE_AFTER_SHUTDOWN
+    /* fault: tells the last caller the plugin went away, 200 ms later from a detached thread (so shutdown
+     * returns at once), whether or not that sid was answered long ago */
+    if (nrc_last_sid) nrc_send_later(nrc_last_sid, 200, 0, NR_STATUS_ERR, "shutting down");
 #endif
 }
 
@@ -814,6 +948,17 @@ NRC_MAYBE_UNUSED static const NrPluginInfo nrc_info = {
 NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin_v0(void) { return &nrc_info; }
 #else
 NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin_v1(void) {
+#ifdef NRC_FAULT_INFO_COUNTER
+    /* fault: the version carries a count of the queries ("1.0.0+N"), so every query describes another build */
+    static char version[32];
+    static NrPluginInfo counted;
+    static unsigned queries;
+    counted = nrc_info;
+    int n = snprintf(version, sizeof version, "1.0.0+%u", ++queries);
+    counted.version.ptr = (const uint8_t *)version;
+    counted.version.len = (size_t)n;
+    return &counted;
+#endif
 #ifdef NRC_FAULT_NULL_INFO
     return NULL; /* fault: no info */
 #else

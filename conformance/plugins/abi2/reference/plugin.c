@@ -113,6 +113,59 @@ static atomic_uint g_streams_served = 32;
 #endif
 /* ============================================ end */
 
+/* ====================================== lifecycle, timing and stdout faults (begin)
+ * The helpers of NRC_FAULT_REINIT_FAILS, NRC_FAULT_THREAD_LEFT_RUNNING,
+ * NRC_FAULT_GOODBYE_AFTER_SHUTDOWN, NRC_FAULT_LEAK_PER_CALL and NRC_FAULT_DOUBLE_CLEANUP; the
+ * one-line branches of
+ * these and of NRC_FAULT_LATE_PROGRESS, NRC_FAULT_BLOCKING_STAMP, NRC_FAULT_DEBUG_PRINTF and
+ * NRC_FAULT_INFO_COUNTER sit where they change the code. */
+#if defined(NRC_FAULT_THREAD_LEFT_RUNNING)
+#include <sys/prctl.h>
+#endif
+
+#ifdef NRC_FAULT_REINIT_FAILS
+static int g_started; /* fault: set by init against a double init, never cleared by shutdown */
+#endif
+
+#ifdef NRC_FAULT_THREAD_LEFT_RUNNING
+/* fault: a metrics thread started by init; shutdown never stops or joins it */
+static void *metrics_loop(void *arg) {
+    (void)arg;
+    prctl(PR_SET_NAME, "nrc-metrics", 0, 0, 0);
+    for (;;) usleep(50000); /* would publish counters */
+    return NULL;
+}
+#endif
+
+#ifdef NRC_FAULT_GOODBYE_AFTER_SHUTDOWN
+static _Atomic uint64_t g_last_sid; /* the last caller, told when the plugin goes away */
+
+static void *goodbye(void *arg) {
+    (void)arg;
+    usleep(200000); /* a grace period for answers still on their way */
+    uint64_t sid = atomic_load(&g_last_sid);
+    const char text[] = "shutting down";
+    NrVecU8 v;
+    memset(&v, 0, sizeof v);
+    v.ptr = (uint8_t *)text;
+    v.len = v.cap = sizeof text - 1;
+    g_host->send_result(g_ctx, sid, NR_STATUS_ERR, v);
+    return NULL;
+}
+#endif
+
+#ifdef NRC_FAULT_LEAK_PER_CALL
+#define ANSWER_ROOM (1u << 20) /* room for any answer but the largest */
+#endif
+
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+/* fault: the route table is freed by shutdown and again by a library destructor ("in case the host
+ * never called shutdown"): the second free is a double free when the library is unloaded */
+static char *g_routes;
+__attribute__((destructor)) static void unload_plugin(void) { free(g_routes); }
+#endif
+/* ====================================== lifecycle, timing and stdout faults (end) */
+
 /* ---------------------------------------------------------------- worker threads */
 
 typedef struct {
@@ -155,6 +208,10 @@ static void *run_job(void *arg) {
             if (send_frame(j->sid, NR_STATUS_OK, text) != NR_STATUS_OK) goto done;
         }
         send_frame(j->sid, NR_STATUS_STREAM_END, "");
+#ifdef NRC_FAULT_LATE_PROGRESS
+        usleep(1500000);
+        send_copy(j->sid, NR_STATUS_OK, "still working", 13); /* fault: the progress notice comes 1.5 s after the end */
+#endif
 #ifdef NRC_FAULT_FRAME_AFTER_END
         send_copy(j->sid, NR_STATUS_OK, "late", 4); /* fault: a frame after StreamEnd */
 #endif
@@ -348,6 +405,9 @@ static NrStatus echo_owned(uint64_t sid, NrBytes p) {
 }
 
 static NrStatus stamp(uint64_t sid) {
+#ifdef NRC_FAULT_BLOCKING_STAMP
+    usleep(200000); /* fault: reads the clock source for the stamp on the host's calling thread: 200 ms */
+#endif
     memcpy(g_stamp, "stamp", 5);
     NrOwnedBytes o = {g_stamp, 5, NULL, release_static};
     g_host->send_result_owned(g_ctx, sid, NR_STATUS_OK, o);
@@ -398,6 +458,18 @@ static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
 #endif
 #ifdef NRC_FAULT_STATUS_400
         if (p.len == 0) return send_copy(sid, 400, "empty body", 10), NR_STATUS_OK; /* fault: an HTTP status */
+#endif
+#ifdef NRC_FAULT_DEBUG_PRINTF
+        printf("echo: sid %llu, %u bytes\n", (unsigned long long)sid, (unsigned)p.len); /* fault: debug output left in */
+#endif
+#ifdef NRC_FAULT_LEAK_PER_CALL
+        {
+            uint8_t *answer = (uint8_t *)malloc(p.len > ANSWER_ROOM ? p.len : ANSWER_ROOM);
+            if (!answer) return NR_STATUS_ERR;
+            if (p.len) memcpy(answer, p.ptr, p.len);
+            send_copy(sid, NR_STATUS_OK, answer, p.len);
+            return NR_STATUS_OK; /* fault: the answer buffer is never freed: 1 MiB a call */
+        }
 #endif
         send_copy(sid, NR_STATUS_OK, p.ptr, p.len);
 #ifdef NRC_FAULT_DOUBLE_SEND
@@ -467,6 +539,9 @@ static uint32_t resolve_entry(NrStr entry) {
 
 static NrStatus handle(NrStr entry, uint64_t sid, NrBytes payload) {
     NRC_NOTE_CALL(); /* (fault RACY_COUNTER: an unsynchronised counter) */
+#ifdef NRC_FAULT_GOODBYE_AFTER_SHUTDOWN
+    atomic_store(&g_last_sid, sid);
+#endif
     uint32_t id = lookup(entry);
     if (id == NR_ENTRY_UNKNOWN) nrc_note_rejected(entry); /* (fault REJECTED_USE_AFTER_FREE) */
     return run_entry(id, sid, payload);
@@ -510,14 +585,34 @@ static NrStatus init(void *host_ctx, const NrHostVTable *host_vtable) {
     if (!host_vtable || !host_vtable->send_result || !host_vtable->send_result_owned ||
         !host_vtable->acquire_result_buffer || !host_vtable->commit_result_buffer)
         return NR_STATUS_INVALID;
+#ifdef NRC_FAULT_REINIT_FAILS
+    if (g_started) return NR_STATUS_ERR; /* fault: "already initialised", also after a shutdown */
+    g_started = 1;
+#endif
     g_ctx = host_ctx;
     g_host = host_vtable;
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+    g_routes = (char *)malloc(64);
+#endif
+#ifdef NRC_FAULT_THREAD_LEFT_RUNNING
+    pthread_t metrics;
+    if (pthread_create(&metrics, NULL, metrics_loop, NULL) == 0) pthread_detach(metrics);
+#endif
     return NR_STATUS_OK;
 }
 
 static void shutdown_plugin(void) {
 #ifndef NRC_FAULT_SEND_AFTER_SHUTDOWN
     while (atomic_load(&g_jobs) > 0) usleep(1000); /* fault (when defined): returns with jobs running */
+#endif
+#ifdef NRC_FAULT_DOUBLE_CLEANUP
+    free(g_routes); /* fault: left dangling for the destructor above */
+#endif
+#ifdef NRC_FAULT_GOODBYE_AFTER_SHUTDOWN
+    /* fault: a goodbye to the last caller, 200 ms later from a detached thread (so shutdown returns at
+     * once), whether or not that sid was answered long ago */
+    pthread_t bye;
+    if (atomic_load(&g_last_sid) && pthread_create(&bye, NULL, goodbye, NULL) == 0) pthread_detach(bye);
 #endif
 }
 
@@ -553,7 +648,20 @@ static const info_v2_plus INFO = {{
     &VTABLE,
 }, 0};
 
-NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin(void) { return &INFO.info; }
+NR_EXPORT const NrPluginInfo *nylon_ring_get_plugin(void) {
+#ifdef NRC_FAULT_INFO_COUNTER
+    /* fault: the version carries a count of the queries ("2.0.0+N"), so every query describes another build */
+    static char version[32];
+    static info_v2_plus counted;
+    static unsigned queries;
+    counted = INFO;
+    int n = snprintf(version, sizeof version, "2.0.0+%u", ++queries);
+    counted.info.version.ptr = (const uint8_t *)version;
+    counted.info.version.len = (uint32_t)n;
+    return &counted.info;
+#endif
+    return &INFO.info;
+}
 
 #ifdef NRC_FAULT_ONE_DISPATCH_SLOT
 NR_EXPORT NrHandleByIdFn nrc_handle_by_id(void) { return handle_by_id; } /* keeps it compiled */

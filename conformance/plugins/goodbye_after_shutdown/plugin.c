@@ -1,0 +1,4 @@
+/* Conformance corpus: Nothing is sent after shutdown returns (a goodbye to the last caller 200 ms later, from a detached thread).
+ * The reference plugin with one fault; the code it changes is marked in ../reference/plugin.c. */
+#define NRC_FAULT_GOODBYE_AFTER_SHUTDOWN
+#include "../reference/plugin.c"
