@@ -3,9 +3,12 @@
 The `lifecycle` group has a child process of its own and runs, in this order:
 the plugin info queried again and compared field by field; every entry timed
 (`timing.handler_blocks`, whose sids the late-frame watch follows); memory over many
-calls; `shutdown`, then the threads the plugin started that are still alive; `init`
-again in the same process (the library still loaded, its statics as the first
-instance left them); `dlclose` and a fresh load; the late-frame watch; stdout.
+calls, per entry; `shutdown`, then the threads the plugin started that are still alive;
+`init` again in the same process (the library still loaded, its statics as the first
+instance left them); `dlclose` until the library is unmapped and a fresh load; the
+late-frame watch (`timing.late_frames`, `timing.after_shutdown`); `io.stdout`, whose
+verdict the runner completes from every worker (:mod:`..stdout`). `--level strict`
+(`Context.strict`) makes more memory calls and watches longer.
 
 Threads and language runtimes: a thread counts when it appeared after the process
 had loaded nothing of the plugin, is not one of the suite's own Python threads, and is
