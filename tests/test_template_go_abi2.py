@@ -236,7 +236,11 @@ def test_conformance_passes_with_the_embedded_manifest(library, tmp_path):
                           text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "embedded in the plugin (nylon_ring_manifest)" in proc.stdout
-    assert "43 checks: 43 passed, 0 failed" in proc.stdout, proc.stdout[-3000:]
+    from nylon_ring_sdk.conformance import catalogue
+
+    total = len(catalogue(2))  # every check passes but the reload: a Go runtime is never unloaded
+    assert f"{total} checks: {total - 1} passed, 0 failed, 0 warned, 1 skipped" in proc.stdout, proc.stdout[-3000:]
+    assert "SKIP  lifecycle.reload" in proc.stdout and "Go runtime cannot be unloaded" in proc.stdout
 
 
 def test_panic_probes_are_inert_unless_enabled(library):
