@@ -77,3 +77,13 @@ def test_a_status_returned_outside_the_enum_is_recorded():
         r = h.call_raw("no-such-entry", b"x")
         assert r.rejected and r.status == 404
         assert [(v.kind, v.status, v.sid) for v in h.violations] == [("handle_status", 404, r.sid)]
+
+
+def test_nylon_ring_call_keeps_the_kind_host_unless_asked():
+    plugin = str(build("strlen_payload"))
+    kind = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "call", plugin, "echo", "--raw", "-d", "hi"],
+                          capture_output=True, text=True, timeout=60)
+    assert kind.returncode == 0 and kind.stdout.strip() == "Ok hi"
+    hostile = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "call", plugin, "echo", "--raw", "-d", "hi",
+                              "--hostile"], capture_output=True, text=True, timeout=60)
+    assert hostile.returncode == -11 and "read past the end of the 2-byte payload" in hostile.stderr
