@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 from nylon_ring_sdk.host import Host, NrStatus, Request
 from test_conformance_support import build
@@ -52,11 +51,12 @@ def test_a_view_read_after_the_call_returned_reads_the_poison():
 
 def test_a_view_written_after_the_call_returned_is_a_violation():
     with Host.load(build("scrubs_view"), hostile=True) as h:
-        assert h.call_raw("echo_async", b"secret").data == b"secret"
-        time.sleep(0.1)
+        first = h.call_raw("echo_async", b"secret")
+        assert first.data == b"secret"
+        assert h.call_raw("echo_async", b"next").data == b"next"  # wipes the first call's view
         h.sweep()
         written = [v for v in h.violations if v.kind == "input_written"]
-        assert len(written) == 1 and written[0].size == 6
+        assert [(v.sid, v.size) for v in written] == [(first.sid, 6)]
         assert "6-byte payload changed after the call returned" in written[0].describe()
 
 
@@ -77,3 +77,13 @@ def test_a_status_returned_outside_the_enum_is_recorded():
         r = h.call_raw("no-such-entry", b"x")
         assert r.rejected and r.status == 404
         assert [(v.kind, v.status, v.sid) for v in h.violations] == [("handle_status", 404, r.sid)]
+
+
+def test_nylon_ring_call_keeps_the_kind_host_unless_asked():
+    plugin = str(build("strlen_payload"))
+    kind = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "call", plugin, "echo", "--raw", "-d", "hi"],
+                          capture_output=True, text=True, timeout=60)
+    assert kind.returncode == 0 and kind.stdout.strip() == "Ok hi"
+    hostile = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "call", plugin, "echo", "--raw", "-d", "hi",
+                              "--hostile"], capture_output=True, text=True, timeout=60)
+    assert hostile.returncode == -11 and "read past the end of the 2-byte payload" in hostile.stderr

@@ -139,6 +139,8 @@ def call(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     no_state: Annotated[bool, typer.Option("--no-state", help="Do not offer the state extension.")] = False,
     by_id: Annotated[bool, typer.Option("--by-id", help="ABI 2: resolve ENTRY with resolve_entry, call handle_by_id.")] = False,
+    hostile: Annotated[bool, typer.Option("--hostile", help="The host conformance uses: exactly-sized, read-only, "
+                                          "guarded inputs with no NUL, poisoned after the call.")] = False,
 ) -> None:
     """Call one entry of a plugin (ABI 1 or ABI 2) and print the answer.
 
@@ -156,7 +158,7 @@ def call(
         raise fail("--header needs request metadata; drop --raw")
     request = None if raw else Request(method=method, path=path, query=query, headers=tuple(_headers(header or [])))
     try:
-        with Host.load(plugin, state=not no_state) as host:
+        with Host.load(plugin, state=not no_state, hostile=hostile) as host:
             if host.abi == 2:
                 request = _abi2_request(header, method, path, query)
             run = _stream if stream else _unary

@@ -141,28 +141,35 @@ NRC_MAYBE_UNUSED static void nrc_wait_for_jobs(void) {
 
 /* ------------------------------------------ faults the hostile host shows (begin) */
 
-#if defined(NRC_FAULT_KEEPS_VIEW) || defined(NRC_FAULT_SCRUBS_VIEW)
-/* fault: the job keeps the host's view instead of a copy (KEEPS_VIEW answers from it after
- * handle returned; SCRUBS_VIEW answers from a copy, then wipes the caller's bytes "for safety") */
+#ifdef NRC_FAULT_SCRUBS_VIEW
+/* fault: keeps each thread's last payload view to wipe it "for safety" when the thread's
+ * next request arrives, long after the call that lent it returned */
+static _Thread_local const uint8_t *nrc_last_view;
+static _Thread_local uint64_t nrc_last_len;
+
+static void nrc_scrub_last(NrBytes payload) {
+    if (nrc_last_view != NULL && nrc_last_len) memset((void *)(uintptr_t)nrc_last_view, 0, (size_t)nrc_last_len);
+    nrc_last_view = payload.ptr;
+    nrc_last_len = payload.len;
+}
+#endif
+
+#ifdef NRC_FAULT_KEEPS_VIEW
+/* fault: the job keeps the host's view instead of a copy and answers from it after handle returned */
 typedef struct {
     uint64_t sid;
     const uint8_t *view;
     uint64_t len;
+    int handed_over; /* set once handle has queued the job (the worker waits for it) */
 } nrc_view_job;
 
 static void *nrc_view_job_main(void *arg) {
     nrc_view_job *job = arg;
-#ifdef NRC_FAULT_KEEPS_VIEW
-    struct timespec work = {0, 5 * 1000 * 1000}; /* the work the answer waits for */
-#else
-    struct timespec work = {0, 20 * 1000 * 1000}; /* the clean-up runs once the call is long over */
-#endif
+    struct timespec tick = {0, 100 * 1000};
+    while (!__atomic_load_n(&job->handed_over, __ATOMIC_ACQUIRE)) nanosleep(&tick, NULL);
+    struct timespec work = {0, 50 * 1000 * 1000}; /* the work the answer waits for */
     nanosleep(&work, NULL);
-#ifdef NRC_FAULT_KEEPS_VIEW
     nrc_reply(job->sid, NR_STATUS_OK, job->view, job->len);
-#else
-    if (job->len) memset((void *)(uintptr_t)job->view, 0, (size_t)job->len);
-#endif
     free(job);
     nrc_job_finished();
     return NULL;
@@ -174,6 +181,7 @@ static NrStatus nrc_keep_view(uint64_t sid, NrBytes payload) {
     job->sid = sid;
     job->view = payload.ptr;
     job->len = payload.len;
+    job->handed_over = 0;
     pthread_mutex_lock(&nrc_jobs_lock);
     nrc_jobs_in_flight++;
     pthread_mutex_unlock(&nrc_jobs_lock);
@@ -186,6 +194,7 @@ static NrStatus nrc_keep_view(uint64_t sid, NrBytes payload) {
         return NR_STATUS_ERR;
     }
     pthread_detach(thread);
+    __atomic_store_n(&job->handed_over, 1, __ATOMIC_RELEASE);
     return NR_STATUS_OK;
 }
 #endif
@@ -591,7 +600,7 @@ static NrStatus nrc_echo_async(uint64_t sid, NrBytes payload) {
     return nrc_keep_view(sid, payload); /* fault: answered later from the host's view */
 #endif
 #ifdef NRC_FAULT_SCRUBS_VIEW
-    if (payload.ptr != NULL && nrc_keep_view(sid, payload) != NR_STATUS_OK) return NR_STATUS_ERR; /* fault: wiped later */
+    nrc_scrub_last(payload); /* fault: the view is wiped at the thread's next request */
 #endif
     return nrc_answer_later(sid, NR_STATUS_OK, payload.ptr, payload.len);
 }

@@ -94,7 +94,7 @@ static int nrh_poison_intact(const uint8_t *bytes, uint64_t len) {
 /* ------------------------------------------------------------------ naming a fault */
 
 typedef struct {
-    _Atomic uintptr_t start; /* 0: free, 1: being filled */
+    uintptr_t start; /* 0: free, 1: being filled (read and written with __atomic builtins only) */
     uintptr_t end, data, data_end;
     uint64_t sid, len;
     uint32_t what, returned;

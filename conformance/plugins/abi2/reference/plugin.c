@@ -249,24 +249,33 @@ static NrStatus spawn(int kind, uint64_t sid, NrBytes p) {
 
 /* ------------------------------------------ faults the hostile host shows (begin) */
 
-#if defined(NRC_FAULT_KEEPS_VIEW) || defined(NRC_FAULT_SCRUBS_VIEW)
-/* fault: a worker keeps the host's view instead of a copy (KEEPS_VIEW answers from it after
- * handle returned; SCRUBS_VIEW wipes the caller's bytes "for safety" once the answer is out) */
+#ifdef NRC_FAULT_SCRUBS_VIEW
+/* fault: keeps each thread's last payload view to wipe it "for safety" when the thread's
+ * next request arrives, long after the call that lent it returned */
+static _Thread_local const uint8_t *g_last_view;
+static _Thread_local size_t g_last_len;
+
+static void scrub_last(NrBytes p) {
+    if (g_last_view && g_last_len) memset((void *)(uintptr_t)g_last_view, 0, g_last_len);
+    g_last_view = p.ptr;
+    g_last_len = p.len;
+}
+#endif
+
+#ifdef NRC_FAULT_KEEPS_VIEW
+/* fault: a worker keeps the host's view instead of a copy and answers from it after handle returned */
 typedef struct {
     uint64_t sid;
     const uint8_t *view;
     size_t len;
+    int handed_over; /* set once handle has queued the job (the worker waits for it) */
 } view_job;
 
 static void *run_view_job(void *arg) {
     view_job *j = (view_job *)arg;
-#ifdef NRC_FAULT_KEEPS_VIEW
-    usleep(5000); /* the work the answer waits for */
+    while (!__atomic_load_n(&j->handed_over, __ATOMIC_ACQUIRE)) usleep(100);
+    usleep(50000); /* the work the answer waits for */
     send_copy(j->sid, NR_STATUS_OK, j->view, j->len);
-#else
-    usleep(20000); /* the clean-up runs once the call is long over */
-    if (j->len) memset((void *)(uintptr_t)j->view, 0, j->len);
-#endif
     free(j);
     atomic_fetch_sub(&g_jobs, 1);
     return NULL;
@@ -278,6 +287,7 @@ static NrStatus keep_view(uint64_t sid, NrBytes p) {
     j->sid = sid;
     j->view = p.ptr;
     j->len = p.len;
+    j->handed_over = 0;
     atomic_fetch_add(&g_jobs, 1);
     pthread_t t;
     if (pthread_create(&t, NULL, run_view_job, j) != 0) {
@@ -286,6 +296,7 @@ static NrStatus keep_view(uint64_t sid, NrBytes p) {
         return NR_STATUS_ERR;
     }
     pthread_detach(t);
+    __atomic_store_n(&j->handed_over, 1, __ATOMIC_RELEASE);
     return NR_STATUS_OK;
 }
 #endif
@@ -484,8 +495,9 @@ static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
 #elif defined(NRC_FAULT_KEEPS_VIEW)
         return keep_view(sid, p); /* fault: answered later from the host's view */
 #elif defined(NRC_FAULT_SCRUBS_VIEW)
-        /* fault: the view is wiped later */
-        return p.ptr && keep_view(sid, p) != NR_STATUS_OK ? NR_STATUS_ERR : spawn(0, sid, p);
+        /* fault: the view is wiped at the thread's next request */
+        scrub_last(p);
+        return spawn(0, sid, p);
 #endif
         return spawn(0, sid, p);
     case E_ECHO_OWNED: return echo_owned(sid, p);
