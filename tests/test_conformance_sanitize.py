@@ -119,19 +119,21 @@ def test_missing_runtime_names_what_is_missing(tmp_path):
     assert line.startswith("error: --sanitize thread: no ThreadSanitizer runtime found (libtsan.so") and "\n" not in line
 
 
-def test_scaffolded_c_plugin_passes_under_tsan(tmp_path):
-    """A project from `nylon-ring new --lang c`, built with CFLAGS=-fsanitize=thread."""
-    sanitizer_flags("thread")
+@pytest.mark.parametrize("abi,mode", [(2, "thread"), (1, "thread"), (1, "address"), (1, "undefined")])
+def test_scaffolded_c_plugin_passes_under_the_sanitizer(tmp_path, abi, mode):
+    """A project from `nylon-ring new --lang c`, built with CFLAGS=-fsanitize=MODE; its
+    embedded manifest is read under the sanitizer too (exactly, never past its NUL)."""
+    sanitizer_flags(mode)
     project = tmp_path / "sanitize-x"
-    subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "new", "--lang", "c", "racefree", "--dir", str(project)],
-                   check=True, capture_output=True, cwd=ROOT)
-    env = dict(os.environ, CFLAGS="-fsanitize=thread -g")
+    subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "new", "--lang", "c", "--abi", str(abi), "racefree",
+                    "--dir", str(project)], check=True, capture_output=True, cwd=ROOT)
+    env = dict(os.environ, CFLAGS=f"-fsanitize={mode} -g")
     built = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "build", str(project / "racefree")],
                            capture_output=True, text=True, env=env, cwd=ROOT)
     assert built.returncode == 0, built.stderr
     library = Path(built.stdout.strip().splitlines()[-1])
-    assert sanitize.instrumented(library, "thread")
-    report = run(library, timeout=TIMEOUT, sanitize="thread")
+    assert sanitize.instrumented(library, mode)
+    report = run(library, timeout=TIMEOUT, sanitize=mode)
     assert _not_passed(report) == {}, report.render(verbose=True)
     assert report.exit_code == 0
 
@@ -142,3 +144,26 @@ def test_tsan_shim_is_a_cache_entry_of_its_own():
     plain, instrumented = native.shim_path(1, ""), native.shim_path(1, "thread")
     assert plain != instrumented
     assert sanitize.instrumented(instrumented, "thread") and not sanitize.instrumented(plain, "thread")
+
+
+def test_a_crash_in_the_embedded_manifest_ends_the_run(tmp_path):
+    """A worker that dies reading the manifest export, before any check, leaves the other
+    groups blocked with a reason (exit 2), not waiting for verdicts that never come."""
+    from test_conformance_support import compiler, header_dir
+    from nylon_ring_sdk.toolchain import run as run_tool
+
+    source = tmp_path / "plugin.c"
+    source.write_text(f"""#define NRC_VARIANT_EMBEDDED_MANIFEST
+#define nylon_ring_manifest nrc_shadowed_manifest
+#include "{CORPUS / 'reference' / 'plugin.c'}"
+#undef nylon_ring_manifest
+NR_EXPORT const uint8_t *nylon_ring_manifest(void) {{ return (const uint8_t *)(uintptr_t)64; }}
+""", encoding="utf-8")
+    plugin = tmp_path / "plugin.so"
+    built = run_tool([*compiler(), "-std=c11", "-O2", "-fPIC", "-shared", "-pthread", "-I", str(header_dir()),
+                      "-o", str(plugin), str(source)])
+    assert built.returncode == 0, built.stderr
+    proc = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "conformance", str(plugin), "-q"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "embedded manifest: the process was killed by SIGSEGV during nylon_ring_manifest()" in proc.stderr

@@ -354,6 +354,11 @@ class _Runner:
             finished = _Worker(self, group, todo).run()
             todo = [c for c in todo if c not in self.results and c not in self.stdout.held]
             if not finished:
+                # the worker died before its first check (its embedded manifest crashed it): the
+                # checks left are blocked, and must have a verdict, or later groups wait for ever
+                blocked = self._blocked(group)
+                for cid in todo if blocked else ():
+                    self._record(self._result(cid, SKIP, blocked))
                 break
 
     # ------------------------------------------------------------ results

@@ -108,17 +108,18 @@ _KEEP: list[Any] = []
 
 
 def _c_string(address: int, limit: int) -> bytes | None:
-    """The bytes up to the NUL at `address`, read a page at a time (never past `limit`)."""
-    out = bytearray()
-    step = 4096 - address % 4096
-    while len(out) < limit:
-        chunk = ctypes.string_at(address + len(out), step)
-        end = chunk.find(b"\0")
-        if end >= 0:
-            return bytes(out + chunk[:end])
-        out += chunk
-        step = 4096
-    return None
+    """The bytes up to the NUL at `address` (None when there is none within `limit`).
+
+    `strnlen` reads no byte past the NUL, so a text at the very end of a mapping, or a
+    plugin built with AddressSanitizer (a poisoned redzone after every global), is read
+    without touching what follows it."""
+    length = _strnlen(address, limit)
+    return ctypes.string_at(address, length) if length < limit else None
+
+
+_libc = ctypes.CDLL(None)
+_strnlen = _libc.strnlen
+_strnlen.restype, _strnlen.argtypes = ctypes.c_size_t, [ctypes.c_void_p, ctypes.c_size_t]
 
 
 def job_manifest(job: dict[str, Any], checks: dict[str, Check], emit: Callable[[dict], None]) -> Manifest:
