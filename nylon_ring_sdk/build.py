@@ -121,7 +121,8 @@ def _tool(name: str) -> str:
 
 def zig_cc_wrapper(target: str | None, cxx: bool = False) -> Path:
     """An executable script running `zig cc -target T`, for tools whose CC must be one path."""
-    from .toolchain import cache_dir, require_zig
+    from .cache import cache_dir
+    from .toolchain import require_zig
 
     zig = require_zig()
     sub = "c++" if cxx else "cc"

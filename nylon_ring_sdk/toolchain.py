@@ -72,25 +72,6 @@ def run(cmd: list[str], cwd: str | Path | None = None, env: dict | None = None,
     return subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, capture_output=True, text=True)
 
 
-def cache_dir() -> Path:
-    """Where compiled helpers (host shim, bench harness) are cached per version."""
-    base = os.environ.get("NYLON_RING_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    path = Path(base) / "nylon-ring" if not os.environ.get("NYLON_RING_CACHE") else Path(base)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def content_key(*parts: str | bytes) -> str:
-    """A short hash of every input that changes a compiled helper."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode() if isinstance(part, str) else part)
-        digest.update(b"\0\0")
-    return digest.hexdigest()[:20]
-
-
 def generated_c_header(abi: int = 1) -> str:
     """The C header of a bundled generation, exactly as `gen-bindings --lang c --abi N` writes it."""
     from .gen import generate

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app
+from .app import app
 
 
 @app.command("bench")

@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app
+from .app import app
 
 _HELP = """Check that a plugin library follows the nylon-ring ABI rules.
 

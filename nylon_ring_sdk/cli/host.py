@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from . import app, fail
+from .app import app, fail
 
 #: Exit code when the plugin answered, but not with Ok (unary) / StreamEnd (stream).
 EXIT_NOT_OK = 2

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app, fail
+from .app import app, fail
 
 
 @app.command("new")

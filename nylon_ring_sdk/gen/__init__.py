@@ -106,7 +106,7 @@ def _bytecode_cache():
     """
     import jinja2
 
-    from ..toolchain import cache_dir
+    from ..cache import cache_dir
 
     try:
         folder = cache_dir() / "jinja"

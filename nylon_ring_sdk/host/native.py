@@ -1,7 +1,7 @@
 """Building and loading the host's native helper (``native/nrh_shim.c``).
 
 The helper is compiled on first use with the system C compiler (or ``zig cc``) and
-cached in :func:`nylon_ring_sdk.toolchain.cache_dir`, keyed by a hash of its source,
+cached in :func:`nylon_ring_sdk.cache.cache_dir`, keyed by a hash of its source,
 of the generated C header (so a schema change rebuilds it), of the compiler and
 of the platform. It is compiled to a temporary name and renamed into place, so two
 processes racing to build it both end up loading a complete file.
@@ -62,7 +62,8 @@ def shim_path(abi: int = 1) -> Path:
     One source serves both generations: it is compiled with ``-DNRH_ABI=<abi>``
     against that generation's generated header.
     """
-    from ..toolchain import cache_dir, compile_cached, content_key, generated_c_header, shared_library_suffix
+    from ..cache import cache_dir, content_key
+    from ..toolchain import compile_cached, generated_c_header, shared_library_suffix
 
     header = generated_c_header(abi)
     flags = [*CFLAGS, f"-DNRH_ABI={abi}"]
