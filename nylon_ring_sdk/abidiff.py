@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .layout import StructLayout, compute_layout
+from .schema import GENERATIONS, load_default, load_schema, parse_schema
 from .schema.model import Array, Enum, FnPointer, Named, Pointer, Schema, Struct, TypeRef, format_type
 
 RULES_PATH = Path(__file__).parent / "data" / "abi_rules.toml"
@@ -54,8 +55,6 @@ def load_rules() -> dict[str, Rule]:
 
 def load_side(spec: str, cwd: str | Path = ".") -> Schema:
     """A schema named the way a user names it: a file, `abi:N`, or `REV:path` in git."""
-    from .schema import GENERATIONS, load_default, load_schema, parse_schema
-
     path = Path(cwd) / spec
     if path.is_file():
         return load_schema(path)

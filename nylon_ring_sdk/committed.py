@@ -13,6 +13,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .gen import generate, write_atomic
+from .scaffold import available_languages, binding_files, load_template, template_project_dir
+from .schema import load_default
+
 HOST_DIR = Path(__file__).resolve().parent / "host"
 #: ABI generation -> the host's ctypes module for it.
 HOST_MODULES = {1: HOST_DIR / "nylon_ring_abi.py", 2: HOST_DIR / "nylon_ring_abi2.py"}
@@ -20,10 +24,6 @@ HOST_MODULES = {1: HOST_DIR / "nylon_ring_abi.py", 2: HOST_DIR / "nylon_ring_abi
 
 def committed_files() -> dict[Path, str]:
     """Every committed generated file outside tests/golden, with the text it must hold."""
-    from .gen import generate
-    from .scaffold import available_languages, binding_files, load_template, template_project_dir
-    from .schema import load_default
-
     files = {path: generate(load_default(abi), "python")[0].content for abi, path in HOST_MODULES.items()}
     for lang in available_languages():
         spec = load_template(lang)
@@ -39,8 +39,6 @@ def stale_files() -> list[Path]:
 
 def refresh() -> list[Path]:
     """Rewrite every stale committed file (atomically); returns what was written."""
-    from .gen import write_atomic
-
     files = committed_files()
     stale = stale_files()
     for path in stale:

@@ -17,8 +17,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import __version__
+# `build` lives in its own module; these names stay importable from here.
+from .build import BuildResult, build, build_project, detect_language  # noqa: F401
 from .errors import ScaffoldError
+from .gen import generate, write_atomic
 from .naming import keywords
+from .schema import load_default, parse_abi
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 MAX_NAME = 64
@@ -123,8 +128,6 @@ def new_project(lang: str, name: str, dest_parent: str | Path = ".", *, force: b
     An existing non-empty target is refused unless `force`; with `force`, the
     template's files replace their namesakes and every other file is kept.
     """
-    from .schema import parse_abi
-
     validate_name(name)
     spec = load_template(lang)
     generation = parse_abi(abi)
@@ -151,10 +154,9 @@ def new_project(lang: str, name: str, dest_parent: str | Path = ".", *, force: b
 
 
 def _render(spec: TemplateSpec, name: str, entries: list[str], scratch: Path, abi: int) -> Path:
+    # lazy: cookiecutter.main imports requests (~200 ms CPU); only `new` renders, `committed --check` does not
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.main import cookiecutter
-
-    from . import __version__
 
     context = {"project_name": name, "extra_entries": ",".join(entries), "sdk_version": __version__}
     if len(spec.generations) > 1:
@@ -183,9 +185,6 @@ def binding_files(spec: TemplateSpec, project: Path, abi: int = 1) -> dict[Path,
     A template's `bindings` value is a file path when the generator writes exactly that
     one file, and a folder otherwise.
     """
-    from .gen import generate
-    from .schema import load_default
-
     schema = load_default(abi)
     files: dict[Path, str] = {}
     for lang, rel in spec.bindings.items():
@@ -205,8 +204,6 @@ def template_project_dir(spec: TemplateSpec) -> Path:
 
 def _write_bindings(spec: TemplateSpec, project: Path, abi: int) -> None:
     """Overwrite the template's copy of the bindings with a fresh generation."""
-    from .gen import write_atomic
-
     for path, content in binding_files(spec, project, abi).items():
         write_atomic(path, content)
 
@@ -224,6 +221,3 @@ def _place(rendered: Path, target: Path) -> None:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
 
-
-# `build` lives in its own module; these names stay importable from here.
-from .build import BuildResult, build, build_project, detect_language  # noqa: E402,F401

@@ -11,17 +11,21 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import ToolchainMissing
+from .gen import generate
+from .gen.c import HEADER
+from .schema import load_default
 
 
 @lru_cache(maxsize=None)
 def zig_command() -> list[str] | None:
     """The argv prefix that runs zig: the ziglang package's binary, else a `zig` on PATH."""
     try:
-        import ziglang  # noqa: F401  (only to locate the package)
+        import ziglang  # lazy: an optional package, looked for only when zig is wanted
 
         exe = Path(ziglang.__file__).parent / ("zig.exe" if os.name == "nt" else "zig")
         if exe.is_file():
@@ -74,10 +78,6 @@ def run(cmd: list[str], cwd: str | Path | None = None, env: dict | None = None,
 
 def generated_c_header(abi: int = 1) -> str:
     """The C header of a bundled generation, exactly as `gen-bindings --lang c --abi N` writes it."""
-    from .gen import generate
-    from .gen.c import HEADER
-    from .schema import load_default
-
     return next(f.content for f in generate(load_default(abi), "c") if f.path == HEADER)
 
 
@@ -90,7 +90,6 @@ def compile_cached(source: Path, cc: list[str], flags: list[str], libs: list[str
     """
     if target.is_file():
         return target
-    import tempfile
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=str(target.parent)) as scratch:

@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import ConformanceError, NylonRingError, UsageError
 from .app import app
 
 _HELP = """Check that a plugin library follows the nylon-ring ABI rules.
@@ -66,8 +67,6 @@ def conformance(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the reason of passed checks too.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines while running.")] = False,
 ) -> None:
-    from ..errors import NylonRingError
-
     try:
         if list_only:
             _list(select)
@@ -80,6 +79,7 @@ def conformance(
         report = _run(plugin, manifest, entry, probe, select, timeout, jobs, quiet, allow_incomplete)
         report.strict = level == "strict"
         if known is not None:
+            # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
             from ..conformance.ci import apply_baseline
 
             apply_baseline(report, known, baseline)
@@ -92,6 +92,7 @@ def conformance(
         _write(json_out, json.dumps(report.to_json(), indent=2) + "\n")
     typer.echo(report.render(verbose=verbose))
     if fmt == "github":
+        # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
         from ..conformance.ci import github_annotations
 
         annotations = github_annotations(report)
@@ -105,22 +106,19 @@ def conformance(
 
 
 def _choice(option: str, value: str, choices: tuple[str, ...]) -> str:
-    from ..errors import UsageError
-
     if value not in choices:
         raise UsageError(f"{option} {value!r}: unknown value (expected {', '.join(choices)})")
     return value
 
 
 def _usage(message: str) -> Exception:
-    from ..errors import ConformanceError
-
     return ConformanceError(message)
 
 
 def _baseline(path: Optional[Path]) -> Optional[set[str]]:
     if path is None:
         return None
+    # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
     from ..conformance.catalogue import catalogue
     from ..conformance.ci import load_baseline
 
@@ -129,6 +127,7 @@ def _baseline(path: Optional[Path]) -> Optional[set[str]]:
 
 def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], probes: Optional[list[str]],
          select: Optional[list[str]], timeout: float, jobs: Optional[int], quiet: bool, allow_incomplete: bool):
+    # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
     from ..conformance import run
     from ..conformance.entryspec import parse_all
 
@@ -147,6 +146,7 @@ def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], p
 
 
 def _list(select: Optional[list[str]]) -> None:
+    # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
     from ..conformance.catalogue import catalogue
     from ..conformance.rules import matches, parse_patterns
 
@@ -160,8 +160,6 @@ def _list(select: Optional[list[str]]) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    from ..errors import ConformanceError
-
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import typer
 
-from ..commands import GEN_HELP, LAYOUT_HELP
+from ..commands import GEN_HELP, LAYOUT_HELP, run
 from .app import app
 
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
 def _run(command: str, ctx: typer.Context) -> None:
-    from ..commands import run
-
     code = run(command, list(ctx.args))
     if code:
         raise typer.Exit(code)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ..errors import NylonRingError
 from .app import app, fail
 
 #: Exit code when the plugin answered, but not with Ok (unary) / StreamEnd (stream).
@@ -42,6 +43,7 @@ def _headers(values: list[str]) -> list[tuple[str, str]]:
 
 
 def _frame_line(status: Any, data: bytes) -> str:
+    # lazy: the reference host (ctypes) costs every command ~30 ms CPU; `call` alone needs it
     from ..host import status_name
 
     text = data.decode("utf-8", "backslashreplace")
@@ -49,6 +51,7 @@ def _frame_line(status: Any, data: bytes) -> str:
 
 
 def _frame_json(status: Any, data: bytes) -> dict[str, Any]:
+    # lazy: the reference host (ctypes) costs every command ~30 ms CPU; `call` alone needs it
     from ..host import status_name
 
     item: dict[str, Any] = {"status": status_name(int(status)), "status_code": int(status)}
@@ -61,6 +64,7 @@ def _frame_json(status: Any, data: bytes) -> dict[str, Any]:
 
 def _entry_id(host: Any, entry: str) -> int:
     """`--by-id`: the id resolve_entry gives `entry`, or a one-line error."""
+    # lazy: the reference host (ctypes) costs every command ~30 ms CPU; `call` alone needs it
     from ..host.nylon_ring_abi2 import NR_ENTRY_UNKNOWN
 
     if host.abi != 2:
@@ -148,7 +152,7 @@ def call(
     answered otherwise or rejected the request, 1 on errors (load failure, timeout, bad
     arguments).
     """
-    from ..errors import NylonRingError
+    # lazy: the reference host (ctypes) costs every command ~30 ms CPU; `call` alone needs it
     from ..host import Host, Request
 
     body = _read_data(data)

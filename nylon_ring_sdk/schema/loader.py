@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SchemaError
-from .model import (
-    INT_RANGES, INTEGER_SCALARS, SCALARS, Array, Constant, Enum, EnumValue, Export, Field,
-    FnPointer, Function, Named, Param, Pointer, Scalar, Schema, Struct, TypeRef, Void,
-)
+from .model import (INT_RANGES, INTEGER_SCALARS, SCALARS, Array, Constant, Enum, EnumValue, Export, Field, FnPointer,
+                    Function, Named, Param, Pointer, Scalar, Schema, Struct, TypeRef, Void, format_type)
 
 EXPECTED_TYPE = "expected u8..u64, i8..i64, usize, isize, f32, f64, bool, a struct or enum name, ptr<const T>, ptr<mut T>, fn<F>, fn?<F> or [T; N]"
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -413,7 +411,6 @@ def _resolve(ctx: _Ctx, schema: Schema) -> None:
 
 
 def _fmt(t: TypeRef) -> str:
-    from .model import format_type
     return format_type(t)
 
 
