@@ -141,16 +141,33 @@ def new_project(lang: str, name: str, dest_parent: str | Path = ".", *, force: b
         raise ScaffoldError(f"{target}: exists and is not a directory")
     if _non_empty(target) and not force:
         raise ScaffoldError(f"{target}: exists and is not empty; pass --force to write the template's files into it (other files are kept)")
-    parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=str(parent)))
+    scratch = _scratch_in(parent, name)
     try:
         rendered = _render(spec, name, extra, scratch, generation)
         _prune_generations(spec, rendered, generation)
         _write_bindings(spec, rendered, generation)
         _place(rendered, target)
+    except OSError as exc:
+        raise ScaffoldError(f"{exc.filename or target}: cannot write ({exc.strerror or exc}; expected a writable folder)") from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+def _scratch_in(parent: Path, name: str) -> Path:
+    """A scratch folder inside `parent` (created with its parents): renaming from it into place is atomic."""
+    for folder in (parent, *parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                where = "is a file" if folder == parent else f"{folder} is a file"
+                raise ScaffoldError(f"--dir {parent}: {where} (expected a folder)")
+            break
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{name}.", dir=str(parent)))
+    except OSError as exc:
+        raise ScaffoldError(f"--dir {parent}: cannot create a project here ({exc.strerror or exc}; "
+                            "expected a writable folder)") from None
 
 
 def _render(spec: TemplateSpec, name: str, entries: list[str], scratch: Path, abi: int) -> Path:

@@ -23,7 +23,7 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Console-script entry point of the typer commands."""
     try:
-        app()
+        app(prog_name="nylon-ring")
     except NylonRingError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

@@ -75,6 +75,8 @@ def conformance(
         level = _choice("--level", level, _LEVELS)
         if plugin is None:
             raise _usage("missing PLUGIN (the library to check), or --list")
+        _check_report_path("--junit", junit)
+        _check_report_path("--json", json_out)
         known = _baseline(baseline)
         report = _run(plugin, manifest, entry, probe, select, timeout, jobs, quiet, allow_incomplete)
         report.strict = level == "strict"
@@ -159,10 +161,21 @@ def _list(select: Optional[list[str]]) -> None:
         typer.echo(f"{c.id:<{width}}  {c.level:<6}  {c.rule}" + (f"  [{c.cite}]" if c.cite else ""))
 
 
+def _check_report_path(option: str, path: Optional[Path]) -> None:
+    """Refuse a report path whose folder is missing before the run, not after it; no folder is created."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory (expected a file name)")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: no folder {folder} (expected an existing folder; it is not created)")
+
+
 def _write(path: Path, text: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        typer.echo(f"error: {ConformanceError(f'{path}: cannot write report: {exc.strerror}')}", err=True)
+        typer.echo(f"error: {ConformanceError(f'{path}: cannot write report ({exc.strerror}; expected a writable file)')}",
+                   err=True)
         raise typer.Exit(2) from None

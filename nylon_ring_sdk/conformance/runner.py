@@ -77,6 +77,8 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
     ManifestError for a --manifest file; everything the plugin does ends up in the report.
     """
     path = Path(plugin).expanduser().resolve()
+    if path.is_dir():
+        raise ConformanceError(f"{plugin}: is a directory (expected a plugin shared library; `nylon-ring build` prints its path)")
     if not path.is_file():
         raise ConformanceError(f"{plugin}: no such plugin file")
     if timeout <= 0 or watch < 0:
