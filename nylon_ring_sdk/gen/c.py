@@ -117,6 +117,11 @@ def group_opener(groups: list, i: int) -> str:
 
 
 def view(schema: Schema) -> dict:
+    """The header's view model, built once per schema (C++ and Go read it too; treat it as read-only)."""
+    return schema.memo("c.view", lambda: _view(schema))
+
+
+def _view(schema: Schema) -> dict:
     groups = _assert_groups(schema)
     probe = []
     for e in probe_entries(schema):
@@ -159,4 +164,5 @@ def _probe_struct(schema: Schema, export) -> str:
 
 
 def generate(schema: Schema) -> list[GeneratedFile]:
-    return [GeneratedFile(HEADER, render("c/nylon_ring.h.j2", **view(schema)))]
+    """The header, rendered once per schema: C++ and Go ship the same file beside their own."""
+    return [schema.memo("c.header", lambda: GeneratedFile(HEADER, render("c/nylon_ring.h.j2", **view(schema))))]
