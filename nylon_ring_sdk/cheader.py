@@ -32,7 +32,7 @@ from .errors import NylonRingError
 from .layout import DataModel, compute_layout, data_model
 from .naming import escape
 from .schema.model import (Array, Enum, Field, FnPointer, Function, Named, Param, Pointer, Scalar, Schema, Struct,
-                           TypeRef, Void, type_names)
+                           TypeRef, Void, dependencies, type_names)
 from .toolchain import c_compiler
 
 C_TO_SCALAR = {
@@ -235,14 +235,7 @@ def optional_structs(schema: Schema) -> set[str]:
             if name in seen or name not in schema._index:
                 continue
             seen.add(name)
-            item = schema.item(name)
-            if isinstance(item, Struct):
-                for f in item.fields:
-                    queue.extend(type_names(f.type, True))
-            elif isinstance(item, Function):
-                queue.extend(type_names(item.returns, True))
-                for p in item.params:
-                    queue.extend(type_names(p.type, True))
+            queue.extend(dependencies(schema.item(name), through_pointers=True))
         return seen
 
     required = reach(e.function for e in schema.exports if e.required)

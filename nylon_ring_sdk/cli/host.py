@@ -77,13 +77,17 @@ def _entry_id(host: Any, entry: str) -> int:
     return entry_id
 
 
-def _unary(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_json: bool, by_id: bool) -> bool:
+def _start(host: Any, kind: str, entry: str, body: bytes, request: Any, timeout: float, by_id: bool) -> Any:
+    """The host method the options pick for `kind` (`call` or `stream`): by id, raw, or with a request."""
     if by_id:
-        response = host.call_by_id(_entry_id(host, entry), body, timeout=timeout)
-    elif request is None:
-        response = host.call_raw(entry, body, timeout=timeout)
-    else:
-        response = host.call(entry, body, request, timeout=timeout)
+        return getattr(host, f"{kind}_by_id")(_entry_id(host, entry), body, timeout=timeout)
+    if request is None:
+        return getattr(host, f"{kind}_raw")(entry, body, timeout=timeout)
+    return getattr(host, kind)(entry, body, request, timeout=timeout)
+
+
+def _unary(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_json: bool, by_id: bool) -> bool:
+    response = _start(host, "call", entry, body, request, timeout, by_id)
     if as_json:
         doc = {"entry": entry, "sid": response.sid, "rejected": response.rejected, "abi": host.abi,
                "handle_ms": response.handle_ns / 1e6, **_frame_json(response.status, response.data)}
@@ -97,12 +101,7 @@ def _unary(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_
 
 
 def _stream(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_json: bool, by_id: bool) -> bool:
-    if by_id:
-        stream = host.stream_by_id(_entry_id(host, entry), body, timeout=timeout)
-    elif request is None:
-        stream = host.stream_raw(entry, body, timeout=timeout)
-    else:
-        stream = host.stream(entry, body, request, timeout=timeout)
+    stream = _start(host, "stream", entry, body, request, timeout, by_id)
     frames = []
     last = None
     with stream:

@@ -243,14 +243,26 @@ def _item_table(ctx: _Ctx, value: Any, key: str) -> dict[str, Any]:
     return value
 
 
-def _constant(ctx: _Ctx, name: str, t: Any, claim) -> Constant:
-    key = f"constants.{name}"
+def _open_item(ctx: _Ctx, section: str, name: str, t: Any, claim, keys: tuple[str, ...]) -> tuple[str, dict]:
+    """`section.name` claimed (names are unique across sections), checked to be a table of `keys`."""
+    key = f"{section}.{name}"
     claim(name, key)
     t = _item_table(ctx, t, key)
-    _check_keys(ctx, t, key, ("type", "value", "doc"))
-    tname = _require(ctx, t, "type", key, str, "an integer scalar type")
-    if tname not in INTEGER_SCALARS:
-        raise ctx.error(f"{key}.type", f"unknown constant type '{tname}' (expected one of {', '.join(INTEGER_SCALARS)})")
+    _check_keys(ctx, t, key, keys)
+    return key, t
+
+
+def _integer_type(ctx: _Ctx, t: dict, key: str, field: str, expected: str, what: str) -> str:
+    """An integer scalar's name (`u8`..`i64`), else the error naming `what` it was for."""
+    name = _require(ctx, t, field, key, str, expected)
+    if name not in INTEGER_SCALARS:
+        raise ctx.error(f"{key}.{field}", f"unknown {what} '{name}' (expected one of {', '.join(INTEGER_SCALARS)})")
+    return name
+
+
+def _constant(ctx: _Ctx, name: str, t: Any, claim) -> Constant:
+    key, t = _open_item(ctx, "constants", name, t, claim, ("type", "value", "doc"))
+    tname = _integer_type(ctx, t, key, "type", "an integer scalar type", "constant type")
     value = _require(ctx, t, "value", key, int, f"an integer that fits {tname}")
     lo, hi = INT_RANGES[tname]
     if not lo <= value <= hi:
@@ -259,13 +271,8 @@ def _constant(ctx: _Ctx, name: str, t: Any, claim) -> Constant:
 
 
 def _enum(ctx: _Ctx, name: str, t: Any, claim) -> Enum:
-    key = f"enums.{name}"
-    claim(name, key)
-    t = _item_table(ctx, t, key)
-    _check_keys(ctx, t, key, ("repr", "values", "doc"))
-    repr_name = _require(ctx, t, "repr", key, str, "an integer type such as u32")
-    if repr_name not in INTEGER_SCALARS:
-        raise ctx.error(f"{key}.repr", f"unknown enum repr '{repr_name}' (expected one of {', '.join(INTEGER_SCALARS)})")
+    key, t = _open_item(ctx, "enums", name, t, claim, ("repr", "values", "doc"))
+    repr_name = _integer_type(ctx, t, key, "repr", "an integer type such as u32", "enum repr")
     values_raw = _require(ctx, t, "values", key, list, "an array of { name, value, doc }")
     if not values_raw:
         raise ctx.error(f"{key}.values", "empty (expected at least one value)")
@@ -301,10 +308,7 @@ def _typed(ctx: _Ctx, t: dict[str, Any], key: str, field_name: str = "type") -> 
 
 
 def _struct(ctx: _Ctx, name: str, t: Any, claim) -> Struct:
-    key = f"structs.{name}"
-    claim(name, key)
-    t = _item_table(ctx, t, key)
-    _check_keys(ctx, t, key, ("fields", "doc"))
+    key, t = _open_item(ctx, "structs", name, t, claim, ("fields", "doc"))
     fields_raw = _require(ctx, t, "fields", key, list, "an array of { name, type, doc }")
     if not fields_raw:
         raise ctx.error(f"{key}.fields", "empty struct (expected at least one field: C has no empty structs)")
@@ -327,10 +331,7 @@ def _struct(ctx: _Ctx, name: str, t: Any, claim) -> Struct:
 
 
 def _function(ctx: _Ctx, name: str, t: Any, claim) -> Function:
-    key = f"functions.{name}"
-    claim(name, key)
-    t = _item_table(ctx, t, key)
-    _check_keys(ctx, t, key, ("returns", "params", "doc"))
+    key, t = _open_item(ctx, "functions", name, t, claim, ("returns", "params", "doc"))
     returns = _typed(ctx, t, key, "returns")
     params_raw = _optional(ctx, t, "params", key, list, "an array of { name, type }", [])
     params: list[Param] = []
@@ -349,10 +350,7 @@ def _function(ctx: _Ctx, name: str, t: Any, claim) -> Function:
 
 
 def _export(ctx: _Ctx, name: str, t: Any, claim) -> Export:
-    key = f"exports.{name}"
-    claim(name, key)
-    t = _item_table(ctx, t, key)
-    _check_keys(ctx, t, key, ("type", "required", "doc"))
+    key, t = _open_item(ctx, "exports", name, t, claim, ("type", "required", "doc"))
     function = _require(ctx, t, "type", key, str, "a function type name")
     required = _optional(ctx, t, "required", key, bool, "true or false", False)
     return Export(name, function, required, _require(ctx, t, "doc", key, str, "a doc string"))
