@@ -252,6 +252,20 @@ def _open_item(ctx: _Ctx, section: str, name: str, t: Any, claim, keys: tuple[st
     return key, t
 
 
+def _named_entry(ctx: _Ctx, raw: Any, key: str, keys: tuple[str, ...], names: set[str],
+                 duplicate: str) -> tuple[str, dict, str]:
+    """One named entry of a list (a field, parameter or enum value): its table and its name, which
+    must be an identifier not in `names` (then added; `duplicate` words the error, `{}` the name)."""
+    t = _item_table(ctx, raw, key)
+    _check_keys(ctx, t, key, keys)
+    name = _require(ctx, t, "name", key, str, "an identifier")
+    _check_name(ctx, name, f"{key}.name")
+    if name in names:
+        raise ctx.error(f"{key}.name", duplicate.format(name))
+    names.add(name)
+    return key, t, name
+
+
 def _integer_type(ctx: _Ctx, t: dict, key: str, field: str, expected: str, what: str) -> str:
     """An integer scalar's name (`u8`..`i64`), else the error naming `what` it was for."""
     name = _require(ctx, t, field, key, str, expected)
@@ -281,19 +295,13 @@ def _enum(ctx: _Ctx, name: str, t: Any, claim) -> Enum:
     names: set[str] = set()
     numbers: dict[int, str] = {}
     for i, v in enumerate(values_raw):
-        vkey = f"{key}.values[{i}]"
-        v = _item_table(ctx, v, vkey)
-        _check_keys(ctx, v, vkey, ("name", "value", "doc"))
-        vname = _require(ctx, v, "name", vkey, str, "an identifier")
-        _check_name(ctx, vname, f"{vkey}.name")
-        if vname in names:
-            raise ctx.error(f"{vkey}.name", f"duplicate enum value name '{vname}'")
+        vkey, v, vname = _named_entry(ctx, v, f"{key}.values[{i}]", ("name", "value", "doc"), names,
+                                      "duplicate enum value name '{}'")
         number = _require(ctx, v, "value", vkey, int, f"an integer that fits {repr_name}")
         if not lo <= number <= hi:
             raise ctx.error(f"{vkey}.value", f"{number} does not fit {repr_name} (expected {lo}..{hi})")
         if number in numbers:
             raise ctx.error(f"{vkey}.value", f"value {number} already used by '{numbers[number]}' (expected distinct values)")
-        names.add(vname)
         numbers[number] = vname
         values.append(EnumValue(vname, number, _require(ctx, v, "doc", vkey, str, "a doc string")))
     return Enum(name, Scalar(repr_name), tuple(values), _require(ctx, t, "doc", key, str, "a doc string"))
@@ -315,14 +323,8 @@ def _struct(ctx: _Ctx, name: str, t: Any, claim) -> Struct:
     fields: list[Field] = []
     names: set[str] = set()
     for i, f in enumerate(fields_raw):
-        fkey = f"{key}.fields[{i}]"
-        f = _item_table(ctx, f, fkey)
-        _check_keys(ctx, f, fkey, ("name", "type", "doc", "reserved"))
-        fname = _require(ctx, f, "name", fkey, str, "an identifier")
-        _check_name(ctx, fname, f"{fkey}.name")
-        if fname in names:
-            raise ctx.error(f"{fkey}.name", f"duplicate field name '{fname}' in {name}")
-        names.add(fname)
+        fkey, f, fname = _named_entry(ctx, f, f"{key}.fields[{i}]", ("name", "type", "doc", "reserved"), names,
+                                      f"duplicate field name '{{}}' in {name}")
         ftype = _typed(ctx, f, fkey)
         fdoc = _require(ctx, f, "doc", fkey, str, "a doc string")
         reserved = _optional(ctx, f, "reserved", fkey, bool, "true or false", False)
@@ -337,14 +339,8 @@ def _function(ctx: _Ctx, name: str, t: Any, claim) -> Function:
     params: list[Param] = []
     names: set[str] = set()
     for i, p in enumerate(params_raw):
-        pkey = f"{key}.params[{i}]"
-        p = _item_table(ctx, p, pkey)
-        _check_keys(ctx, p, pkey, ("name", "type", "doc"))
-        pname = _require(ctx, p, "name", pkey, str, "an identifier")
-        _check_name(ctx, pname, f"{pkey}.name")
-        if pname in names:
-            raise ctx.error(f"{pkey}.name", f"duplicate parameter name '{pname}' in {name}")
-        names.add(pname)
+        pkey, p, pname = _named_entry(ctx, p, f"{key}.params[{i}]", ("name", "type", "doc"), names,
+                                      f"duplicate parameter name '{{}}' in {name}")
         params.append(Param(pname, _typed(ctx, p, pkey)))
     return Function(name, returns, tuple(params), _require(ctx, t, "doc", key, str, "a doc string"))
 
