@@ -9,6 +9,8 @@ and naming a type that way is how a one-way dependency stays one-way.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import ROOT
@@ -139,3 +141,48 @@ def test_the_cycle_finder_finds_a_circle_through_a_function_level_import(tmp_pat
     assert cycles(import_graph(pkg)) == [["pkg.a", "pkg.b"]]
     (pkg / "c.py").write_text("from .d import y\n")
     assert sorted(cycles(import_graph(pkg))) == [["pkg.a", "pkg.b"], ["pkg.c", "pkg.d"]]
+
+
+def unexplained_lazy_imports(package: Path) -> list[str]:
+    """Imports inside functions without a `# lazy: <reason>` on their line or on the comment
+    line above their group (consecutive imports share one reason)."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines), str(path))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for stmt in ast.walk(node):
+                if not isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    continue
+                if "# lazy:" in "\n".join(lines[stmt.lineno - 1:stmt.end_lineno]):
+                    continue
+                above = stmt.lineno - 2
+                while above >= 0 and lines[above].lstrip().startswith(("from ", "import ")):
+                    above -= 1
+                if above < 0 or not lines[above].lstrip().startswith("# lazy:"):
+                    found.append(f"{path.relative_to(package.parent)}:{stmt.lineno}: {lines[stmt.lineno - 1].strip()}")
+    return found
+
+
+def test_every_import_inside_a_function_says_why():
+    """Imports belong at module level; one inside a function is there for start-up time, and says so."""
+    missing = unexplained_lazy_imports(PACKAGE)
+    assert not missing, "imports inside functions without a `# lazy: <reason>`:\n" + "\n".join(missing)
+
+
+def test_the_reason_check_finds_an_unexplained_import(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "m.py").write_text("def f():\n    # lazy: costly\n    import json\n    import os\n\n"
+                              "def g():\n    import re  # lazy: costly too\n\n"
+                              "def h():\n    import sys\n")
+    assert unexplained_lazy_imports(pkg) == ["pkg/m.py:10: import sys"]
+
+
+def test_the_conformance_package_leaves_its_worker_module_to_the_worker_process():
+    """Workers run as `python -m nylon_ring_sdk.conformance.worker`: were the package to import that
+    module first, runpy would print a warning into the worker's stderr, and so into crash reports."""
+    code = "import sys, nylon_ring_sdk.conformance; print('nylon_ring_sdk.conformance.worker' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "False", proc.stdout + proc.stderr

@@ -40,12 +40,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import ConformanceError
+from ..errors import ConformanceError, ManifestError
 from . import channel
 from .rules import ENTRY_GATES, FAIL, GROUPS, MUST, SHOULD, SKIP, SUITE_VERSION, WARN, Check, matches, parse_patterns
 from .catalogue import catalogue
-from .manifest import Entry, Manifest, find_manifest, load_manifest, load_manifest_text
+from .manifest import EMBEDDED_SYMBOL, Entry, Manifest, find_manifest, load_manifest, load_manifest_text
 from .report import CheckResult, Report
+from .. import __version__
+from ..host import native
+from ..host.loading import plugin_generation
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_WATCH = 0.1
@@ -144,6 +147,7 @@ class _ManifestSource:
 
     def job(self) -> dict[str, Any]:
         """What a worker needs to rebuild the same manifest (the first one reads the export)."""
+        # lazy: workers run as `python -m ...conformance.worker`; the package importing it first makes runpy warn
         from .worker import entry_to_json
 
         base: dict[str, Any] = {"entries": [entry_to_json(e) for e in self.entries],
@@ -157,15 +161,11 @@ class _ManifestSource:
 
 def _generation(plugin: Path) -> int:
     """Which catalogue judges the plugin: its exported entry symbol says (read from the file, not loaded)."""
-    from ..host.loading import plugin_generation
-
     return plugin_generation(plugin)
 
 
 def _prepare_host() -> None:
     """Build the reference host's native helpers (both generations) once here, not inside a timed check."""
-    from ..host import native
-
     native.shim_path(1)
     native.shim_path(2)
 
@@ -261,8 +261,6 @@ class _Runner:
 
     def on_manifest(self, text: str | None) -> None:
         """The first worker read the embedded manifest (None: no export)."""
-        from ..errors import ManifestError
-
         try:
             self.source.embedded(text)
         except ManifestError as exc:
@@ -290,8 +288,6 @@ class _Runner:
                 self.changed.notify_all()
 
     def _report(self, started: datetime.datetime, duration: float) -> Report:
-        from .. import __version__
-
         name, version = self.plugin_info or (None, None)
         return Report(plugin=str(self.plugin), plugin_sha256=_sha256(self.plugin), plugin_size=self.plugin.stat().st_size,
                       suite_version=SUITE_VERSION, sdk_version=__version__,
@@ -583,8 +579,6 @@ class _Worker:
             process.close()
 
     def _died_early(self, process: _Process) -> None:
-        from .manifest import EMBEDDED_SYMBOL
-
         death = self._death(process)
         if self.last_step.startswith(EMBEDDED_SYMBOL):
             self.runner.manifest_error(f"{self.runner.plugin}: embedded manifest: {death} during {self.last_step}")

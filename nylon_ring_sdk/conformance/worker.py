@@ -39,6 +39,8 @@ from .rules import FAIL, Check, Outcome, Verdict, failed, skipped
 from .catalogue import catalogue
 from .context import Context
 from .manifest import EMBEDDED_MAX, EMBEDDED_SYMBOL, Entry, Manifest, load_manifest, load_manifest_text
+from .. import host
+from ..errors import HostError, ManifestError, PluginLoadError
 
 #: The variable that arms an SDK's panic probes (they answer Unsupported without it).
 PROBES_VARIABLE = "NYLON_RING_ENABLE_PROBES"
@@ -59,8 +61,6 @@ def _blocking_root(check: Check, results: dict[str, str], roots: dict[str, str],
 
 
 def _run_one(ctx: Context, check: Check) -> Outcome:
-    from ..errors import HostError, PluginLoadError
-
     try:
         return check.fn(ctx)
     except Verdict as verdict:
@@ -168,8 +168,6 @@ def _entry_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 def run_job(job: dict[str, Any], emit: Callable[[dict], None]) -> None:
     """Run the job's checks in order, reporting each through `emit`."""
-    from ..errors import ManifestError
-
     checks = catalogue(job.get("abi", 1))
     try:
         manifest = job_manifest(job, checks, emit)
@@ -209,7 +207,6 @@ def _warm_up() -> None:
     """Import what every group needs before the job arrives: the runner starts workers
     ahead of need, so this time overlaps the checks that run before."""
     catalogue()
-    from .. import host  # noqa: F401
 
     host.native.shim()
 

@@ -17,6 +17,9 @@ import threading
 from pathlib import Path
 
 from ..errors import ShimBuildError, ToolchainMissing
+from ..cache import cache_dir, content_key
+from ..toolchain import c_compiler, compile_cached, generated_c_header, shared_library_suffix
+from .types import PATHS, Frame, Response, status_enum
 
 SOURCE = Path(__file__).parent / "native" / "nrh_shim.c"
 CFLAGS = ["-O2", "-shared", "-fPIC", "-pthread", "-fvisibility=hidden", "-std=c11"]
@@ -40,8 +43,6 @@ _libs: dict[int, tuple[ctypes.CDLL, ctypes.PyDLL]] = {}
 
 def _compilers() -> list[list[str]]:
     """The system compiler first, then zig cc as a fallback."""
-    from ..toolchain import c_compiler
-
     found: list[list[str]] = []
     for prefer_zig in (False, True):
         try:
@@ -62,9 +63,6 @@ def shim_path(abi: int = 1) -> Path:
     One source serves both generations: it is compiled with ``-DNRH_ABI=<abi>``
     against that generation's generated header.
     """
-    from ..cache import cache_dir, content_key
-    from ..toolchain import compile_cached, generated_c_header, shared_library_suffix
-
     header = generated_c_header(abi)
     flags = [*CFLAGS, f"-DNRH_ABI={abi}"]
     errors: list[str] = []
@@ -117,8 +115,6 @@ def _declare(lib: ctypes.CDLL) -> None:
 
 def _declare_python(py: ctypes.PyDLL, abi: int) -> None:
     """The helper's result builders, called with the GIL held (see nrh_shim.c)."""
-    from .types import PATHS, Frame, Response, status_enum
-
     obj = ctypes.py_object
     py.nrh_py_setup.argtypes = [obj] * 6
     py.nrh_py_setup.restype = None
