@@ -186,3 +186,18 @@ def test_the_conformance_package_leaves_its_worker_module_to_the_worker_process(
     code = "import sys, nylon_ring_sdk.conformance; print('nylon_ring_sdk.conformance.worker' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == "False", proc.stdout + proc.stderr
+
+
+def test_gen_bindings_starts_without_the_heavy_modules(tmp_path):
+    """The console script runs gen-bindings through argparse alone (its start-up stays well under
+    0.5 s): typer, the other commands' libraries and pycparser are never imported for it."""
+    code = ("import sys; sys.argv = ['nylon-ring', 'gen-bindings', '--lang', 'all', '--out', sys.argv[1]]\n"
+            "from nylon_ring_sdk.entry import main\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "heavy = ('typer', 'click', 'pycparser', 'cookiecutter', 'asyncio', 'nylon_ring_sdk.cli',\n"
+            "         'nylon_ring_sdk.host', 'nylon_ring_sdk.conformance', 'nylon_ring_sdk.scaffold')\n"
+            "print(sorted(m for m in sys.modules if any(m == h or m.startswith(h + '.') for h in heavy)))")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
