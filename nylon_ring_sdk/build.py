@@ -80,6 +80,8 @@ def build(project_dir: str | Path = ".", *, release: bool = False, target: str |
     """Build a project and return the library; `zig_cc` makes C, C++ and cgo use `zig cc`
     even when a system compiler exists."""
     project = Path(project_dir).resolve()
+    if project.exists() and not project.is_dir():
+        raise BuildError(f"{project}: is a file (expected a plugin project folder)")
     if not project.is_dir():
         raise BuildError(f"{project}: no such project folder")
     lang = detect_language(project)

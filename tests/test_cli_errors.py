@@ -114,3 +114,27 @@ def test_a_broken_command_module_is_an_error_not_a_missing_command(tmp_path):
     assert "ModuleNotFoundError: No module named 'nylon_ring_missing_dependency'" in proc.stderr
     intact = nylon_ring("--help", cwd=ROOT)
     assert intact.returncode == 0 and "bench" in intact.stdout
+
+
+def test_a_folder_or_a_non_utf8_file_where_a_file_is_expected(tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(b"# caf\xe9\n")
+    plugin = tmp_path / "libplugin.so"
+    plugin.write_bytes(b"")
+    cases = [
+        (("gen-bindings", "--schema", str(folder), "--out", str(tmp_path / "out")), 1,
+         f"error: {folder}: is a directory (expected a schema TOML file)"),
+        (("conformance", str(plugin), "-q", "--manifest", str(folder)), 2,
+         f"error: {folder}: is a directory (expected a nylon-ring.toml manifest file)"),
+        (("conformance", str(plugin), "-q", "--manifest", str(latin1)), 2,
+         f"error: {latin1}: not UTF-8 text (byte offset 5: invalid continuation byte; "
+         "expected a nylon-ring.toml manifest in UTF-8)"),
+        (("build", str(latin1)), 1, f"error: {latin1}: is a file (expected a plugin project folder)"),
+    ]
+    for args, code, message in cases:
+        proc = nylon_ring(*args)
+        assert proc.returncode == code, (args, proc.stderr)
+        assert one_line(proc) == message
+    assert not (tmp_path / "out").exists()

@@ -79,8 +79,10 @@ def load_schema(path: str | Path) -> Schema:
     p = Path(path)
     try:
         data = p.read_bytes()
+    except IsADirectoryError:
+        raise SchemaError(str(path), None, "is a directory (expected a schema TOML file)") from None
     except OSError as exc:
-        raise SchemaError(str(path), None, f"cannot read schema ({exc.strerror or exc})") from None
+        raise SchemaError(str(path), None, f"cannot read schema ({exc.strerror or exc}; expected a schema TOML file)") from None
     return parse_schema(data, str(path))
 
 
