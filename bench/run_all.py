@@ -64,7 +64,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if unknown:
         parser.error(f"--langs: unknown language(s) {', '.join(unknown)} (expected some of {', '.join(SDK_LANGS)})")
     if args.work is None:
-        from nylon_ring_sdk.toolchain import cache_dir
+        from nylon_ring_sdk.cache import cache_dir
 
         args.work = cache_dir() / "bench-work"
     if args.seconds <= 0 or args.runs < 1 or args.rounds < 1:

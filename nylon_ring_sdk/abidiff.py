@@ -17,7 +17,9 @@ from pathlib import Path
 
 from .errors import UsageError
 from .layout import StructLayout, compute_layout
-from .schema.model import Array, Enum, FnPointer, Named, Pointer, Schema, Struct, TypeRef, format_type
+from .schema import GENERATIONS, load_default, load_schema, parse_schema
+from .schema.model import (Array, Constant, Enum, FnPointer, Function, Named, Pointer, Schema, Struct, TypeRef,
+                           format_type)
 
 RULES_PATH = Path(__file__).parent / "data" / "abi_rules.toml"
 SEVERITIES = ("breaking", "needs-version-bump", "compatible")
@@ -54,8 +56,6 @@ def load_rules() -> dict[str, Rule]:
 
 def load_side(spec: str, cwd: str | Path = ".") -> Schema:
     """A schema named the way a user names it: a file, `abi:N`, or `REV:path` in git."""
-    from .schema import GENERATIONS, load_default, load_schema, parse_schema
-
     path = Path(cwd) / spec
     if path.is_file():
         return load_schema(path)
@@ -113,33 +113,32 @@ class _Diff:
             self.add("abi.pointer-widths-narrowed", "abi.pointer_bits",
                      f"{', '.join(f'{b}-bit' for b in lost)} targets dropped")
 
-    def constants(self) -> None:
-        old = {c.name: c for c in self.old.constants}
-        new = {c.name: c for c in self.new.constants}
-        version_names = {"NR_ABI_VERSION"}
-        for name, c in old.items():
-            if name not in new:
-                self.add("constant.removed", name, f"{name} = {c.value} removed")
-            elif (new[name].value, new[name].type) != (c.value, c.type) and name not in version_names:
-                self.add("constant.changed", name,
-                         f"{c.type.name} {c.value} -> {new[name].type.name} {new[name].value}")
-            elif new[name].doc != c.doc:
-                self.add("doc.changed", name, "doc text changed")
-        for name, c in new.items():
+    def by_name(self, kind: str, old_items, new_items, describe, compare) -> None:
+        """Items of one kind matched by name: `kind.removed`/`kind.added` worded by `describe(item,
+        layout)` (the layout table of the item's side), and `compare(old, new)` for the ones kept."""
+        old = {item.name: item for item in old_items}
+        new = {item.name: item for item in new_items}
+        for name, item in old.items():
+            if name in new:
+                compare(item, new[name])
+            else:
+                self.add(f"{kind}.removed", name, f"{describe(item, self.old_layout)} removed")
+        for name, item in new.items():
             if name not in old:
-                self.add("constant.added", name, f"{name} = {c.value}")
+                self.add(f"{kind}.added", name, describe(item, self.new_layout))
+
+    def constants(self) -> None:
+        self.by_name("constant", self.old.constants, self.new.constants,
+                     lambda c, _layout: f"{c.name} = {c.value}", self.constant)
+
+    def constant(self, c: Constant, new: Constant) -> None:
+        if (new.value, new.type) != (c.value, c.type) and c.name != "NR_ABI_VERSION":
+            self.add("constant.changed", c.name, f"{c.type.name} {c.value} -> {new.type.name} {new.value}")
+        elif new.doc != c.doc:
+            self.add("doc.changed", c.name, "doc text changed")
 
     def enums(self) -> None:
-        old = {e.name: e for e in self.old.enums}
-        new = {e.name: e for e in self.new.enums}
-        for name, e in old.items():
-            if name not in new:
-                self.add("enum.removed", name, f"enum {name} removed")
-            else:
-                self.enum(e, new[name])
-        for name in new:
-            if name not in old:
-                self.add("enum.added", name, f"enum {name}")
+        self.by_name("enum", self.old.enums, self.new.enums, lambda e, _layout: f"enum {e.name}", self.enum)
 
     def enum(self, old: Enum, new: Enum) -> None:
         if old.repr != new.repr:
@@ -170,16 +169,8 @@ class _Diff:
             self.add("doc.changed", old.name, "doc text changed")
 
     def structs(self) -> None:
-        old = {s.name: s for s in self.old.structs}
-        new = {s.name: s for s in self.new.structs}
-        for name, s in old.items():
-            if name not in new:
-                self.add("struct.removed", name, f"struct {name} ({self.old_layout[name].size} bytes) removed")
-            else:
-                self.struct(s, new[name])
-        for name in new:
-            if name not in old:
-                self.add("struct.added", name, f"struct {name} ({self.new_layout[name].size} bytes)")
+        self.by_name("struct", self.old.structs, self.new.structs,
+                     lambda st, layout: f"struct {st.name} ({layout[st.name].size} bytes)", self.struct)
 
     def struct(self, old: Struct, new: Struct) -> None:
         lo, ln = self.old_layout[old.name], self.new_layout[new.name]
@@ -255,24 +246,19 @@ class _Diff:
             self.add(rule, path, f"{_where(lo, name, vtable)} -> {_where(ln, name, vtable)}")
 
     def functions(self) -> None:
-        old = {f.name: f for f in self.old.functions}
-        new = {f.name: f for f in self.new.functions}
-        for name, f in old.items():
-            if name not in new:
-                self.add("function.removed", name, f"fn {name}{_signature(f)} removed")
-                continue
-            g = new[name]
-            if [p.type for p in f.params] != [p.type for p in g.params]:
-                self.add("function.params-changed", name, f"was {_params(f)}, now {_params(g)}")
-            elif [p.name for p in f.params] != [p.name for p in g.params]:
-                self.add("function.param-renamed", name, f"was {_params(f)}, now {_params(g)}")
-            if f.returns != g.returns:
-                self.add("function.returns-changed", name, f"{format_type(f.returns)} -> {format_type(g.returns)}")
-            if f.doc != g.doc:
-                self.add("doc.changed", name, "doc text changed")
-        for name, g in new.items():
-            if name not in old:
-                self.add("function.added", name, f"fn {name}{_signature(g)}")
+        self.by_name("function", self.old.functions, self.new.functions,
+                     lambda f, _layout: f"fn {f.name}{_signature(f)}", self.function)
+
+    def function(self, f: Function, g: Function) -> None:
+        name = f.name
+        if [p.type for p in f.params] != [p.type for p in g.params]:
+            self.add("function.params-changed", name, f"was {_params(f)}, now {_params(g)}")
+        elif [p.name for p in f.params] != [p.name for p in g.params]:
+            self.add("function.param-renamed", name, f"was {_params(f)}, now {_params(g)}")
+        if f.returns != g.returns:
+            self.add("function.returns-changed", name, f"{format_type(f.returns)} -> {format_type(g.returns)}")
+        if f.doc != g.doc:
+            self.add("doc.changed", name, "doc text changed")
 
     def exports(self) -> None:
         old = {e.name: e for e in self.old.exports}

@@ -16,7 +16,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import cache_dir
 from .errors import BuildError, ToolchainMissing
+from .toolchain import require_zig, shared_library_suffix
 
 RUST_TRIPLES = {
     "x86_64-linux-gnu": "x86_64-unknown-linux-gnu",
@@ -70,8 +72,6 @@ def detect_language(project: Path) -> str:
 
 
 def library_suffix(target: str | None) -> str:
-    from .toolchain import shared_library_suffix
-
     return shared_library_suffix(target)
 
 
@@ -80,6 +80,8 @@ def build(project_dir: str | Path = ".", *, release: bool = False, target: str |
     """Build a project and return the library; `zig_cc` makes C, C++ and cgo use `zig cc`
     even when a system compiler exists."""
     project = Path(project_dir).resolve()
+    if project.exists() and not project.is_dir():
+        raise BuildError(f"{project}: is a file (expected a plugin project folder)")
     if not project.is_dir():
         raise BuildError(f"{project}: no such project folder")
     lang = detect_language(project)
@@ -121,8 +123,6 @@ def _tool(name: str) -> str:
 
 def zig_cc_wrapper(target: str | None, cxx: bool = False) -> Path:
     """An executable script running `zig cc -target T`, for tools whose CC must be one path."""
-    from .toolchain import cache_dir, require_zig
-
     zig = require_zig()
     sub = "c++" if cxx else "cc"
     path = cache_dir() / "bin" / f"zig-{sub}-{target or 'native'}"
@@ -207,8 +207,6 @@ def _go_module_name(project: Path) -> str:
 
 
 def _zig_plan(project: Path, release: bool, target: str | None, lang: str, zig_cc: bool) -> BuildPlan:
-    from .toolchain import require_zig
-
     prefix = _config_dir(project, release, target)
     cmd = [*require_zig(), "build", "--prefix", str(prefix)]
     if release:

@@ -22,14 +22,18 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+
+from pycparser import c_ast, c_parser
 
 from .errors import NylonRingError
 from .layout import DataModel, compute_layout, data_model
 from .naming import escape
 from .schema.model import (Array, Enum, Field, FnPointer, Function, Named, Param, Pointer, Scalar, Schema, Struct,
-                           TypeRef, Void, type_names)
+                           TypeRef, Void, dependencies, type_names)
+from .toolchain import c_compiler
 
 C_TO_SCALAR = {
     "uint8_t": "u8", "uint16_t": "u16", "uint32_t": "u32", "uint64_t": "u64",
@@ -68,8 +72,6 @@ class HeaderError(NylonRingError):
 
 
 def _preprocess(text: str, source: str) -> str:
-    from .toolchain import c_compiler
-
     with tempfile.TemporaryDirectory() as tmp:
         fake = Path(tmp) / "fake_libc"
         fake.mkdir()
@@ -101,8 +103,6 @@ class _Reader:
     structs: dict[str, Struct]
 
     def typeref(self, node, where: str) -> TypeRef:
-        from pycparser import c_ast
-
         if isinstance(node, c_ast.TypeDecl):
             return self.typeref(node.type, where)
         if isinstance(node, c_ast.IdentifierType):
@@ -141,8 +141,6 @@ class _Reader:
 
     def function(self, fdecl, name: str) -> str:
         """Register a function type (a typedef, or an inline pointer field named `name`)."""
-        from pycparser import c_ast
-
         params = []
         for i, p in enumerate(fdecl.args.params if fdecl.args else []):
             t = self.field_type(p.type, f"{name} parameter {i + 1}")
@@ -160,8 +158,6 @@ class _Reader:
 
 def parse_header(text: str, source: str = "<header>", name: str = "header") -> Schema:
     """The structs and function types a header declares, as a Schema (enums become their u32 typedef)."""
-    from pycparser import c_ast, c_parser
-
     code = _preprocess(text, source)
     try:
         ast = c_parser.CParser().parse(code, filename=source)
@@ -180,8 +176,6 @@ def parse_header(text: str, source: str = "<header>", name: str = "header") -> S
 
 def _typedef(reader: _Reader, ext) -> None:
     """`typedef R (*F)(...)`, `typedef struct {...} X`, `typedef struct X X`, `typedef uint32_t NrStatus`."""
-    from pycparser import c_ast
-
     t = ext.type
     if isinstance(t, c_ast.PtrDecl) and isinstance(t.type, c_ast.FuncDecl):
         reader.function(t.type, ext.name)
@@ -233,8 +227,6 @@ def canonical(schema: Schema, t: TypeRef) -> str:
 
 def optional_structs(schema: Schema) -> set[str]:
     """Structs only optional exports reach (NrLayoutProbe, ABI 1's NrHostExt): a header may leave them out."""
-    from collections import deque
-
     def reach(names) -> set[str]:
         seen: set[str] = set()
         queue = deque(names)
@@ -243,14 +235,7 @@ def optional_structs(schema: Schema) -> set[str]:
             if name in seen or name not in schema._index:
                 continue
             seen.add(name)
-            item = schema.item(name)
-            if isinstance(item, Struct):
-                for f in item.fields:
-                    queue.extend(type_names(f.type, True))
-            elif isinstance(item, Function):
-                queue.extend(type_names(item.returns, True))
-                for p in item.params:
-                    queue.extend(type_names(p.type, True))
+            queue.extend(dependencies(schema.item(name), through_pointers=True))
         return seen
 
     required = reach(e.function for e in schema.exports if e.required)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 
 class NylonRingError(Exception):
-    """Base class: anything the CLI reports as a one-line error with exit code 1."""
+    """Base class: anything the CLI reports as a one-line error, with exit code :attr:`exit_code`."""
+
+    #: What the CLI exits with when this error ends a command (README: "Exit codes").
+    exit_code = 1
 
 
 class SchemaError(NylonRingError):
@@ -38,6 +41,8 @@ class SchemaError(NylonRingError):
 
 class UsageError(NylonRingError):
     """Raised when a command-line option has a value the tool does not know (`--abi 3`)."""
+
+    exit_code = 2
 
 
 class LayoutError(NylonRingError):

@@ -34,6 +34,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from .errors import NylonRingError
+
 ENV_VAR = "NYLON_RING_PLUGIN"
 
 
@@ -74,8 +76,7 @@ def _check_violations(hosts: list[Any]) -> None:
 @pytest.fixture
 def nylon_ring_load(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """Factory: load a plugin (default: the configured one) into a reference host closed after the test."""
-    from .errors import NylonRingError
-    from .host import Host
+    from .host import Host  # lazy: pytest loads this plugin in every session; the host only for tests that use it
 
     hosts: list[Any] = []
 

@@ -17,8 +17,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import __version__
+# `build` lives in its own module; these names stay importable from here.
+from .build import BuildResult, build, build_project, detect_language  # noqa: F401
 from .errors import ScaffoldError
+from .gen import generate, write_atomic
 from .naming import keywords
+from .schema import load_default, parse_abi
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 MAX_NAME = 64
@@ -123,8 +128,6 @@ def new_project(lang: str, name: str, dest_parent: str | Path = ".", *, force: b
     An existing non-empty target is refused unless `force`; with `force`, the
     template's files replace their namesakes and every other file is kept.
     """
-    from .schema import parse_abi
-
     validate_name(name)
     spec = load_template(lang)
     generation = parse_abi(abi)
@@ -138,23 +141,39 @@ def new_project(lang: str, name: str, dest_parent: str | Path = ".", *, force: b
         raise ScaffoldError(f"{target}: exists and is not a directory")
     if _non_empty(target) and not force:
         raise ScaffoldError(f"{target}: exists and is not empty; pass --force to write the template's files into it (other files are kept)")
-    parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=str(parent)))
+    scratch = _scratch_in(parent, name)
     try:
         rendered = _render(spec, name, extra, scratch, generation)
         _prune_generations(spec, rendered, generation)
         _write_bindings(spec, rendered, generation)
         _place(rendered, target)
+    except OSError as exc:
+        raise ScaffoldError(f"{exc.filename or target}: cannot write ({exc.strerror or exc}; expected a writable folder)") from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
 
 
+def _scratch_in(parent: Path, name: str) -> Path:
+    """A scratch folder inside `parent` (created with its parents): renaming from it into place is atomic."""
+    for folder in (parent, *parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                where = "is a file" if folder == parent else f"{folder} is a file"
+                raise ScaffoldError(f"--dir {parent}: {where} (expected a folder)")
+            break
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{name}.", dir=str(parent)))
+    except OSError as exc:
+        raise ScaffoldError(f"--dir {parent}: cannot create a project here ({exc.strerror or exc}; "
+                            "expected a writable folder)") from None
+
+
 def _render(spec: TemplateSpec, name: str, entries: list[str], scratch: Path, abi: int) -> Path:
+    # lazy: cookiecutter.main imports requests (~200 ms CPU); only `new` renders, `committed --check` does not
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.main import cookiecutter
-
-    from . import __version__
 
     context = {"project_name": name, "extra_entries": ",".join(entries), "sdk_version": __version__}
     if len(spec.generations) > 1:
@@ -183,9 +202,6 @@ def binding_files(spec: TemplateSpec, project: Path, abi: int = 1) -> dict[Path,
     A template's `bindings` value is a file path when the generator writes exactly that
     one file, and a folder otherwise.
     """
-    from .gen import generate
-    from .schema import load_default
-
     schema = load_default(abi)
     files: dict[Path, str] = {}
     for lang, rel in spec.bindings.items():
@@ -205,8 +221,6 @@ def template_project_dir(spec: TemplateSpec) -> Path:
 
 def _write_bindings(spec: TemplateSpec, project: Path, abi: int) -> None:
     """Overwrite the template's copy of the bindings with a fresh generation."""
-    from .gen import write_atomic
-
     for path, content in binding_files(spec, project, abi).items():
         write_atomic(path, content)
 
@@ -224,6 +238,3 @@ def _place(rendered: Path, target: Path) -> None:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
 
-
-# `build` lives in its own module; these names stay importable from here.
-from .build import BuildResult, build, build_project, detect_language  # noqa: E402,F401

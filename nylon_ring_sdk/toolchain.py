@@ -11,17 +11,21 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import ToolchainMissing
+from .gen import generate
+from .gen.c import HEADER
+from .schema import load_default
 
 
 @lru_cache(maxsize=None)
 def zig_command() -> list[str] | None:
     """The argv prefix that runs zig: the ziglang package's binary, else a `zig` on PATH."""
     try:
-        import ziglang  # noqa: F401  (only to locate the package)
+        import ziglang  # lazy: an optional package, looked for only when zig is wanted
 
         exe = Path(ziglang.__file__).parent / ("zig.exe" if os.name == "nt" else "zig")
         if exe.is_file():
@@ -72,31 +76,8 @@ def run(cmd: list[str], cwd: str | Path | None = None, env: dict | None = None,
     return subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, capture_output=True, text=True)
 
 
-def cache_dir() -> Path:
-    """Where compiled helpers (host shim, bench harness) are cached per version."""
-    base = os.environ.get("NYLON_RING_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    path = Path(base) / "nylon-ring" if not os.environ.get("NYLON_RING_CACHE") else Path(base)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def content_key(*parts: str | bytes) -> str:
-    """A short hash of every input that changes a compiled helper."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode() if isinstance(part, str) else part)
-        digest.update(b"\0\0")
-    return digest.hexdigest()[:20]
-
-
 def generated_c_header(abi: int = 1) -> str:
     """The C header of a bundled generation, exactly as `gen-bindings --lang c --abi N` writes it."""
-    from .gen import generate
-    from .gen.c import HEADER
-    from .schema import load_default
-
     return next(f.content for f in generate(load_default(abi), "c") if f.path == HEADER)
 
 
@@ -109,7 +90,6 @@ def compile_cached(source: Path, cc: list[str], flags: list[str], libs: list[str
     """
     if target.is_file():
         return target
-    import tempfile
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=str(target.parent)) as scratch:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REQUIRE = os.environ.get("NYLON_RING_REQUIRE_TOOLCHAINS") == "1"
-UPDATE = os.environ.get("NYLON_RING_UPDATE_GOLDEN") == "1"
 
 
 def need_tool(name: str) -> str:
@@ -39,14 +37,11 @@ def need_zig() -> list[str]:
 
 
 def assert_golden(name: str, content: str) -> None:
-    """Compare with tests/golden/<name>; NYLON_RING_UPDATE_GOLDEN=1 rewrites it."""
+    """Compare with tests/golden/<name>, which `python -m nylon_ring_sdk.committed` writes (tests never do)."""
     path = GOLDEN / name
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-        return
     if not path.exists():
-        pytest.fail(f"golden file {path} missing; create it with NYLON_RING_UPDATE_GOLDEN=1 pytest {sys.argv[-1] if sys.argv else ''}".strip())
+        pytest.fail(f"golden file {path} missing; write it with `python3 -m nylon_ring_sdk.committed` "
+                    "(add it to committed.golden_files if it is new)")
     expected = path.read_text(encoding="utf-8")
     if expected != content:
         import difflib
@@ -54,7 +49,7 @@ def assert_golden(name: str, content: str) -> None:
         diff = "".join(difflib.unified_diff(expected.splitlines(True), content.splitlines(True),
                                             f"golden/{name}", "generated", n=2))
         pytest.fail(f"generated output differs from tests/golden/{name}; if the change is intended, "
-                    f"regenerate with NYLON_RING_UPDATE_GOLDEN=1 python -m pytest tests\n{diff[:4000]}")
+                    f"regenerate with `python3 -m nylon_ring_sdk.committed`\n{diff[:4000]}")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -83,7 +83,7 @@ class DriverError(InteropError):
 
 
 def _cache_root() -> Path:
-    from nylon_ring_sdk.toolchain import cache_dir
+    from nylon_ring_sdk.cache import cache_dir
 
     return cache_dir()
 
@@ -98,7 +98,7 @@ def _rustc_version(cargo: str) -> str:
 
 
 def _content_key(cargo: str, crate: Path, inputs: tuple[str, ...]) -> str:
-    from nylon_ring_sdk.toolchain import content_key
+    from nylon_ring_sdk.cache import content_key
 
     return content_key(_rustc_version(cargo), *((crate / name).read_bytes() for name in inputs))
 

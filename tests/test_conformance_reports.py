@@ -82,6 +82,7 @@ def test_junit_report_parses_with_one_testcase_per_check(double_send_report):
 
 def test_cli_passing_plugin_writes_reports_and_exits_0(tmp_path):
     junit, report = tmp_path / "out" / "report.xml", tmp_path / "report.json"
+    junit.parent.mkdir()  # report folders are the user's to make (test_cli_errors.py)
     result = conformance(str(build("reference")), "--manifest", str(MANIFEST), "--timeout", str(TIMEOUT),
                          "--junit", str(junit), "--json", str(report))
     assert result.exit_code == 0, result.output

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import BenchError
+from ..host import elf
+from ..host.loading import ENTRY_SYMBOL, ENTRY_SYMBOL_V2
+from .build import harness_path
 
 MODES: tuple[str, ...] = ("raw", "unary", "async", "stream", "bidi")
 DEFAULT_INFLIGHT = 16
@@ -30,9 +33,6 @@ def plugin_abi(path: str | Path) -> int:
     exports (the reference host's reader): the harness must be built for that generation,
     and reading the file, rather than loading it, keeps the plugin's initialisers out of
     this process."""
-    from ..host import elf
-    from ..host.loading import ENTRY_SYMBOL, ENTRY_SYMBOL_V2
-
     image = elf.read(Path(path))
     names = {s.name for s in image.symbols} if image is not None else set()
     if ENTRY_SYMBOL_V2 in names:
@@ -166,8 +166,6 @@ def run(plugin: str | Path, entry: str, mode: str = "raw", *, threads: Sequence[
     the generation the library exports. Raises BenchError when the plugin misbehaves or
     the harness cannot run.
     """
-    from .build import harness_path
-
     path = Path(plugin)
     if not path.is_file():
         raise BenchError(f"{path}: no such plugin library")

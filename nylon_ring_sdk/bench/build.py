@@ -2,7 +2,7 @@
 
 The harness ships as C source inside the package. It is built with the generated
 ``nylon_ring.h`` (so it can never drift from the schema) by the system C compiler or
-``zig cc``, and cached in ``toolchain.cache_dir()/bench/`` under a key that hashes the
+``zig cc``, and cached in ``cache.cache_dir()/bench/`` under a key that hashes the
 source, the header, the compiler command and the flags: a new package version, a
 schema change or another compiler gives another binary, and an old one is never reused
 by mistake. The binary is written under a temporary name and renamed into place, so
@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from ..errors import BuildError
-from .. import toolchain
+from .. import cache, toolchain
 
 NATIVE_DIR = Path(__file__).resolve().parent / "native"
 HARNESS_SOURCE = NATIVE_DIR / "harness.c"
@@ -30,7 +30,7 @@ def generated_header(abi: int = 1) -> str:
 
 def cache_key(source: str, header: str, compiler: list[str]) -> str:
     """Hash of every input that changes the binary."""
-    return toolchain.content_key(source, header, "\0".join(compiler), " ".join(CFLAGS + LIBS))
+    return cache.content_key(source, header, "\0".join(compiler), " ".join(CFLAGS + LIBS))
 
 
 def compiler_command() -> list[str]:
@@ -49,6 +49,6 @@ def harness_path(compiler: list[str] | None = None, abi: int = 1) -> Path:
     cc = compiler or compiler_command()
     source = HARNESS_SOURCE.read_text(encoding="utf-8")
     header = generated_header(abi)
-    target = toolchain.cache_dir() / "bench" / f"harness-abi{abi}-{cache_key(source, header, cc)}"
+    target = cache.cache_dir() / "bench" / f"harness-abi{abi}-{cache_key(source, header, cc)}"
     return toolchain.compile_cached(HARNESS_SOURCE, cc, CFLAGS, LIBS, target=target, header=header,
                                     what=f"the ABI {abi} benchmark harness", error=BuildError)

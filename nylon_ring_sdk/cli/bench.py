@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app
+from .app import app
 
 
 @app.command("bench")
@@ -29,6 +29,7 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="Print the harness's JSON instead of a table.")] = False,
 ) -> None:
     """Benchmark one entry of a plugin: ns per call, calls/s, latency; every answer checked."""
+    # lazy: the benchmark driver loads the reference host (~30 ms CPU); `bench` alone needs it
     from ..bench import format_table, run, thread_counts
     from ..errors import BenchError
 

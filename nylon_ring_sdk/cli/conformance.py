@@ -16,7 +16,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app
+from ..errors import ConformanceError, NylonRingError, UsageError
+from .app import app
 
 _HELP = """Check that a plugin library follows the nylon-ring ABI rules.
 
@@ -74,8 +75,6 @@ def conformance(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines while running.")] = False,
     sanitize: Annotated[Optional[str], typer.Option("--sanitize", metavar="MODE", help="address, undefined or thread: run the checks under that sanitizer's runtime (build the plugin with -fsanitize=MODE -g); a sanitizer error fails the check it happened in, with the report.")] = None,
 ) -> None:
-    from ..errors import NylonRingError
-
     try:
         if list_only:
             _list(select)
@@ -85,6 +84,8 @@ def conformance(
         if plugin is None:
             raise _usage("missing PLUGIN (the library to check), or --list")
         _check_repeat(seed, repeat)
+        _check_report_path("--junit", junit)
+        _check_report_path("--json", json_out)
         known = _baseline(baseline)
 
         def one_run(run_seed: int, progress: bool):
@@ -115,6 +116,7 @@ def conformance(
     if report.repeat is not None:
         typer.echo(_repeat_summary(report))
     if fmt == "github":
+        # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
         from ..conformance.ci import github_annotations
 
         annotations = github_annotations(report)
@@ -128,22 +130,19 @@ def conformance(
 
 
 def _choice(option: str, value: str, choices: tuple[str, ...]) -> str:
-    from ..errors import UsageError
-
     if value not in choices:
         raise UsageError(f"{option} {value!r}: unknown value (expected {', '.join(choices)})")
     return value
 
 
 def _usage(message: str) -> Exception:
-    from ..errors import ConformanceError
-
     return ConformanceError(message)
 
 
 def _baseline(path: Optional[Path]) -> Optional[set[str]]:
     if path is None:
         return None
+    # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
     from ..conformance.catalogue import catalogue
     from ..conformance.ci import load_baseline
 
@@ -206,6 +205,7 @@ def _repeat_summary(report) -> str:
 def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], probes: Optional[list[str]],
          select: Optional[list[str]], timeout: float, jobs: Optional[int], quiet: bool, allow_incomplete: bool,
          seed: int = 0, sanitize: Optional[str] = None, strict: bool = False):
+    # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
     from ..conformance import run
     from ..conformance.entryspec import parse_all
 
@@ -224,6 +224,7 @@ def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], p
 
 
 def _list(select: Optional[list[str]]) -> None:
+    # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
     from ..conformance.catalogue import catalogue
     from ..conformance.rules import matches, parse_patterns
 
@@ -236,12 +237,21 @@ def _list(select: Optional[list[str]]) -> None:
         typer.echo(f"{c.id:<{width}}  {c.level:<6}  {c.rule}" + (f"  [{c.cite}]" if c.cite else ""))
 
 
-def _write(path: Path, text: str) -> None:
-    from ..errors import ConformanceError
+def _check_report_path(option: str, path: Optional[Path]) -> None:
+    """Refuse a report path whose folder is missing before the run, not after it; no folder is created."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory (expected a file name)")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: no folder {folder} (expected an existing folder; it is not created)")
 
+
+def _write(path: Path, text: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        typer.echo(f"error: {ConformanceError(f'{path}: cannot write report: {exc.strerror}')}", err=True)
+        typer.echo(f"error: {ConformanceError(f'{path}: cannot write report ({exc.strerror}; expected a writable file)')}",
+                   err=True)
         raise typer.Exit(2) from None

@@ -1,6 +1,6 @@
 """`nylon-ring gen-bindings` and `nylon-ring layout` in the typer app.
 
-Both pass their arguments through to the argparse parsers in :mod:`nylon_ring_sdk.entry`
+Both pass their arguments through to the argparse parsers in :mod:`nylon_ring_sdk.commands`
 (which the console script also uses directly, for start-up time), so every option is
 defined, documented and checked in one place.
 """
@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import typer
 
-from ..entry import GEN_HELP, LAYOUT_HELP
-from . import app
+from ..commands import GEN_HELP, LAYOUT_HELP, run
+from .app import app
 
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
 def _run(command: str, ctx: typer.Context) -> None:
-    from ..entry import run
-
     code = run(command, list(ctx.args))
     if code:
         raise typer.Exit(code)

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from . import app, fail
+from ..errors import NylonRingError
+from .app import app, fail
 
 #: Exit code when the plugin answered, but not with Ok (unary) / StreamEnd (stream).
 EXIT_NOT_OK = 2
@@ -42,6 +43,7 @@ def _headers(values: list[str]) -> list[tuple[str, str]]:
 
 
 def _frame_line(status: Any, data: bytes) -> str:
+    # lazy: the reference host (ctypes) costs every command ~30 ms CPU; `call` alone needs it
     from ..host import status_name
 
     text = data.decode("utf-8", "backslashreplace")
@@ -49,6 +51,7 @@ def _frame_line(status: Any, data: bytes) -> str:
 
 
 def _frame_json(status: Any, data: bytes) -> dict[str, Any]:
+    # lazy: the reference host (ctypes) costs every command ~30 ms CPU; `call` alone needs it
     from ..host import status_name
 
     item: dict[str, Any] = {"status": status_name(int(status)), "status_code": int(status)}
@@ -61,6 +64,7 @@ def _frame_json(status: Any, data: bytes) -> dict[str, Any]:
 
 def _entry_id(host: Any, entry: str) -> int:
     """`--by-id`: the id resolve_entry gives `entry`, or a one-line error."""
+    # lazy: the reference host (ctypes) costs every command ~30 ms CPU; `call` alone needs it
     from ..host.nylon_ring_abi2 import NR_ENTRY_UNKNOWN
 
     if host.abi != 2:
@@ -73,13 +77,17 @@ def _entry_id(host: Any, entry: str) -> int:
     return entry_id
 
 
-def _unary(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_json: bool, by_id: bool) -> bool:
+def _start(host: Any, kind: str, entry: str, body: bytes, request: Any, timeout: float, by_id: bool) -> Any:
+    """The host method the options pick for `kind` (`call` or `stream`): by id, raw, or with a request."""
     if by_id:
-        response = host.call_by_id(_entry_id(host, entry), body, timeout=timeout)
-    elif request is None:
-        response = host.call_raw(entry, body, timeout=timeout)
-    else:
-        response = host.call(entry, body, request, timeout=timeout)
+        return getattr(host, f"{kind}_by_id")(_entry_id(host, entry), body, timeout=timeout)
+    if request is None:
+        return getattr(host, f"{kind}_raw")(entry, body, timeout=timeout)
+    return getattr(host, kind)(entry, body, request, timeout=timeout)
+
+
+def _unary(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_json: bool, by_id: bool) -> bool:
+    response = _start(host, "call", entry, body, request, timeout, by_id)
     if as_json:
         doc = {"entry": entry, "sid": response.sid, "rejected": response.rejected, "abi": host.abi,
                "handle_ms": response.handle_ns / 1e6, **_frame_json(response.status, response.data)}
@@ -93,12 +101,7 @@ def _unary(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_
 
 
 def _stream(host: Any, entry: str, body: bytes, request: Any, timeout: float, as_json: bool, by_id: bool) -> bool:
-    if by_id:
-        stream = host.stream_by_id(_entry_id(host, entry), body, timeout=timeout)
-    elif request is None:
-        stream = host.stream_raw(entry, body, timeout=timeout)
-    else:
-        stream = host.stream(entry, body, request, timeout=timeout)
+    stream = _start(host, "stream", entry, body, request, timeout, by_id)
     frames = []
     last = None
     with stream:
@@ -150,7 +153,7 @@ def call(
     answered otherwise or rejected the request, 1 on errors (load failure, timeout, bad
     arguments).
     """
-    from ..errors import NylonRingError
+    # lazy: the reference host (ctypes) costs every command ~30 ms CPU; `call` alone needs it
     from ..host import Host, Request
 
     body = _read_data(data)

@@ -16,11 +16,15 @@ from __future__ import annotations
 import inspect
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .rules import ENTRY_GATES, Check
 from .manifest import Entry, Manifest, RequestSpec
+from ..errors import CallTimeout
+from ..host import Host
+from ..host.types import NULL_REQUEST, Request, status_name
 
 #: In-process waits end at this fraction of the check timeout, so that a plugin that
 #: never answers gets a precise verdict from the check instead of a kill by the runner.
@@ -87,8 +91,6 @@ class Context:
         return self._host is not None
 
     def _load_host(self) -> Any:
-        from ..host import Host
-
         options = dict(self.host_options)
         if "hostile" in inspect.signature(Host.load).parameters:
             options.setdefault("hostile", HOSTILE)
@@ -208,8 +210,6 @@ class Context:
 
 def host_request(spec: RequestSpec | None) -> Any:
     """The reference host's Request for a manifest request (the default one for None)."""
-    from ..host.types import Request
-
     if spec is None:
         return Request()
     return Request(method=spec.method, path=spec.path, query=spec.query, headers=tuple(spec.headers))
@@ -236,8 +236,6 @@ class Exchange:
         return self.frames[-1] if self.frames and self.frames[-1].terminal else None
 
     def describe(self) -> str:
-        from ..host.types import status_name
-
         if self.rejected:
             return f"{self.call}: rejected with {status_name(self.handle_status)}"
         if self.terminal is not None:
@@ -261,8 +259,6 @@ def exchange(ctx: Context, entry: Entry, *, name: Any = None, payload: Any = _SA
     `request=None` passes a NULL `req`; `payload=None` a NULL pointer of length 0;
     `name` overrides the entry name (bytes for names that are not UTF-8).
     """
-    from ..host.types import NULL_REQUEST
-
     name = entry.name if name is None else name
     payload = entry.payload if payload is _SAMPLE else payload
     if request is _SAMPLE:
@@ -276,8 +272,6 @@ def exchange(ctx: Context, entry: Entry, *, name: Any = None, payload: Any = _SA
 
 
 def _unary(ctx: Context, entry: Entry, name: Any, payload: Any, req: Any, text: str) -> Exchange:
-    from ..errors import CallTimeout
-
     try:
         if entry.uses_handle:
             r = ctx.host.call(name, payload, req, timeout=ctx.remaining())
@@ -319,8 +313,6 @@ def _stream(ctx: Context, entry: Entry, name: Any, payload: Any, req: Any, text:
 
 def _collect(ctx: Context, stream: Any, ex: Exchange, stop_after_ok: bool) -> bool:
     """Gather frames into `ex` until the terminal one (or one Ok frame); False when it ended or timed out."""
-    from ..errors import CallTimeout
-
     while True:
         try:
             frame = stream.next_frame(timeout=ctx.remaining())
@@ -366,8 +358,6 @@ def bidi_raw(ctx: Context) -> bool:
 
 
 def status_text(value: int) -> str:
-    from ..host.types import status_name
-
     return status_name(int(value))
 
 
@@ -386,7 +376,6 @@ def exchange_all(ctx: Context, calls: list[tuple[Entry, dict[str, Any]]]) -> lis
     """
     if ctx.sequential(len(calls)):
         return [exchange(ctx, entry, **kwargs) for entry, kwargs in calls]
-    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(32, len(calls))) as pool:
         futures = [pool.submit(exchange, ctx, entry, **kwargs) for entry, kwargs in calls]

@@ -145,8 +145,13 @@ def load_manifest(path: str | os.PathLike, known_checks: Iterable[str] | None = 
     where = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{where}: cannot read manifest: {getattr(exc, 'strerror', None) or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{where}: not UTF-8 text (byte offset {exc.start}: {exc.reason}; "
+                            "expected a nylon-ring.toml manifest in UTF-8)") from None
+    except IsADirectoryError:
+        raise ManifestError(f"{where}: is a directory (expected a nylon-ring.toml manifest file)") from None
+    except OSError as exc:
+        raise ManifestError(f"{where}: cannot read manifest: {exc.strerror or exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

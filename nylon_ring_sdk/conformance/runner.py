@@ -41,14 +41,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import ConformanceError
+from ..errors import ConformanceError, ManifestError
 from . import channel
 from . import sanitize as sanitize_mode
 from .rules import ENTRY_GATES, FAIL, GROUPS, MUST, SHOULD, SKIP, SUITE_VERSION, WARN, Check, matches, parse_patterns
 from .catalogue import catalogue
-from .manifest import Entry, Manifest, find_manifest, load_manifest, load_manifest_text
+from .manifest import EMBEDDED_SYMBOL, Entry, Manifest, find_manifest, load_manifest, load_manifest_text
 from .report import CheckResult, Report
 from .stdout import StdoutLog
+from .. import __version__
+from ..host import native
+from ..host.loading import plugin_generation
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_WATCH = 0.1
@@ -86,6 +89,8 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
     ManifestError for a --manifest file; everything the plugin does ends up in the report.
     """
     path = Path(plugin).expanduser().resolve()
+    if path.is_dir():
+        raise ConformanceError(f"{plugin}: is a directory (expected a plugin shared library; `nylon-ring build` prints its path)")
     if not path.is_file():
         raise ConformanceError(f"{plugin}: no such plugin file")
     if timeout <= 0 or watch < 0:
@@ -158,6 +163,7 @@ class _ManifestSource:
 
     def job(self) -> dict[str, Any]:
         """What a worker needs to rebuild the same manifest (the first one reads the export)."""
+        # lazy: workers run as `python -m ...conformance.worker`; the package importing it first makes runpy warn
         from .worker import entry_to_json
 
         base: dict[str, Any] = {"entries": [entry_to_json(e) for e in self.entries],
@@ -171,16 +177,12 @@ class _ManifestSource:
 
 def _generation(plugin: Path) -> int:
     """Which catalogue judges the plugin: its exported entry symbol says (read from the file, not loaded)."""
-    from ..host.loading import plugin_generation
-
     return plugin_generation(plugin)
 
 
 def _prepare_host(sanitize: str | None = None) -> None:
     """Build the reference host's native helpers (both generations) once here, not inside a
     timed check; under --sanitize thread, the instrumented build the workers load."""
-    from ..host import native
-
     native.shim_path(1, sanitize or "")
     native.shim_path(2, sanitize or "")
 
@@ -287,8 +289,6 @@ class _Runner:
 
     def on_manifest(self, text: str | None) -> None:
         """The first worker read the embedded manifest (None: no export)."""
-        from ..errors import ManifestError
-
         try:
             self.source.embedded(text)
         except ManifestError as exc:
@@ -316,8 +316,6 @@ class _Runner:
                 self.changed.notify_all()
 
     def _report(self, started: datetime.datetime, duration: float) -> Report:
-        from .. import __version__
-
         name, version = self.plugin_info or (None, None)
         return Report(plugin=str(self.plugin), plugin_sha256=_sha256(self.plugin), plugin_size=self.plugin.stat().st_size,
                       suite_version=SUITE_VERSION, sdk_version=__version__,
@@ -646,8 +644,6 @@ class _Worker:
                 self.runner.sanitized.setdefault(self.current, []).append(report)
 
     def _died_early(self, process: _Process) -> None:
-        from .manifest import EMBEDDED_SYMBOL
-
         death = self._death(process)
         if self.last_step.startswith(EMBEDDED_SYMBOL):
             self.runner.manifest_error(f"{self.runner.plugin}: embedded manifest: {death} during {self.last_step}")

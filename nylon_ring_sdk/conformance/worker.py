@@ -40,6 +40,8 @@ from .catalogue import catalogue
 from .context import Context
 from .stdout import Capture
 from .manifest import EMBEDDED_MAX, EMBEDDED_SYMBOL, Entry, Manifest, load_manifest, load_manifest_text
+from .. import host
+from ..errors import HostError, ManifestError, PluginLoadError
 
 #: The variable that arms an SDK's panic probes (they answer Unsupported without it).
 PROBES_VARIABLE = "NYLON_RING_ENABLE_PROBES"
@@ -60,8 +62,6 @@ def _blocking_root(check: Check, results: dict[str, str], roots: dict[str, str],
 
 
 def _run_one(ctx: Context, check: Check) -> Outcome:
-    from ..errors import HostError, PluginLoadError
-
     try:
         return check.fn(ctx)
     except Verdict as verdict:
@@ -172,8 +172,6 @@ def run_job(job: dict[str, Any], emit: Callable[[dict], None], capture: Capture 
             rest_fd: int | None = None) -> None:
     """Run the job's checks in order, reporting each through `emit` (and, with `capture`,
     what the plugin wrote to stdout during each)."""
-    from ..errors import ManifestError
-
     checks = catalogue(job.get("abi", 1))
     try:
         manifest = job_manifest(job, checks, emit)
@@ -220,7 +218,6 @@ def _warm_up() -> None:
     """Import what every group needs before the job arrives: the runner starts workers
     ahead of need, so this time overlaps the checks that run before."""
     catalogue()
-    from .. import host  # noqa: F401
 
     host.native.shim()
 

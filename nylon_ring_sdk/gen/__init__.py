@@ -12,13 +12,18 @@ import hashlib
 import importlib
 import json
 import os
+import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
+import jinja2
+
+from ..cache import cache_dir
 from ..errors import GenerationError
+from ..schema import GENERATIONS, load_default, load_schema
 from ..schema.model import Schema
 
 LANGUAGES: tuple[str, ...] = ("c", "cpp", "rust", "go", "zig", "python")
@@ -69,8 +74,6 @@ def banner_lines(schema: Schema) -> list[str]:
 
 def regenerate_option(schema: Schema, source: str) -> str:
     """`--abi N` for a bundled generation, else `--schema <file>`: what rebuilds this file."""
-    from ..schema import GENERATIONS
-
     bundled = {f"schema/{name}": abi for abi, name in GENERATIONS.items()}
     if source in bundled:
         return f"--abi {bundled[source]}"
@@ -84,8 +87,6 @@ def environment():
     """The one jinja2 environment: strict, whitespace-tidy, newline-preserving."""
     global _ENV
     if _ENV is None:
-        import jinja2
-
         _ENV = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
             bytecode_cache=_bytecode_cache(),
@@ -104,10 +105,6 @@ def _bytecode_cache():
     jinja2 keys each entry by the template's source checksum, so an edited template
     is recompiled. Without a writable cache folder, templates compile every run.
     """
-    import jinja2
-
-    from ..toolchain import cache_dir
-
     try:
         folder = cache_dir() / "jinja"
         folder.mkdir(parents=True, exist_ok=True)
@@ -229,10 +226,6 @@ def sync_bindings(lang: str, out: Path, schema: Schema | Path | None = None, *, 
     With `check`, writes nothing and reports each missing or differing file; the hint
     repeats `options` (the command's own --lang/--out/--abi) so it can be pasted.
     """
-    import sys
-
-    from ..schema import load_default, load_schema
-
     langs = parse_languages(lang)
     check_destination(out)
     with without_cycle_collector():

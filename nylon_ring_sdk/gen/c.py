@@ -11,8 +11,7 @@ from __future__ import annotations
 from ..naming import escape, upper_snake
 from ..schema.model import Array, Enum, FnPointer, Function, Named, Pointer, Scalar, Schema, Struct, TypeRef, Void
 from . import GeneratedFile, banner_lines, render
-from .common import (block_comment, doc_lines, export_named, int_limit, layout_groups,
-                     pointer_requirement, probe_entries)
+from .common import block_comment, doc_lines, export_named, int_limit, layout_groups, pointer_requirement, probe_values
 
 C_SCALARS = {
     "u8": "uint8_t", "u16": "uint16_t", "u32": "uint32_t", "u64": "uint64_t",
@@ -117,15 +116,14 @@ def group_opener(groups: list, i: int) -> str:
 
 
 def view(schema: Schema) -> dict:
+    """The header's view model, built once per schema (C++ and Go read it too; treat it as read-only)."""
+    return schema.memo("c.view", lambda: _view(schema))
+
+
+def _view(schema: Schema) -> dict:
     groups = _assert_groups(schema)
-    probe = []
-    for e in probe_entries(schema):
-        if e.kind == "size":
-            probe.append(f"(uint32_t)sizeof({e.struct})")
-        elif e.kind == "align":
-            probe.append(f"(uint32_t)NR__ALIGNOF({e.struct})")
-        else:
-            probe.append(f"(uint32_t)offsetof({e.struct}, {escape('c', e.field)})")
+    probe = probe_values(schema, "(uint32_t)sizeof({struct})", "(uint32_t)NR__ALIGNOF({struct})",
+                         "(uint32_t)offsetof({struct}, {field})", field=lambda name: escape("c", name))
     exports = [{"decl": declare(schema.function(e.function).returns, f"{e.name}({param_list(schema.function(e.function))})"),
                 "doc": block_comment(e.doc), "required": e.required} for e in schema.exports]
     probe_export = export_named(schema, "layout_probe")
@@ -159,4 +157,5 @@ def _probe_struct(schema: Schema, export) -> str:
 
 
 def generate(schema: Schema) -> list[GeneratedFile]:
-    return [GeneratedFile(HEADER, render("c/nylon_ring.h.j2", **view(schema)))]
+    """The header, rendered once per schema: C++ and Go ship the same file beside their own."""
+    return [schema.memo("c.header", lambda: GeneratedFile(HEADER, render("c/nylon_ring.h.j2", **view(schema))))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass
+from typing import Callable
 
 from ..layout import LayoutTable, distinct_layouts
 from ..schema.model import INT_RANGES, Schema
@@ -49,14 +50,19 @@ class LayoutGroup:
         return self.table.model.name == "ilp32-i386"
 
     @property
+    def kind(self) -> str:
+        """`64bit`, `i386` (its own table: 4-byte alignment of 8-byte scalars) or `32bit`."""
+        return "64bit" if self.is_64bit else "i386" if self.is_i386 else "32bit"
+
+    @property
     def c_condition(self) -> str:
         """The C preprocessor test selecting this group in an `#if/#elif/#else` chain
         in `layout_groups` order ('' for the last, `#else`, group)."""
-        if self.is_64bit:
-            return "UINTPTR_MAX > 0xFFFFFFFFu"
-        if self.is_i386:
-            return "defined(__i386__) && !defined(_WIN32)"
-        return ""
+        return C_CONDITIONS[self.kind]
+
+
+#: LayoutGroup.kind -> its C preprocessor test (the `#else` group has none).
+C_CONDITIONS = {"64bit": "UINTPTR_MAX > 0xFFFFFFFFu", "i386": "defined(__i386__) && !defined(_WIN32)", "32bit": ""}
 
 
 def layout_groups(schema: Schema) -> list[LayoutGroup]:
@@ -83,6 +89,15 @@ def probe_entries(schema: Schema) -> list[ProbeEntry]:
         entries.append(ProbeEntry(s.name, "align"))
         entries += [ProbeEntry(s.name, "offset", f.name) for f in s.fields]
     return entries
+
+
+def probe_values(schema: Schema, size: str, align: str, offset: str, struct: Callable[[str], str] = str,
+                 field: Callable[[str], str] = str) -> list[str]:
+    """The probe table as one language writes it: `size`/`align`/`offset` are templates over
+    `{struct}` (and `{field}`), filled with the names `struct` and `field` spell."""
+    forms = {"size": size, "align": align, "offset": offset}
+    return [forms[e.kind].format(struct=struct(e.struct), field=field(e.field) if e.kind == "offset" else "")
+            for e in probe_entries(schema)]
 
 
 # What an optional export is for, by the shape of its name (`nylon_ring_layout_probe_v1`,

@@ -24,7 +24,7 @@ from ..naming import escape, pascal
 from ..schema.model import (Array, Enum, FnPointer, Function, Named, Pointer, Scalar, Schema, Struct, TypeRef, Void,
                             format_type)
 from . import GeneratedFile, banner_lines, render
-from .common import LayoutGroup, doc_lines, export_named, int_limit, layout_groups, pointer_requirement, probe_entries
+from .common import doc_lines, export_named, int_limit, layout_groups, pointer_requirement, probe_values
 
 MODULE = "nylon_ring_abi.rs"
 RUST_SCALARS = {
@@ -195,15 +195,12 @@ def _items(schema: Schema) -> list[dict]:
     return views
 
 
-def group_cfg(group: LayoutGroup) -> str:
-    """The `cfg` predicate selecting a data-model group (mirrors the C header's `#if`)."""
-    if group.is_64bit and group.models == ("lp64", "llp64"):
-        return 'target_pointer_width = "64"'
-    if group.is_64bit:
-        return 'target_pointer_width = "64"'
-    if group.is_i386:
-        return 'all(target_pointer_width = "32", target_arch = "x86", not(windows))'
-    return 'all(target_pointer_width = "32", not(all(target_arch = "x86", not(windows))))'
+#: LayoutGroup.kind -> the `cfg` predicate selecting it (mirrors the C header's `#if`).
+GROUP_CFG = {
+    "64bit": 'target_pointer_width = "64"',
+    "i386": 'all(target_pointer_width = "32", target_arch = "x86", not(windows))',
+    "32bit": 'all(target_pointer_width = "32", not(all(target_arch = "x86", not(windows))))',
+}
 
 
 def cfg_lines(predicate: str) -> list[str]:
@@ -237,7 +234,7 @@ def _layout_view(schema: Schema) -> list[dict]:
             for f, fl in zip(struct.fields, sl.fields):
                 asserts += assert_lines(f"offset_of!({sl.name}, {escape('rust', f.name)}) == {fl.offset}",
                                         f"{sl.name}.{f.name} offset")
-        groups.append({"label": group.label, "cfg": cfg_lines(group_cfg(group)), "lines": asserts})
+        groups.append({"label": group.label, "cfg": cfg_lines(GROUP_CFG[group.kind]), "lines": asserts})
     return groups
 
 
@@ -252,14 +249,8 @@ def _probe_view(schema: Schema) -> dict | None:
     struct = schema.struct(returns.target.name)
     if len(struct.fields) != 3:
         return None
-    values = []
-    for e in probe_entries(schema):
-        if e.kind == "size":
-            values.append(f"size_of::<{e.struct}>() as u32")
-        elif e.kind == "align":
-            values.append(f"align_of::<{e.struct}>() as u32")
-        else:
-            values.append(f"offset_of!({e.struct}, {escape('rust', e.field)}) as u32")
+    values = probe_values(schema, "size_of::<{struct}>() as u32", "align_of::<{struct}>() as u32",
+                          "offset_of!({struct}, {field}) as u32", field=lambda name: escape("rust", name))
     version = next((c.name for c in schema.constants if c.name.endswith("LAYOUT_PROBE_VERSION")), "1")
     return {
         "symbol": export.name, "struct": struct.name, "values": values, "version": version,

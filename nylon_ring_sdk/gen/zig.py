@@ -26,10 +26,10 @@ import re
 
 from ..errors import GenerationError
 from ..naming import escape, pascal, snake
-from ..schema.model import (INT_RANGES, Array, Enum, Field, FnPointer, Function, Named, Pointer, Scalar, Schema,
-                            Struct, TypeRef, Void)
+from ..schema.model import (INT_RANGES, Array, Enum, Field, FnPointer, Function, Named, Pointer, Scalar, Schema, Struct,
+                            TypeRef, Void)
 from . import GeneratedFile, banner_lines, render
-from .common import LayoutGroup, doc_lines, export_named, int_limit, layout_groups, pointer_requirement, probe_entries
+from .common import LayoutGroup, doc_lines, export_named, int_limit, layout_groups, pointer_requirement, probe_values
 
 MODULE = "nylon_ring.zig"
 PRIVATE = "nr__"
@@ -203,15 +203,8 @@ def _groups_view(schema: Schema) -> list[dict]:
 
 def _probe_view(schema: Schema) -> dict:
     export = export_named(schema, "layout_probe")
-    values = []
-    for e in probe_entries(schema):
-        name = ident(e.struct)
-        if e.kind == "size":
-            values.append(f"@sizeOf({name})")
-        elif e.kind == "align":
-            values.append(f"@alignOf({name})")
-        else:
-            values.append(f'@offsetOf({name}, "{e.field}")')
+    values = probe_values(schema, "@sizeOf({struct})", "@alignOf({struct})", '@offsetOf({struct}, "{field}")',
+                          struct=ident)
     if export is None:
         return {"export": "", "table": values}
     fn = schema.function(export.function)

@@ -1,7 +1,7 @@
 """Building and loading the host's native helper (``native/nrh_shim.c``).
 
 The helper is compiled on first use with the system C compiler (or ``zig cc``) and
-cached in :func:`nylon_ring_sdk.toolchain.cache_dir`, keyed by a hash of its source,
+cached in :func:`nylon_ring_sdk.cache.cache_dir`, keyed by a hash of its source,
 of the generated C header (so a schema change rebuilds it), of the compiler and
 of the platform. It is compiled to a temporary name and renamed into place, so two
 processes racing to build it both end up loading a complete file.
@@ -17,6 +17,9 @@ import threading
 from pathlib import Path
 
 from ..errors import ShimBuildError, ToolchainMissing
+from ..cache import cache_dir, content_key
+from ..toolchain import c_compiler, compile_cached, generated_c_header, shared_library_suffix
+from .types import PATHS, Frame, Response, status_enum
 
 SOURCE = Path(__file__).parent / "native" / "nrh_shim.c"
 #: Included by SOURCE (the hostile host's buffers): part of the cache key.
@@ -42,8 +45,6 @@ _libs: dict[int, tuple[ctypes.CDLL, ctypes.PyDLL]] = {}
 
 def _compilers() -> list[list[str]]:
     """The system compiler first, then zig cc as a fallback."""
-    from ..toolchain import c_compiler
-
     found: list[list[str]] = []
     for prefer_zig in (False, True):
         try:
@@ -79,8 +80,6 @@ def shim_path(abi: int = 1, sanitize: str | None = None) -> Path:
     ``NYLON_RING_SHIM_SANITIZE`` variable) picks an instrumented build; the flags are
     part of the cache key, so each mode has its own file.
     """
-    from ..toolchain import cache_dir, compile_cached, content_key, generated_c_header, shared_library_suffix
-
     header = generated_c_header(abi)
     mode = _sanitize_mode(sanitize)
     flags = [*CFLAGS, f"-DNRH_ABI={abi}", *_SANITIZE_FLAGS.get(mode or "", [])]
@@ -136,8 +135,6 @@ def _declare(lib: ctypes.CDLL) -> None:
 
 def _declare_python(py: ctypes.PyDLL, abi: int) -> None:
     """The helper's result builders, called with the GIL held (see nrh_shim.c)."""
-    from .types import PATHS, Frame, Response, status_enum
-
     obj = ctypes.py_object
     py.nrh_py_setup.argtypes = [obj] * 6
     py.nrh_py_setup.restype = None

@@ -9,17 +9,31 @@ payloads, and keeps every buffer the plugin was given alive.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .native import FRAME, REJECTED
 from .nylon_ring_abi import NrStatus
 from .types import Frame, as_status
 from .wire import HANDLE_NS, HANDLE_STATUS, SID, OutBuffer, payload
 
-if TYPE_CHECKING:
-    from .host import Host
-
 _USE_DEFAULT: Any = object()
+
+
+class StreamOwner(Protocol):
+    """What a stream asks of the host that opened it (the host imports this module, never the reverse)."""
+
+    abi: int
+
+    @property
+    def closed(self) -> bool: ...
+
+    def wait_frame(self, sid: int, out: OutBuffer, timeout: float | None, entry: Any, what: str = ...) -> None: ...
+
+    def abandon(self, sid: int, keep: Any = None) -> None: ...
+
+    def stream_data(self, sid: int, data: Any) -> NrStatus | int: ...
+
+    def stream_close(self, sid: int) -> NrStatus | int: ...
 
 
 class Stream:
@@ -33,7 +47,7 @@ class Stream:
     the stream stays open after a timeout.
     """
 
-    def __init__(self, host: "Host", entry: Any, out: OutBuffer, code: int, keep: Any,
+    def __init__(self, host: StreamOwner, entry: Any, out: OutBuffer, code: int, keep: Any,
                  timeout: float | None) -> None:
         header = out.header()
         self.host = host

@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SchemaError
-from .model import (
-    INT_RANGES, INTEGER_SCALARS, SCALARS, Array, Constant, Enum, EnumValue, Export, Field,
-    FnPointer, Function, Named, Param, Pointer, Scalar, Schema, Struct, TypeRef, Void,
-)
+from .model import (INT_RANGES, INTEGER_SCALARS, SCALARS, Array, Constant, Enum, EnumValue, Export, Field, FnPointer,
+                    Function, Named, Param, Pointer, Scalar, Schema, Struct, TypeRef, Void, format_type)
 
 EXPECTED_TYPE = "expected u8..u64, i8..i64, usize, isize, f32, f64, bool, a struct or enum name, ptr<const T>, ptr<mut T>, fn<F>, fn?<F> or [T; N]"
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -81,8 +79,10 @@ def load_schema(path: str | Path) -> Schema:
     p = Path(path)
     try:
         data = p.read_bytes()
+    except IsADirectoryError:
+        raise SchemaError(str(path), None, "is a directory (expected a schema TOML file)") from None
     except OSError as exc:
-        raise SchemaError(str(path), None, f"cannot read schema ({exc.strerror or exc})") from None
+        raise SchemaError(str(path), None, f"cannot read schema ({exc.strerror or exc}; expected a schema TOML file)") from None
     return parse_schema(data, str(path))
 
 
@@ -245,14 +245,40 @@ def _item_table(ctx: _Ctx, value: Any, key: str) -> dict[str, Any]:
     return value
 
 
-def _constant(ctx: _Ctx, name: str, t: Any, claim) -> Constant:
-    key = f"constants.{name}"
+def _open_item(ctx: _Ctx, section: str, name: str, t: Any, claim, keys: tuple[str, ...]) -> tuple[str, dict]:
+    """`section.name` claimed (names are unique across sections), checked to be a table of `keys`."""
+    key = f"{section}.{name}"
     claim(name, key)
     t = _item_table(ctx, t, key)
-    _check_keys(ctx, t, key, ("type", "value", "doc"))
-    tname = _require(ctx, t, "type", key, str, "an integer scalar type")
-    if tname not in INTEGER_SCALARS:
-        raise ctx.error(f"{key}.type", f"unknown constant type '{tname}' (expected one of {', '.join(INTEGER_SCALARS)})")
+    _check_keys(ctx, t, key, keys)
+    return key, t
+
+
+def _named_entry(ctx: _Ctx, raw: Any, key: str, keys: tuple[str, ...], names: set[str],
+                 duplicate: str) -> tuple[str, dict, str]:
+    """One named entry of a list (a field, parameter or enum value): its table and its name, which
+    must be an identifier not in `names` (then added; `duplicate` words the error, `{}` the name)."""
+    t = _item_table(ctx, raw, key)
+    _check_keys(ctx, t, key, keys)
+    name = _require(ctx, t, "name", key, str, "an identifier")
+    _check_name(ctx, name, f"{key}.name")
+    if name in names:
+        raise ctx.error(f"{key}.name", duplicate.format(name))
+    names.add(name)
+    return key, t, name
+
+
+def _integer_type(ctx: _Ctx, t: dict, key: str, field: str, expected: str, what: str) -> str:
+    """An integer scalar's name (`u8`..`i64`), else the error naming `what` it was for."""
+    name = _require(ctx, t, field, key, str, expected)
+    if name not in INTEGER_SCALARS:
+        raise ctx.error(f"{key}.{field}", f"unknown {what} '{name}' (expected one of {', '.join(INTEGER_SCALARS)})")
+    return name
+
+
+def _constant(ctx: _Ctx, name: str, t: Any, claim) -> Constant:
+    key, t = _open_item(ctx, "constants", name, t, claim, ("type", "value", "doc"))
+    tname = _integer_type(ctx, t, key, "type", "an integer scalar type", "constant type")
     value = _require(ctx, t, "value", key, int, f"an integer that fits {tname}")
     lo, hi = INT_RANGES[tname]
     if not lo <= value <= hi:
@@ -261,13 +287,8 @@ def _constant(ctx: _Ctx, name: str, t: Any, claim) -> Constant:
 
 
 def _enum(ctx: _Ctx, name: str, t: Any, claim) -> Enum:
-    key = f"enums.{name}"
-    claim(name, key)
-    t = _item_table(ctx, t, key)
-    _check_keys(ctx, t, key, ("repr", "values", "doc"))
-    repr_name = _require(ctx, t, "repr", key, str, "an integer type such as u32")
-    if repr_name not in INTEGER_SCALARS:
-        raise ctx.error(f"{key}.repr", f"unknown enum repr '{repr_name}' (expected one of {', '.join(INTEGER_SCALARS)})")
+    key, t = _open_item(ctx, "enums", name, t, claim, ("repr", "values", "doc"))
+    repr_name = _integer_type(ctx, t, key, "repr", "an integer type such as u32", "enum repr")
     values_raw = _require(ctx, t, "values", key, list, "an array of { name, value, doc }")
     if not values_raw:
         raise ctx.error(f"{key}.values", "empty (expected at least one value)")
@@ -276,19 +297,13 @@ def _enum(ctx: _Ctx, name: str, t: Any, claim) -> Enum:
     names: set[str] = set()
     numbers: dict[int, str] = {}
     for i, v in enumerate(values_raw):
-        vkey = f"{key}.values[{i}]"
-        v = _item_table(ctx, v, vkey)
-        _check_keys(ctx, v, vkey, ("name", "value", "doc"))
-        vname = _require(ctx, v, "name", vkey, str, "an identifier")
-        _check_name(ctx, vname, f"{vkey}.name")
-        if vname in names:
-            raise ctx.error(f"{vkey}.name", f"duplicate enum value name '{vname}'")
+        vkey, v, vname = _named_entry(ctx, v, f"{key}.values[{i}]", ("name", "value", "doc"), names,
+                                      "duplicate enum value name '{}'")
         number = _require(ctx, v, "value", vkey, int, f"an integer that fits {repr_name}")
         if not lo <= number <= hi:
             raise ctx.error(f"{vkey}.value", f"{number} does not fit {repr_name} (expected {lo}..{hi})")
         if number in numbers:
             raise ctx.error(f"{vkey}.value", f"value {number} already used by '{numbers[number]}' (expected distinct values)")
-        names.add(vname)
         numbers[number] = vname
         values.append(EnumValue(vname, number, _require(ctx, v, "doc", vkey, str, "a doc string")))
     return Enum(name, Scalar(repr_name), tuple(values), _require(ctx, t, "doc", key, str, "a doc string"))
@@ -303,24 +318,15 @@ def _typed(ctx: _Ctx, t: dict[str, Any], key: str, field_name: str = "type") -> 
 
 
 def _struct(ctx: _Ctx, name: str, t: Any, claim) -> Struct:
-    key = f"structs.{name}"
-    claim(name, key)
-    t = _item_table(ctx, t, key)
-    _check_keys(ctx, t, key, ("fields", "doc"))
+    key, t = _open_item(ctx, "structs", name, t, claim, ("fields", "doc"))
     fields_raw = _require(ctx, t, "fields", key, list, "an array of { name, type, doc }")
     if not fields_raw:
         raise ctx.error(f"{key}.fields", "empty struct (expected at least one field: C has no empty structs)")
     fields: list[Field] = []
     names: set[str] = set()
     for i, f in enumerate(fields_raw):
-        fkey = f"{key}.fields[{i}]"
-        f = _item_table(ctx, f, fkey)
-        _check_keys(ctx, f, fkey, ("name", "type", "doc", "reserved"))
-        fname = _require(ctx, f, "name", fkey, str, "an identifier")
-        _check_name(ctx, fname, f"{fkey}.name")
-        if fname in names:
-            raise ctx.error(f"{fkey}.name", f"duplicate field name '{fname}' in {name}")
-        names.add(fname)
+        fkey, f, fname = _named_entry(ctx, f, f"{key}.fields[{i}]", ("name", "type", "doc", "reserved"), names,
+                                      f"duplicate field name '{{}}' in {name}")
         ftype = _typed(ctx, f, fkey)
         fdoc = _require(ctx, f, "doc", fkey, str, "a doc string")
         reserved = _optional(ctx, f, "reserved", fkey, bool, "true or false", False)
@@ -329,32 +335,20 @@ def _struct(ctx: _Ctx, name: str, t: Any, claim) -> Struct:
 
 
 def _function(ctx: _Ctx, name: str, t: Any, claim) -> Function:
-    key = f"functions.{name}"
-    claim(name, key)
-    t = _item_table(ctx, t, key)
-    _check_keys(ctx, t, key, ("returns", "params", "doc"))
+    key, t = _open_item(ctx, "functions", name, t, claim, ("returns", "params", "doc"))
     returns = _typed(ctx, t, key, "returns")
     params_raw = _optional(ctx, t, "params", key, list, "an array of { name, type }", [])
     params: list[Param] = []
     names: set[str] = set()
     for i, p in enumerate(params_raw):
-        pkey = f"{key}.params[{i}]"
-        p = _item_table(ctx, p, pkey)
-        _check_keys(ctx, p, pkey, ("name", "type", "doc"))
-        pname = _require(ctx, p, "name", pkey, str, "an identifier")
-        _check_name(ctx, pname, f"{pkey}.name")
-        if pname in names:
-            raise ctx.error(f"{pkey}.name", f"duplicate parameter name '{pname}' in {name}")
-        names.add(pname)
+        pkey, p, pname = _named_entry(ctx, p, f"{key}.params[{i}]", ("name", "type", "doc"), names,
+                                      f"duplicate parameter name '{{}}' in {name}")
         params.append(Param(pname, _typed(ctx, p, pkey)))
     return Function(name, returns, tuple(params), _require(ctx, t, "doc", key, str, "a doc string"))
 
 
 def _export(ctx: _Ctx, name: str, t: Any, claim) -> Export:
-    key = f"exports.{name}"
-    claim(name, key)
-    t = _item_table(ctx, t, key)
-    _check_keys(ctx, t, key, ("type", "required", "doc"))
+    key, t = _open_item(ctx, "exports", name, t, claim, ("type", "required", "doc"))
     function = _require(ctx, t, "type", key, str, "a function type name")
     required = _optional(ctx, t, "required", key, bool, "true or false", False)
     return Export(name, function, required, _require(ctx, t, "doc", key, str, "a doc string"))
@@ -413,7 +407,6 @@ def _resolve(ctx: _Ctx, schema: Schema) -> None:
 
 
 def _fmt(t: TypeRef) -> str:
-    from .model import format_type
     return format_type(t)
 
 

@@ -15,12 +15,17 @@ import ctypes
 import time
 from typing import Any
 
-from ..rules import MUST, SHOULD, failed, passed, skipped, warned
+from ..rules import MUST, SHOULD, Verdict, failed, passed, skipped, warned
 from ..rules import check as _register
 from ..context import UNKNOWN_ENTRY, Context, Exchange, exchange, status_text, unknown_entry
 from ..manifest import Entry
 from . import calls, load, streams
 from .common import answer_status, no_entries, noted, usable
+from ...errors import CallTimeout, PluginNotFound, PluginOpenFailed
+from ...host import nylon_ring_abi2
+from ...host.host import DEFAULT_STREAM_QUEUE
+from ...layout import compute_layout
+from ...schema import load_default
 
 #: The facts page every new rule cites.
 FACTS = "abi-v2-facts.md"
@@ -47,8 +52,6 @@ OWNED_KINDS = ("owned_changed",)
 
 
 def _abi2() -> Any:
-    from ...host import nylon_ring_abi2
-
     return nylon_ring_abi2
 
 
@@ -63,8 +66,6 @@ def _again(check_id: str, fn: Any, rule: str, *, group: str, level: str = MUST, 
 @check("load.symbol", MUST, f"The library exports `{ENTRY_SYMBOL}` ({FACTS}: Negotiation).", group="load",
        gate=True, abi=2)
 def symbol(ctx: Context) -> Any:
-    from ...errors import PluginNotFound, PluginOpenFailed
-
     ctx.step("dlopen")
     try:
         lib = load._library(ctx)
@@ -160,9 +161,6 @@ _again("abi.slot_targets", load.slot_targets, "Every non-NULL vtable slot points
 @check("abi.layout_probe", MUST, f"When `{LAYOUT_PROBE_SYMBOL}` is exported, its table equals the ABI 2 schema's "
        "layout for this target.", group="load", gate=True, requires=("load.info",), abi=2)
 def layout_probe(ctx: Context) -> Any:
-    from ...layout import compute_layout
-    from ...schema import load_default
-
     abi2 = _abi2()
     lib = load._library(ctx)
     if not hasattr(lib.lib, LAYOUT_PROBE_SYMBOL):
@@ -225,8 +223,6 @@ _again("bidi.unknown_sid", calls.bidi_unknown_sid, "`stream_data` and `stream_cl
 
 def _dispatch(ctx: Context) -> None:
     """End the check with a skip when the plugin has no integer dispatch."""
-    from ..rules import Verdict
-
     if not ctx.slot("resolve_entry"):
         raise Verdict(skipped("the plugin has no integer dispatch (resolve_entry and handle_by_id are NULL)"))
 
@@ -361,8 +357,6 @@ _again("stream.empty", streams.stream_empty, "A stream asked with an empty paylo
        f"queue the producer retries (or goes on) and still ends the stream ({FACTS}: Status values).",
        group="streams", abi=2)
 def backpressure(ctx: Context) -> Any:
-    from ...host.host import DEFAULT_STREAM_QUEUE
-
     entries, excluded = usable(ctx, "stream entry", "stream", "stream_raw")
     host = ctx.host
     refused_before = host.stats().get("backpressured", 0)
@@ -389,8 +383,6 @@ def backpressure(ctx: Context) -> Any:
 
 def _unread_then_drain(ctx: Context, entry: Entry) -> Exchange:
     """Open a stream, leave it unread while the tiny queue fills, then read it to its end."""
-    from ...errors import CallTimeout
-
     ctx.step(f"handle({entry.name!r}) with a {TINY_QUEUE}-frame stream queue, unread for {UNREAD_SECONDS} s")
     stream = ctx.host.stream(entry.name, entry.payload, timeout=ctx.remaining())
     ex = Exchange(f"handle({entry.name!r})", stream.sid, int(stream.handle_status), stream.handle_ns)
@@ -450,8 +442,6 @@ def _frames(ex: Exchange) -> str:
 
 def _exchange_by_id(ctx: Context, entry: Entry, entry_id: int) -> Exchange:
     """The conversation `exchange` has with `entry`, opened with handle_by_id."""
-    from ...errors import CallTimeout
-
     host = ctx.host
     text = f"handle_by_id({entry_id}, {len(entry.payload)} bytes)"
     ctx.step(text)

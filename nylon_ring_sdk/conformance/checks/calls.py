@@ -7,13 +7,15 @@ hangs is reported once (by `unary.prompt_return`), not by every check after it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ...host.nylon_ring_abi import NrStatus
-from ..rules import GUIDE_STATUS, V1_RULES, MUST, SHOULD, check, failed, passed, skipped, warned
-from ..context import Context, Exchange, exchange, exchange_all, start, status_text, unknown_entry
+from ..rules import GUIDE_STATUS, HIGH_SID, MUST, SHOULD, V1_RULES, check, failed, passed, skipped, warned
+from ..context import Context, Exchange, exchange, exchange_all, host_request, start, status_text, unknown_entry
 from ..manifest import Entry
 from .common import EXTRA_ANSWER, NOT_FRAMES, answer_status, declared, judge_stray, no_entries, noted, slot_problem, usable
+from ...errors import CallTimeout
 
 #: handle taking longer than this for a sample payload is reported as a warning.
 SLOW_HANDLE_SECONDS = 0.25
@@ -54,8 +56,6 @@ def prompt_return(ctx: Context) -> Any:
 def _first_answers(ctx: Context, started: list[tuple[Entry, Any]]) -> dict[str, float]:
     """Seconds from each accepted call to its answer (the latency later waits scale to);
     an entry that does not answer within the wait is left out (unary.answers judges it)."""
-    from ...errors import CallTimeout
-
     answers: dict[str, float] = {}
     if started:
         ctx.step("waiting for the answers of " + ", ".join(e.name for e, _ in started))
@@ -248,8 +248,6 @@ def payload_large(ctx: Context) -> Any:
 @check("unary.right_sid", MUST, "Results arrive on the sid that was asked, also for sids above 2^32.",
        cite=V1_RULES, group="sids")
 def right_sid(ctx: Context) -> Any:
-    from ..rules import HIGH_SID
-
     entries, excluded = usable(ctx, "unary or raw entry", "unary", "raw")
     ctx.host  # noqa: B018  (loads the plugin, with the high first sid when the host supports it)
     if not ctx.first_sid_applied:
@@ -326,10 +324,6 @@ _BAD_UTF8 = (
 
 def _with(entry: Entry, **change: Any) -> Any:
     """The entry's request (as the reference host takes it) with some fields replaced."""
-    from dataclasses import replace
-
-    from ..context import host_request
-
     return replace(host_request(entry.request), **change)
 
 

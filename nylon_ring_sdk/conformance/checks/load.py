@@ -18,6 +18,12 @@ from typing import Any
 
 from ..rules import GUIDE_TYPES, V1_EXT, V1_LAYOUT, V1_LOAD, V1_RULES, MUST, check, failed, passed, skipped
 from ..context import Context
+from ...errors import InitFailed, PluginLoadError, PluginNotFound, PluginOpenFailed
+from ...host import loading, nylon_ring_abi
+from ...host.loading import MAX_INFO_STRING
+from ...host.nylon_ring_abi import current_data_model
+from ...layout import compute_layout
+from ...schema import load_default
 
 _REQUIRED = ("init",)
 _INFO_STRINGS = ("name", "version")
@@ -41,8 +47,6 @@ _OPENED: list[Any] = []
 def _library(ctx: Context) -> _Library:
     """dlopen once per process; a library that cannot be opened is a load error (exit code 2)."""
     if "library" not in ctx.cache:
-        from ...host import loading
-
         lib, resolved = loading.open_library(ctx.plugin)
         _OPENED.append(lib)
         ctx.cache["library"] = _Library(resolved, lib)
@@ -50,15 +54,11 @@ def _library(ctx: Context) -> _Library:
 
 
 def _abi() -> Any:
-    from ...host import nylon_ring_abi
-
     return nylon_ring_abi
 
 
 @check("load.symbol", MUST, "The library exports `nylon_ring_get_plugin_v1`.", cite=V1_LOAD, group="load", gate=True)
 def symbol(ctx: Context) -> Any:
-    from ...errors import PluginNotFound, PluginOpenFailed
-
     ctx.step("dlopen")
     try:
         lib = _library(ctx)
@@ -117,8 +117,6 @@ def struct_size(ctx: Context) -> Any:
 
 def _read_string(value: Any, what: str) -> tuple[str | None, str | None]:
     """(text, problem) for one NrStr of NrPluginInfo."""
-    from ...host.loading import MAX_INFO_STRING
-
     if value.len == 0:
         return "", None
     if not value.ptr:
@@ -315,10 +313,6 @@ def layout_probe(ctx: Context) -> Any:
 
 def _expected_layout() -> tuple[list[int], list[str]]:
     """The layout engine's probe table and labels for this process's data model."""
-    from ...host.nylon_ring_abi import current_data_model
-    from ...layout import compute_layout
-    from ...schema import load_default
-
     table = compute_layout(load_default(), current_data_model())
     return table.probe_values(), table.probe_labels()
 
@@ -326,8 +320,6 @@ def _expected_layout() -> tuple[list[int], list[str]]:
 @check("lifecycle.init", MUST, "`init` returns Ok (the reference host loads the plugin).", cite=V1_LOAD, group="load", gate=True,
        requires=("abi.required_slots", "abi.slot_targets", "abi.strings", "abi.layout_probe"))
 def init(ctx: Context) -> Any:
-    from ...errors import InitFailed, PluginLoadError
-
     try:
         host = ctx.host
     except InitFailed as exc:

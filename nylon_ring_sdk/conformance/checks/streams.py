@@ -8,9 +8,10 @@ from typing import Any
 
 from ...host.nylon_ring_abi import NrStatus
 from ..rules import V1_RULES, MUST, SHOULD, check, failed, passed
-from ..context import Context, Exchange, exchange, exchange_all, start, status_text
+from ..context import Context, Exchange, exchange, exchange_all, host_request, start, status_text
 from ..manifest import Entry
 from .common import AFTER_SHUTDOWN, EXTRA_ANSWER, answer_status, declared, judge_stray, no_entries, noted, slot_problem, usable
+from ...errors import CallTimeout
 
 #: Threads and calls per thread of `concurrency.threads`.
 THREADS = 8
@@ -183,9 +184,6 @@ def _plan(ctx: Context) -> tuple[list[tuple[Entry, bytes | None]], dict[str, str
 
 
 def _hammer(ctx: Context, plan: list[tuple[Entry, bytes | None]], thread_no: int, tally: _Tally) -> None:
-    from ..context import host_request
-    from ...errors import CallTimeout
-
     me = threading.get_native_id()
     host = ctx.host
     for i in range(tally.per_thread):

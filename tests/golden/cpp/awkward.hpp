@@ -1,5 +1,5 @@
-/* Generated from tests/fixtures/awkward.toml (schema sha256 c43eb4abc9c6e8c8) by nylon-ring-sdk; do not edit. */
-/* Regenerate with: nylon-ring gen-bindings --schema tests/fixtures/awkward.toml */
+/* Generated from awkward.toml (schema sha256 c43eb4abc9c6e8c8) by nylon-ring-sdk; do not edit. */
+/* Regenerate with: nylon-ring gen-bindings --schema awkward.toml */
 /** Awkward names and layouts on purpose. */
 /*
  * C++17 layer over nylon_ring.h: enum classes, NULL-safe views, helper constructors
