@@ -94,6 +94,7 @@ def conformance(
                           strict=level == "strict")
             report.strict = level == "strict"
             if known is not None:
+                # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
                 from ..conformance.ci import apply_baseline
 
                 apply_baseline(report, known, baseline)
@@ -150,6 +151,7 @@ def _baseline(path: Optional[Path]) -> Optional[set[str]]:
 
 
 def _check_repeat(seed: Optional[int], repeat: Optional[int]) -> None:
+    # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
     from ..conformance.repeat import SEED_BITS
 
     if repeat is not None and repeat < 1:
@@ -177,6 +179,7 @@ def _replay_argv(plugin: Path, manifest: Optional[Path], entries: Optional[list[
 
 def _repeated(one_run, runs: int, seed: Optional[int], argv: list[str], quiet: bool):
     """Up to `runs` runs from `seed` (a fresh one when not given), stopping at the first that fails."""
+    # lazy: the conformance package costs every command ~100 ms CPU; this one alone needs it
     from ..conformance.repeat import fresh_seed, replay_command, run_repeated
 
     first = seed if seed is not None else fresh_seed()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import random
+import select
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -138,8 +139,6 @@ class Context:
 
     def others_done(self, timeout: float) -> bool:
         """Wait up to `timeout` s for the runner to say that every other group has ended."""
-        import select
-
         if self.rest_fd is None:
             time.sleep(max(0.0, timeout))
             return False

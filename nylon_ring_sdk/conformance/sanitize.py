@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConformanceError
+from ..host import elf
 
 MODES = ("address", "undefined", "thread")
 #: The sanitizer's name as its reports spell it.
@@ -144,8 +145,6 @@ def unsanitized(plugin: Path) -> None:
 
 def instrumented(plugin: Path, mode: str) -> bool:
     """Whether the library references the sanitizer's runtime (read from the file, not loaded)."""
-    from ..host import elf
-
     image = elf.read(plugin)
     if image is None:
         return False
@@ -155,8 +154,6 @@ def instrumented(plugin: Path, mode: str) -> bool:
 def runtime(mode: str, plugin: Path | None = None) -> Path:
     """The runtime library to preload: the one the plugin names (DT_NEEDED) when a compiler
     knows where it is, else GCC's, else clang's. Raises ConformanceError when none is found."""
-    from ..host import elf
-
     wanted = list(_RUNTIMES[mode])
     needed = elf.needed(plugin) if plugin is not None else []
     wanted = [n for n in needed if any(n.startswith(w.rsplit(".so", 1)[0] + ".so") for w in wanted)] + wanted

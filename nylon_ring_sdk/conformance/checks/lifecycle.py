@@ -33,6 +33,8 @@ from ..context import Context, exchange, host_request
 from ..rules import MUST, SHOULD, V1_LOAD, V1_RULES, check, failed, passed, skipped, warned
 from . import output, timing
 from .common import slot_problem
+from ...errors import HostError, InitFailed, PluginLoadError
+from ...host import elf, loading
 
 #: Calls (after WARM_UP) over which memory growth is measured (default, --level strict).
 MEMORY_CALLS = 600
@@ -110,8 +112,6 @@ def _rss() -> int | None:
 
 def language_runtime(plugin: str) -> str | None:
     """"Go" when the library carries a Go runtime (its threads outlive any shutdown), else None."""
-    from ...host import elf
-
     image = elf.read(Path(plugin))
     if image is None:
         return None
@@ -125,9 +125,6 @@ def language_runtime(plugin: str) -> str | None:
 
 def info_stable(ctx: Context) -> Any:
     """Call the entry symbol again and compare what it describes with what the load read."""
-    from ...errors import PluginLoadError
-    from ...host import loading
-
     host = ctx.host
     ctx.cache.setdefault("library_handle", host.lib._handle)
     symbol = loading.ENTRY_SYMBOL_V2 if host.abi == 2 else loading.ENTRY_SYMBOL
@@ -189,8 +186,6 @@ def memory(ctx: Context) -> Any:
 def _measure(ctx: Context, entry: Any, planned: int, until: float) -> tuple[int, int, int]:
     """(calls made, C heap growth, resident set growth) over up to `planned` calls of `entry`;
     the calls end early at `until` (this entry's share of the budget) or when one is not answered."""
-    from ...errors import HostError
-
     request = host_request(entry.request)
     try:
         if _call_round(ctx, entry, request, WARM_UP, until) < WARM_UP:
@@ -269,8 +264,6 @@ def _threads_after_grace(ctx: Context) -> dict[int, str]:
 
 def _load_again(ctx: Context, what: str) -> tuple[Any, str | None]:
     """A fresh Host for the plugin in this process; (host, None), or (None, why init failed)."""
-    from ...errors import InitFailed, PluginLoadError
-
     ctx.step(f"{what}: Host.load (init)")
     try:
         return ctx.load_again(), None

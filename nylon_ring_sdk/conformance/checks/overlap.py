@@ -31,6 +31,7 @@ from ..context import Context, bidi_raw, host_request, status_text
 from ..manifest import Entry
 from ..rules import MUST, V1_RULES, check, failed, passed
 from .common import EXTRA_ANSWER, no_entries, noted, slot_problem
+from ...errors import CallTimeout
 
 #: A session that gets no frame for this long, at least, is taken as stuck ...
 STALL_MIN = 1.0
@@ -123,8 +124,6 @@ def _kind(entry: Entry) -> str:
 
 def _frame(stream: Any, clock: _Clock) -> Any:
     """The stream's next frame, or None when the shared deadline passes first."""
-    from ...errors import CallTimeout
-
     since = time.monotonic()
     while True:
         left = clock.wait(since)
@@ -153,8 +152,6 @@ class _Caller:
         self.raw_bidi = bidi_raw(ctx)
 
     def unary(self, entry: Entry, given: Input, clock: _Clock) -> tuple[int | None, Key]:
-        from ...errors import CallTimeout
-
         wait = max(clock.wait(time.monotonic()), 0.001)
         try:
             if entry.uses_handle:
