@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .context import Context
 
 #: Bumped whenever a check is added, removed or changes what it judges.
-SUITE_VERSION = "1.1"
+SUITE_VERSION = "1.2"
 
 #: Citations: the facts pages win where they and the guide differ.
 V1_LOAD = "abi-v1-facts.md: What a host checks on load"
