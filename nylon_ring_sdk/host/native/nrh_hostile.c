@@ -195,7 +195,7 @@ static void nrh_hostile_setup(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = nrh_on_fault;
-    sa.sa_flags = SA_SIGINFO;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK; /* Go runtimes refuse handlers without SA_ONSTACK */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &nrh_old_segv);
     sigaction(SIGBUS, &sa, &nrh_old_bus);
