@@ -3,7 +3,7 @@
 Exit codes: 0 every check that matters ran and passed; 1 a MUST check failed (or,
 with --level strict, any check failed or warned); 2 a usage or load error (bad
 arguments, no such file, an invalid manifest, a library the dynamic loader cannot
-open); 3 incomplete: no entries are known, so the behaviour checks tested nothing
+open, --sanitize with an unknown mode, no runtime or an uninstrumented plugin); 3 incomplete: no entries are known, so the behaviour checks tested nothing
 (unless --allow-incomplete).
 """
 
@@ -31,12 +31,17 @@ add entries on the command line: --entry NAME=MODE[:PAYLOAD[:EXPECT]] (MODE:
 unary, raw, stream, stream_raw, bidi; for streams EXPECT is comma-separated
 frames; \\: and \\, escape), --probe NAME[=MODE] (a panic probe).
 
+--sanitize MODE (address, undefined, thread) checks a plugin built with
+-fsanitize=MODE: the workers run with that runtime preloaded, and the first
+sanitizer error fails the check it happened in, with the whole report.
+
 \b
 Exit codes:
   0  every check that matters ran and passed (warnings and skips with reasons allowed)
   1  a MUST check failed (--level strict: any check failed or warned)
   2  usage or load error: bad arguments, no such plugin file, an invalid
-     manifest, or a library the dynamic loader cannot open
+     manifest, or a library the dynamic loader cannot open; --sanitize with an
+     unknown mode, no runtime for it, or a plugin not built with it
   3  incomplete: no entries are known, so the behaviour checks tested
      nothing (declare them, or pass --allow-incomplete)
 """
@@ -67,6 +72,7 @@ def conformance(
     repeat: Annotated[Optional[int], typer.Option("--repeat", metavar="N", help="Run up to N times, each with its own seed, stop at the first failing run and print the command that replays it.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the reason of passed checks too.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines while running.")] = False,
+    sanitize: Annotated[Optional[str], typer.Option("--sanitize", metavar="MODE", help="address, undefined or thread: run the checks under that sanitizer's runtime (build the plugin with -fsanitize=MODE -g); a sanitizer error fails the check it happened in, with the report.")] = None,
 ) -> None:
     from ..errors import NylonRingError
 
@@ -83,7 +89,7 @@ def conformance(
 
         def one_run(run_seed: int, progress: bool):
             report = _run(plugin, manifest, entry, probe, select, timeout, jobs, quiet or not progress,
-                          allow_incomplete, run_seed)
+                          allow_incomplete, run_seed, sanitize)
             report.strict = level == "strict"
             if known is not None:
                 from ..conformance.ci import apply_baseline
@@ -91,7 +97,8 @@ def conformance(
                 apply_baseline(report, known, baseline)
             return report
 
-        argv = _replay_argv(plugin, manifest, entry, probe, select, timeout, level, baseline, allow_incomplete)
+        argv = _replay_argv(plugin, manifest, entry, probe, select, timeout, level, baseline, allow_incomplete,
+                            sanitize)
         if repeat is None:
             report = one_run(seed or 0, True)
         else:
@@ -153,7 +160,7 @@ def _check_repeat(seed: Optional[int], repeat: Optional[int]) -> None:
 
 def _replay_argv(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], probes: Optional[list[str]],
                  select: Optional[list[str]], timeout: float, level: str, baseline: Optional[Path],
-                 allow_incomplete: bool) -> list[str]:
+                 allow_incomplete: bool, sanitize: Optional[str] = None) -> list[str]:
     """The command as given, minus --seed and --repeat: what decides the inputs and the verdict."""
     argv = ["nylon-ring", "conformance", str(plugin)]
     argv += ["--manifest", str(manifest)] if manifest is not None else []
@@ -164,6 +171,7 @@ def _replay_argv(plugin: Path, manifest: Optional[Path], entries: Optional[list[
     argv += ["--level", level] if level != "default" else []
     argv += ["--baseline", str(baseline)] if baseline is not None else []
     argv += ["--allow-incomplete"] if allow_incomplete else []
+    argv += ["--sanitize", sanitize] if sanitize else []
     return argv
 
 
@@ -196,7 +204,7 @@ def _repeat_summary(report) -> str:
 
 def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], probes: Optional[list[str]],
          select: Optional[list[str]], timeout: float, jobs: Optional[int], quiet: bool, allow_incomplete: bool,
-         seed: int = 0):
+         seed: int = 0, sanitize: Optional[str] = None):
     from ..conformance import run
     from ..conformance.entryspec import parse_all
 
@@ -211,7 +219,7 @@ def _run(plugin: Path, manifest: Optional[Path], entries: Optional[list[str]], p
 
     return run(plugin, manifest, select_patterns=select, timeout=timeout, jobs=jobs,
                on_result=None if quiet else progress, entries=declared, probes=declared_probes,
-               allow_incomplete=allow_incomplete, seed=seed)
+               allow_incomplete=allow_incomplete, seed=seed, sanitize=sanitize)
 
 
 def _list(select: Optional[list[str]]) -> None:

@@ -82,6 +82,8 @@ class Report:
     baseline_path: str | None = None
     known_failures: set[str] = field(default_factory=set)
     fixed_failures: list[str] = field(default_factory=list)
+    #: --sanitize: the sanitizer the workers ran under (None: none).
+    sanitize: str | None = None
     #: The run's seed (`--seed`): the same seed makes the checks make the same choices.
     seed: int = 0
     #: With --repeat: the :class:`~.repeat.Repeat` this run belongs to, and the command replaying it.
@@ -150,6 +152,8 @@ class Report:
         if self.manifest:
             argv += ["--manifest", self.manifest]
         argv += ["-k", check_id, "--timeout", f"{self.timeout:g}"]
+        if self.sanitize:
+            argv += ["--sanitize", self.sanitize]
         if self.seed:
             argv += ["--seed", str(self.seed)]
         return shlex.join(argv)
@@ -165,7 +169,8 @@ class Report:
             "manifest": {"path": self.manifest, "note": self.manifest_note},
             "started_at": self.started_at,
             "duration": round(self.duration, 6),
-            "options": {"timeout": self.timeout, "jobs": self.jobs, "select": list(self.select), "seed": self.seed},
+            "options": {"timeout": self.timeout, "jobs": self.jobs, "select": list(self.select), "seed": self.seed,
+                        **({"sanitize": self.sanitize} if self.sanitize else {})},
             "processes": self.processes,
             "load_error": self.load_error,
             "latency": dict(self.latency),

@@ -53,6 +53,58 @@ static void release_static(void *owner_ctx, const uint8_t *ptr, uint64_t len) {
     (void)len;
 }
 
+/* ------------------------------------------- sanitizer faults (conformance --sanitize)
+ * Each of these is silent in a default run: it shows only when the plugin is built
+ * with -fsanitize=X and checked with `nylon-ring conformance --sanitize X`. */
+
+#ifdef NRC_FAULT_RACY_COUNTER
+/* fault: a statistics counter every call bumps, on whatever thread the host calls from,
+ * with neither a lock nor an atomic (a data race: ThreadSanitizer) */
+static unsigned long g_calls_seen;
+#define NRC_NOTE_CALL() (g_calls_seen++)
+#else
+#define NRC_NOTE_CALL() ((void)0)
+#endif
+
+#ifdef NRC_FAULT_REJECTED_USE_AFTER_FREE
+/* fault: rejected names are logged once in a row: the previous one is released before it is
+ * compared with the new one (a heap use after free: AddressSanitizer) */
+static char *g_last_rejected;
+static unsigned long g_rejected_logged;
+__attribute__((noinline)) static void nrc_release_name(char *name) { free(name); }
+static void nrc_note_rejected(NrStr entry) {
+    char *line = (char *)malloc(entry.len + 1);
+    if (!line) return;
+    if (entry.len) memcpy(line, entry.ptr, entry.len);
+    line[entry.len] = 0;
+    char *prev = g_last_rejected;
+    g_last_rejected = line;
+    nrc_release_name(prev);
+    if (prev != NULL && strcmp(prev, line) == 0) return; /* the same name as last time: logged already */
+    g_rejected_logged++;
+}
+#else
+static void nrc_note_rejected(NrStr entry) { (void)entry; }
+#endif
+
+#ifdef NRC_FAULT_MISALIGNED_HEADER
+/* fault: echo sniffs for a framed payload (a 0xFE tag, then a 32-bit body length) by loading
+ * the length through a uint32_t pointer one byte into the payload, before it checks the tag
+ * (a misaligned load: UBSan) */
+static NrBytes nrc_unframe(NrBytes p) {
+    if (p.len < 5) return p;
+    uint32_t declared = *(const uint32_t *)(p.ptr + 1);
+    if (p.ptr[0] == 0xFE && declared == p.len - 5) {
+        p.ptr += 5;
+        p.len = declared;
+    }
+    return p;
+}
+#else
+static NrBytes nrc_unframe(NrBytes p) { return p; }
+#endif
+/* ------------------------------------------------------- end of sanitizer faults */
+
 /* ============================================ overlap fault used by the workers (concurrency.overlap) */
 #ifdef NRC_FAULT_FLAKY_STREAM
 /* fault: count rebuilds a frame table every 50 streams, and the stream that triggers the
@@ -114,12 +166,16 @@ done:
 }
 
 static NrStatus spawn(int kind, uint64_t sid, NrBytes p) {
-    job *j = (job *)malloc(sizeof(job) + p.len + 1);
+    job *j = (job *)malloc(sizeof(job) + p.len + 8);
     if (!j) return NR_STATUS_ERR;
     j->kind = kind;
     j->sid = sid;
     j->len = p.len;
+#ifdef NRC_FAULT_FIXED_COPY
+    if (p.len) memcpy(j->data, p.ptr, (p.len + 7) & ~(size_t)7); /* fault: copies whole 8-byte words */
+#else
     if (p.len) memcpy(j->data, p.ptr, p.len);
+#endif
     j->data[p.len] = 0;
     atomic_fetch_add(&g_jobs, 1);
     pthread_t t;
@@ -131,6 +187,51 @@ static NrStatus spawn(int kind, uint64_t sid, NrBytes p) {
     pthread_detach(t);
     return NR_STATUS_OK;
 }
+
+/* ------------------------------------------ faults the hostile host shows (begin) */
+
+#if defined(NRC_FAULT_KEEPS_VIEW) || defined(NRC_FAULT_SCRUBS_VIEW)
+/* fault: a worker keeps the host's view instead of a copy (KEEPS_VIEW answers from it after
+ * handle returned; SCRUBS_VIEW wipes the caller's bytes "for safety" once the answer is out) */
+typedef struct {
+    uint64_t sid;
+    const uint8_t *view;
+    size_t len;
+} view_job;
+
+static void *run_view_job(void *arg) {
+    view_job *j = (view_job *)arg;
+#ifdef NRC_FAULT_KEEPS_VIEW
+    usleep(5000); /* the work the answer waits for */
+    send_copy(j->sid, NR_STATUS_OK, j->view, j->len);
+#else
+    usleep(20000); /* the clean-up runs once the call is long over */
+    if (j->len) memset((void *)(uintptr_t)j->view, 0, j->len);
+#endif
+    free(j);
+    atomic_fetch_sub(&g_jobs, 1);
+    return NULL;
+}
+
+static NrStatus keep_view(uint64_t sid, NrBytes p) {
+    view_job *j = (view_job *)malloc(sizeof *j);
+    if (!j) return NR_STATUS_ERR;
+    j->sid = sid;
+    j->view = p.ptr;
+    j->len = p.len;
+    atomic_fetch_add(&g_jobs, 1);
+    pthread_t t;
+    if (pthread_create(&t, NULL, run_view_job, j) != 0) {
+        atomic_fetch_sub(&g_jobs, 1);
+        free(j);
+        return NR_STATUS_ERR;
+    }
+    pthread_detach(t);
+    return NR_STATUS_OK;
+}
+#endif
+
+/* -------------------------------------------- faults the hostile host shows (end) */
 
 /* ============================================ overlap faults (concurrency.overlap)
  * Mistakes that only show when calls and sessions overlap: each answers correctly one
@@ -266,6 +367,9 @@ static NrStatus echo_lease(uint64_t sid, NrBytes p) {
 #endif
     if (g_host->commit_result_buffer(g_ctx, sid, NR_STATUS_OK, lease.token, p.len) != NR_STATUS_OK)
         send_copy(sid, NR_STATUS_ERR, "commit failed", 13);
+#ifdef NRC_FAULT_LEASE_AFTER_COMMIT
+    else if (p.len) memset(lease.ptr, 0, p.len); /* fault: scrubs the scratch buffer it already gave away */
+#endif
     return NR_STATUS_OK;
 }
 
@@ -288,20 +392,35 @@ static const char *const NAMES[E_COUNT_OF] = {"echo", "echo_async", "echo_owned"
 static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
     switch (id) {
     case E_ECHO:
+        p = nrc_unframe(p); /* (fault MISALIGNED_HEADER: a misaligned load) */
+#ifdef NRC_FAULT_STRLEN_PAYLOAD
+        return send_copy(sid, NR_STATUS_OK, p.ptr, strlen((const char *)p.ptr)), NR_STATUS_OK; /* fault: a C string */
+#endif
+#ifdef NRC_FAULT_STATUS_400
+        if (p.len == 0) return send_copy(sid, 400, "empty body", 10), NR_STATUS_OK; /* fault: an HTTP status */
+#endif
         send_copy(sid, NR_STATUS_OK, p.ptr, p.len);
 #ifdef NRC_FAULT_DOUBLE_SEND
         send_copy(sid, NR_STATUS_OK, p.ptr, p.len); /* fault: a second answer for a unary sid */
 #endif
         return NR_STATUS_OK;
     case E_ECHO_ASYNC:
-#ifdef NRC_FAULT_STATIC_ANSWER
+#if defined(NRC_FAULT_STATIC_ANSWER)
         return answer_later(sid, p); /* fault: see the overlap faults above */
+#elif defined(NRC_FAULT_KEEPS_VIEW)
+        return keep_view(sid, p); /* fault: answered later from the host's view */
+#elif defined(NRC_FAULT_SCRUBS_VIEW)
+        /* fault: the view is wiped later */
+        return p.ptr && keep_view(sid, p) != NR_STATUS_OK ? NR_STATUS_ERR : spawn(0, sid, p);
 #endif
         return spawn(0, sid, p);
     case E_ECHO_OWNED: return echo_owned(sid, p);
     case E_ECHO_LEASE: return echo_lease(sid, p);
     case E_STAMP: return stamp(sid);
     case E_COUNT:
+#ifdef NRC_FAULT_SID_ZERO
+        if (p.len == 0) return send_copy(0, NR_STATUS_ERR, "count: no number", 16), NR_STATUS_INVALID; /* fault: "sid 0" */
+#endif
 #ifdef NRC_FAULT_GLOBAL_STREAM
         return count_ticker(sid, p); /* fault: see the overlap faults above */
 #endif
@@ -316,13 +435,21 @@ static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
 #ifdef NRC_FAULT_SEND_AFTER_REJECT
         send_copy(sid, NR_STATUS_INVALID, "unknown entry", 13); /* fault: answers, then rejects */
 #endif
+#ifdef NRC_FAULT_RETURNS_404
+        return 404; /* fault: an HTTP status returned where an NrStatus belongs */
+#endif
         return NR_STATUS_INVALID;
     }
 }
 
 static uint32_t lookup(NrStr entry) {
-    for (uint32_t i = 0; i < E_COUNT_OF; i++)
+    for (uint32_t i = 0; i < E_COUNT_OF; i++) {
+#ifdef NRC_FAULT_STRCMP_ENTRY
+        if (entry.ptr && strcmp((const char *)entry.ptr, NAMES[i]) == 0) return i; /* fault: NrStr as a C string */
+        continue;
+#endif
         if (entry.ptr && entry.len == strlen(NAMES[i]) && memcmp(entry.ptr, NAMES[i], entry.len) == 0) return i;
+    }
     return NR_ENTRY_UNKNOWN;
 }
 
@@ -338,9 +465,15 @@ static uint32_t resolve_entry(NrStr entry) {
     return id;
 }
 
-static NrStatus handle(NrStr entry, uint64_t sid, NrBytes payload) { return run_entry(lookup(entry), sid, payload); }
+static NrStatus handle(NrStr entry, uint64_t sid, NrBytes payload) {
+    NRC_NOTE_CALL(); /* (fault RACY_COUNTER: an unsynchronised counter) */
+    uint32_t id = lookup(entry);
+    if (id == NR_ENTRY_UNKNOWN) nrc_note_rejected(entry); /* (fault REJECTED_USE_AFTER_FREE) */
+    return run_entry(id, sid, payload);
+}
 
 static NrStatus handle_by_id(uint32_t id, uint64_t sid, NrBytes payload) {
+    NRC_NOTE_CALL();
 #ifdef NRC_FAULT_BY_ID_DIFFERS
     if (id == E_ECHO) return send_copy(sid, NR_STATUS_OK, "by id", 5), NR_STATUS_OK; /* fault: not what handle says */
 #endif
@@ -348,13 +481,19 @@ static NrStatus handle_by_id(uint32_t id, uint64_t sid, NrBytes payload) {
 }
 
 static NrStatus stream_data(uint64_t sid, NrBytes data) {
-    for (int i = 0; i < MAX_CHATS; i++)
-        if (sid && atomic_load(&g_chats[i]) == sid) {
-#ifdef NRC_FAULT_STATIC_REPLY
-            return reply_later(sid, data); /* fault: see the overlap faults above */
-#endif
-            return send_copy(sid, NR_STATUS_OK, data.ptr, data.len), NR_STATUS_OK;
+    for (int i = 0; i < MAX_CHATS; i++) {
+        if (!sid || atomic_load(&g_chats[i]) != sid) continue;
+#ifdef NRC_FAULT_LOWER_IN_PLACE
+        for (size_t k = 0; k < data.len; k++) { /* fault: lowercases the const frame in place */
+            uint8_t c = data.ptr[k];
+            ((uint8_t *)(uintptr_t)data.ptr)[k] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
         }
+#endif
+#ifdef NRC_FAULT_STATIC_REPLY
+        return reply_later(sid, data); /* fault: see the overlap faults above */
+#endif
+        return send_copy(sid, NR_STATUS_OK, data.ptr, data.len), NR_STATUS_OK;
+    }
     return NR_STATUS_INVALID;
 }
 
