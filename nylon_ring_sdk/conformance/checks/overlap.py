@@ -24,12 +24,12 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..context import Context, bidi_raw, host_request, status_text
+from ..context import SEQUENTIAL_SHARE, Context, bidi_raw, host_request, status_text
 from ..manifest import Entry
-from ..rules import MUST, V1_RULES, check, failed, passed
+from ..rules import MUST, V1_RULES, check, failed, passed, skipped
 from .common import EXTRA_ANSWER, no_entries, noted, slot_problem
 from ...errors import CallTimeout
 
@@ -272,8 +272,9 @@ def _prefix_model(subject: Subject) -> tuple[bytes, bytes] | None:
     return found.pop() if len(found) == 1 and len(subject.alone) >= 2 else None
 
 
-def subjects(ctx: Context, plan: Plan, caller: _Caller, clock: _Clock) -> tuple[list[Subject], dict[str, str]]:
-    """Every usable entry with how its answers are known (non-echo entries are asked alone here)."""
+def subjects(ctx: Context, plan: Plan) -> tuple[list[Subject], dict[str, str]]:
+    """Every usable entry with how its answers are known (the inputs of a non-echo entry are
+    asked alone by :func:`learn`)."""
     entries, excluded = ctx.entries("unary", "raw", "stream", "stream_raw", "bidi")
     rng = ctx.rng("inputs") if plan.seed else None
     found = []
@@ -287,15 +288,54 @@ def subjects(ctx: Context, plan: Plan, caller: _Caller, clock: _Clock) -> tuple[
             subject.echo_bidi = True
         else:
             subject.inputs = [Input(entry.payload, entry.send)] if entry.mode == "bidi" else _variants(entry, plan.variants, rng)
-            ctx.step(f"overlap: {entry.name} alone, {len(subject.inputs)} input(s)", entry.name)
-            for given in subject.inputs:
-                began = time.monotonic()
-                subject.alone[given] = caller.together(entry, [given], clock)[0][1]
-                clock.saw(time.monotonic() - began)
-            if entry.is_unary:
-                subject.model = _prefix_model(subject)
         found.append(subject)
     return found, excluded
+
+
+def learn(ctx: Context, found: list[Subject], caller: _Caller, clock: _Clock) -> None:
+    """Ask each input of a non-echo entry alone, one call at a time; a unary entry whose answers
+    are prefix + payload + suffix is predicted for any payload from then on."""
+    for subject in found:
+        if not subject.inputs:
+            continue
+        ctx.step(f"overlap: {subject.entry.name} alone, {len(subject.inputs)} input(s)", subject.entry.name)
+        for given in subject.inputs:
+            began = time.monotonic()
+            subject.alone[given] = caller.together(subject.entry, [given], clock)[0][1]
+            clock.saw(time.monotonic() - began)
+        if subject.entry.is_unary:
+            subject.model = _prefix_model(subject)
+
+
+def _answers(entry: Entry) -> int:
+    """How many answers one session of the entry waits for, one after the other."""
+    if entry.is_unary:
+        return 1
+    frames = entry.expect_frames if entry.expect_frames is not None else entry.send if entry.mode == "bidi" else None
+    return (len(frames) if frames is not None else 3) + 1
+
+
+def answers_in_a_row(plan: Plan, found: list[Subject]) -> int:
+    """Answers waited for one after the other: the inputs asked alone, then the busiest thread's
+    rounds (a thread's two sessions of a stream or bidi entry progress together)."""
+    learning = sum(len(s.inputs) * _answers(s.entry) for s in found if s.model is None and not s.echo_bidi)
+    by_kind: dict[str, list[Subject]] = {}
+    for subject in found:
+        by_kind.setdefault(_kind(subject.entry), []).append(subject)
+    round_cost = max(2 * len(by_kind.get("unary", ())),
+                     *(_answers(s.entry) for s in found if not s.entry.is_unary), 0)
+    return learning + plan.rounds * round_cost
+
+
+def fitting(ctx: Context, plan: Plan, found: list[Subject]) -> Plan | None:
+    """The plan, or a one-round plan, when its answers in a row fit the check's budget at the
+    plugin's measured latency; None when not even that fits (a slow plugin: the check skips)."""
+    share = SEQUENTIAL_SHARE * (1 - REASK_SHARE)
+    for candidate in (plan, replace(plan, threads=max(4, plan.threads), rounds=1)):
+        units = answers_in_a_row(candidate, found)
+        if ctx.calls_fit(units, share) >= units:
+            return candidate
+    return None
 
 
 def _fresh(subject: Subject, tag: str, size: int) -> Input:
@@ -401,6 +441,8 @@ class Outcome:
     errors: list[tuple[str, str]] = field(default_factory=list)
     unsteady: list[str] = field(default_factory=list)
     sessions: dict[str, int] = field(default_factory=dict)
+    #: Why nothing ran: a plugin too slow for the check's budget.
+    too_slow: str = ""
 
 
 def run_all(caller: _Caller, plans: list[list[Conversation]], clock: _Clock
@@ -463,13 +505,20 @@ def outcome(ctx: Context) -> Outcome:
     cached = ctx.cache.get("overlap")
     if cached is not None:
         return cached
-    plan = Plan.for_run(ctx)
-    caller = _Caller(ctx)
-    clock = _Clock(ctx.remaining() * (1 - REASK_SHARE), ctx.latency)
-    found, excluded = subjects(ctx, plan, caller, clock)
-    result = ctx.cache["overlap"] = Outcome(plan, found, excluded)
+    asked = Plan.for_run(ctx)
+    found, excluded = subjects(ctx, asked)
+    plan = fitting(ctx, asked, found) if found else asked
+    result = ctx.cache["overlap"] = Outcome(plan or asked, found, excluded)
     if not found:
         return result
+    if plan is None:
+        result.too_slow = (f"the plugin answers in up to {ctx.latency:.2f} s: {answers_in_a_row(asked, found)} answers "
+                           f"one after another do not fit this check's budget (--timeout {ctx.timeout:g}); "
+                           "a longer --timeout runs it")
+        return result
+    caller = _Caller(ctx)
+    clock = _Clock(ctx.remaining() * (1 - REASK_SHARE), ctx.latency)
+    learn(ctx, found, caller, clock)
     plans = schedule(plan, found, ctx.rng("schedule") if plan.seed else None)
     mark = len(ctx.violations())
     ctx.step(f"overlap: {plan.threads} threads x {plan.rounds} conversations over "
@@ -496,6 +545,8 @@ def judge(ctx: Context, kind: str) -> Any:
     result = outcome(ctx)
     if not any(_kind(s.entry) == kind for s in result.found):
         return no_entries(ctx, _WHAT[kind], result.excluded)
+    if result.too_slow:
+        return skipped(result.too_slow, **result.plan.describe())
     wrong = [s for s in result.wrong if _kind(s.subject.entry) == kind]
     late = [(s, v) for s, v in result.late if _kind(s.subject.entry) == kind]
     errors = [text for k, text in result.errors if k == kind]
