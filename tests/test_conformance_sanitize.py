@@ -87,6 +87,11 @@ def test_failing_check_carries_the_whole_report_plugin_frames_first():
     assert text.startswith("==================\nWARNING: ThreadSanitizer: data race")
     assert "SUMMARY: ThreadSanitizer: data race" in text and "nrh_shim" in text  # the whole report, host frames too
     assert "Location is global 'nrc_calls_seen'" in text
+    shown = report.render()
+    assert "  sanitizer: thread" in shown and found["plugin_frames"][0] in shown  # the plugin's frames under the line
+    assert "--sanitize thread" in report.rerun_command("concurrency.threads")
+    assert text in report.to_junit() or "WARNING: ThreadSanitizer: data race" in report.to_junit()
+    assert report.to_json()["options"]["sanitize"] == "thread"
 
 
 def test_default_run_of_an_asan_build_says_to_use_sanitize():

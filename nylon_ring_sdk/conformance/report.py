@@ -203,7 +203,8 @@ class Report:
                                  time=f"{r.duration:.6f}")
             if r.status == FAIL:
                 node = ET.SubElement(case, "failure", message=_xml_text(r.reason), type=r.level)
-                node.text = _xml_text(f"{r.level}: {r.rule}\n{r.reason}\nrerun: {self.rerun_command(r.id)}")
+                found = "".join(f"\n\n{f['report']}" for f in r.details.get("sanitizer") or [])
+                node.text = _xml_text(f"{r.level}: {r.rule}\n{r.reason}\nrerun: {self.rerun_command(r.id)}{found}")
             elif r.status == SKIP:
                 ET.SubElement(case, "skipped", message=_xml_text(r.reason))
             elif r.status == WARN:
@@ -227,6 +228,9 @@ class Report:
                  f"  manifest: {self.manifest or 'none'} ({self.manifest_note})"]
         if self.seed:
             lines.append(f"  seed: {self.seed}")
+        if self.sanitize:
+            lines.append(f"  sanitizer: {self.sanitize} (its runtime preloaded in every worker; the whole report of an "
+                         "error is in the failing check's details: --json)")
         if self.load_error:
             lines.append(f"  load error: {self.load_error}")
         if self.latency:
@@ -243,6 +247,7 @@ class Report:
                 lines.append(f"  PASS  {r.id}")
                 continue
             lines.append(f"  {r.status.upper():<4}  {r.id:<{width}}  {r.reason}")
+            lines += _sanitizer_frames(r, width)
         for reason, ids in _by_reason(not_run).items():
             lines.append(f"  SKIP  {len(ids)} checks ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''}): {reason}")
         counts = self.counts()
@@ -265,6 +270,13 @@ class Report:
         reasons = [r.reason for r in self.results if r.status == SKIP and r.reason.startswith("not run:")]
         return {r.id: r.reason for r in self.results
                 if r.status == SKIP and r.reason.startswith("not run:") and reasons.count(r.reason) >= 3}
+
+
+def _sanitizer_frames(result: CheckResult, width: int, most: int = 4) -> list[str]:
+    """The plugin's own frames of the first sanitizer report of a check, under its line."""
+    reports = result.details.get("sanitizer") or []
+    frames = reports[0].get("plugin_frames", [])[:most] if reports else []
+    return [f"  {'':<4}  {'':<{width}}    {frame}" for frame in frames]
 
 
 def _by_reason(ids: dict[str, str]) -> dict[str, list[str]]:
