@@ -88,12 +88,14 @@ static void nrc_note_rejected(NrStr entry) { (void)entry; }
 #endif
 
 #ifdef NRC_FAULT_MISALIGNED_HEADER
-/* fault: echo sniffs for a framed payload (a 0xFE tag, then a 32-bit body length) by loading
- * the length through a uint32_t pointer one byte into the payload, before it checks the tag
- * (a misaligned load: UBSan) */
+/* fault: echo sniffs for a framed payload (a 0xFE tag, then a 32-bit body length): it copies
+ * the header out and loads the length through a uint32_t pointer one byte into the copy, before
+ * it checks the tag (a misaligned load: UBSan, whatever the alignment of the host's buffer) */
 static NrBytes nrc_unframe(NrBytes p) {
     if (p.len < 5) return p;
-    uint32_t declared = *(const uint32_t *)(p.ptr + 1);
+    _Alignas(8) uint8_t head[8];
+    memcpy(head, p.ptr, 5);
+    uint32_t declared = *(const uint32_t *)(head + 1);
     if (p.ptr[0] == 0xFE && declared == p.len - 5) {
         p.ptr += 5;
         p.len = declared;
