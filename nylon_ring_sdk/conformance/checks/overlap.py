@@ -39,7 +39,7 @@ STALL_MIN = 1.0
 STALL_FACTOR = 10.0
 #: The share of the check's budget kept for asking wrong answers again alone.
 REASK_SHARE = 0.25
-#: Longest single wait for a frame, so a shortened deadline is noticed.
+#: Longest single wait for a frame: Ctrl-C and the shared deadline are noticed between waits.
 WAIT_SLICE = 0.05
 #: Mismatches asked again alone, at most.
 MAX_REASKS = 8
@@ -492,7 +492,8 @@ def _reask(caller: _Caller, wrong: list[Seen], ctx: Context) -> tuple[list[Seen]
     for s in wrong[:MAX_REASKS]:
         ctx.step(f"overlap: {s.subject.entry.name} alone again ({s.given.show()})", s.subject.entry.name)
         _, key = caller.together(s.subject.entry, [s.given], clock)[0]
-        if s.subject.judge(s.given, key) or key[0] == "open":  # no answer alone any more: broken by the overlap
+        # no answer alone any more, where alone it was answered before: broken by the overlap
+        if s.subject.judge(s.given, key) or (key[0] == "open" and s.given in s.subject.alone):
             confirmed.append(s)
         elif s.subject.entry.name not in unsteady:
             unsteady.append(s.subject.entry.name)
