@@ -98,8 +98,9 @@ def expectation(name: str) -> dict:
     """The corpus plugin's expect.toml: `fail`, `warn` (check ids), optional `reasons`, and how
     it is run: `manifest` ("reference", the default; "own": its folder's nylon-ring.toml;
     "embedded": none given, the plugin's export is used), `plugin_keys` (lines added to the
-    reference manifest's [plugin] table), `env` (variables set for the run) and `sanitize`
-    (compiled with -fsanitize=MODE and run with --sanitize MODE)."""
+    reference manifest's [plugin] table), `env` (variables set for the run), `sanitize`
+    (compiled with -fsanitize=MODE and run with --sanitize MODE) and `repeat`/`seed`
+    (judged on the first failing run of `--repeat N --seed S`, which must fail)."""
     return tomllib.loads((CORPUS / name / "expect.toml").read_text(encoding="utf-8"))
 
 

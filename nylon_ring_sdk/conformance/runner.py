@@ -318,7 +318,7 @@ class _Runner:
                       plugin_name=name, plugin_version=version, load_error=self.load_error,
                       entries_known=bool(self.manifest.entries or self.manifest.panic_probes),
                       latency={k: round(v, 6) for k, v in sorted(self.latency.items())},
-                      rejected_lines=self.rejected_lines)
+                      rejected_lines=self.rejected_lines, seed=self.seed)
 
     def _blocked(self, group: str) -> str | None:
         """Why a group cannot run: the library did not load, or a gate check failed."""

@@ -19,6 +19,8 @@ from pathlib import Path
 from ..errors import ShimBuildError, ToolchainMissing
 
 SOURCE = Path(__file__).parent / "native" / "nrh_shim.c"
+#: Included by SOURCE (the hostile host's buffers): part of the cache key.
+INCLUDED = (Path(__file__).parent / "native" / "nrh_hostile.c",)
 CFLAGS = ["-O2", "-shared", "-fPIC", "-pthread", "-fvisibility=hidden", "-std=c11"]
 if sys.platform == "darwin":
     # CPython's stable-ABI functions resolve against the running interpreter, as for extensions.
@@ -84,7 +86,7 @@ def shim_path(abi: int = 1, sanitize: str | None = None) -> Path:
     flags = [*CFLAGS, f"-DNRH_ABI={abi}", *_SANITIZE_FLAGS.get(mode or "", [])]
     errors: list[str] = []
     for cc in _compilers():
-        key = content_key(SOURCE.read_bytes(), header, " ".join(cc + flags), f"{sys.platform}-{platform.machine()}")
+        key = content_key(SOURCE.read_bytes(), *(p.read_bytes() for p in INCLUDED), header, " ".join(cc + flags), f"{sys.platform}-{platform.machine()}")
         target = cache_dir() / f"nrh_shim{abi}-{key}{shared_library_suffix()}"
         try:
             return compile_cached(SOURCE, cc, flags, [], target=target, header=header,
@@ -123,6 +125,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         "nrh_host_ctx_size": (u64, []),
         "nrh_take_violations": (u64, [p, p, u64]),
         "nrh_stats": (None, [p, ctypes.POINTER(u64), ctypes.POINTER(u64), ctypes.POINTER(u64)]),
+        "nrh_set_hostile": (u32, [p]),
+        "nrh_hostile_sweep": (None, [p]),
     }
     for name, (restype, argtypes) in table.items():
         fn = getattr(lib, name)
