@@ -139,6 +139,7 @@ def test_scaffolded_c_plugin_passes_under_the_sanitizer(tmp_path, abi, mode):
     library = Path(built.stdout.strip().splitlines()[-1])
     assert sanitize.instrumented(library, mode)
     report = run(library, timeout=TIMEOUT, sanitize=mode)
+    assert report.load_error is None, report.load_error
     assert _not_passed(report) == {}, report.render(verbose=True)
     assert report.exit_code == 0
 

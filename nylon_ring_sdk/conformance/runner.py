@@ -44,6 +44,7 @@ from typing import Any, Callable
 from ..errors import ConformanceError, ManifestError
 from . import channel
 from . import sanitize as sanitize_mode
+from . import sanitizer_report
 from .rules import ENTRY_GATES, FAIL, GROUPS, MUST, SHOULD, SKIP, SUITE_VERSION, WARN, Check, matches, parse_patterns
 from .catalogue import catalogue
 from .manifest import EMBEDDED_SYMBOL, Entry, Manifest, find_manifest, load_manifest, load_manifest_text
@@ -527,7 +528,7 @@ class _Process:
 
     def sanitizer_report(self, plugin: Path) -> dict[str, Any] | None:
         """The first error the sanitizer reported in this process (parsed), if any."""
-        return sanitize_mode.read_reports(self.reports, plugin) if self.reports else None
+        return sanitizer_report.read_reports(self.reports, plugin) if self.reports else None
 
     def rest_done(self) -> None:
         """Tell the worker that no other group is running (its end of the pipe reads end-of-file)."""
@@ -777,7 +778,7 @@ class _Worker:
         else:
             what = f"the process exited with status {code}"
         if self.report is not None:
-            return f"{sanitize_mode.reason(self.report)} ({what})"
+            return f"{sanitizer_report.reason(self.report)} ({what})"
         tail = _last_words(process.log)
         return what + (f" ({tail})" if tail else "")
 
