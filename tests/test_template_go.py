@@ -252,7 +252,7 @@ def test_nothing_reaches_the_host_after_shutdown(seed_library):
 
 
 def test_hello_answers_on_the_host_thread(library):
-    """`hello` is cheap work, registered with HandleSync: answered inside handle, on the
+    """`hello` is cheap work, registered with HandleSyncFunc: answered inside handle, on the
     caller's thread, with no goroutine; echo_async still answers from a goroutine."""
     with Host.load(library) as h:
         r = h.call("hello", body=b"world", request=HELLO)

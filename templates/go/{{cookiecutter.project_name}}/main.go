@@ -20,21 +20,24 @@ func init() {
 
 {%- if cookiecutter.abi == "2" %}
 	// hello (unary, on the host thread): "hello, <payload>". Cheap work answers
-	// synchronously; Handle would run it in a goroutine, which costs far more than the
-	// work itself (see echo_async for that shape).
-	plugin.HandleRaw("hello", func(payload []byte, callback func(sdk.Response)) {
-		answer := make([]byte, 0, len("hello, ")+len(payload))
-		callback(sdk.Response{Status: sdk.StatusOk, Data: append(append(answer, "hello, "...), payload...)})
+	// synchronously, and HandleSyncFunc is the fast path for it: the answer is built in
+	// room the SDK lends (buf), so the SDK allocates nothing. Handle would run it in a
+	// goroutine, which costs far more than the work itself (see echo_async for that
+	// shape).
+	plugin.HandleSyncFunc("hello", func(req sdk.Request, buf []byte) sdk.Response {
+		return sdk.Response{Status: sdk.StatusOk, Data: append(append(buf, "hello, "...), req.Body...)}
 	}).Sample("world").Expect("hello, world")
 {%- else %}
 	// hello (unary, with request metadata, on the host thread): "<method> <path> <payload>".
-	// Cheap work answers synchronously; Handle would run it in a goroutine, which costs
-	// far more than the work itself (see echo_async for that shape).
-	plugin.HandleSync("hello", func(req sdk.Request, payload []byte, callback func(sdk.Response)) {
-		answer := make([]byte, 0, len(req.Method)+len(req.Path)+len(payload)+2)
-		answer = append(append(answer, req.Method...), ' ')
-		answer = append(append(answer, req.Path...), ' ')
-		callback(sdk.Response{Status: sdk.StatusOk, Data: append(answer, payload...)})
+	// Cheap work answers synchronously, and HandleSyncFunc is the fast path for it: the
+	// request is read in place and the answer is built in room the SDK lends (buf), so
+	// the SDK allocates nothing. Handle would run it in a goroutine, which costs far
+	// more than the work itself (see echo_async for that shape); HandleSync gives a
+	// callback and a copy of the request that may be kept.
+	plugin.HandleSyncFunc("hello", func(req sdk.Request, buf []byte) sdk.Response {
+		buf = append(append(buf, req.Method...), ' ')
+		buf = append(append(buf, req.Path...), ' ')
+		return sdk.Response{Status: sdk.StatusOk, Data: append(buf, req.Body...)}
 	}).Sample("world").Request("GET", "/hello").Expect("GET /hello world")
 {%- endif %}
 

@@ -449,21 +449,33 @@ func TestRegistrationMistakes(t *testing.T) {
 	}
 }
 
+// answersRejectsAndPanics calls ok (sid 1, payload), "no" (sid 2: rejects Invalid)
+// and "boom" (sid 3: panics) and checks what handle returned for each.
+func answersRejectsAndPanics(t *testing.T, rt *engine, ok, payload string) {
+	t.Helper()
+	type outcome struct {
+		entry, payload string
+		want           Status
+	}
+	cases := []outcome{
+		{ok, payload, StatusOk},
+		{"no", "", StatusInvalid},
+		{"boom", "", panicStatus},
+	}
+	for i, c := range cases {
+		if status := call(t, rt, c.entry, uint64(i+1), c.payload); status != c.want {
+			t.Fatalf("%s returned %v, want %v", c.entry, status, c.want)
+		}
+	}
+}
+
 func TestRawFuncAnswersOnceOrRejects(t *testing.T) {
 	rt, host := run(t, func(p *Plugin) {
 		p.HandleRawFunc("echo", func(payload []byte) Response { return Response{Status: StatusOk, Data: payload} })
 		p.HandleRawFunc("no", func(payload []byte) Response { return Reject(StatusInvalid) })
 		p.HandleRawFunc("boom", func(payload []byte) Response { panic("boom") })
 	})
-	if status := call(t, rt, "echo", 1, "hi"); status != StatusOk {
-		t.Fatalf("echo returned %v", status)
-	}
-	if status := call(t, rt, "no", 2, ""); status != StatusInvalid {
-		t.Fatalf("reject returned %v", status)
-	}
-	if status := call(t, rt, "boom", 3, ""); status != panicStatus {
-		t.Fatalf("panic returned %v", status)
-	}
+	answersRejectsAndPanics(t, rt, "echo", "hi")
 	expect(t, host.got(), frame{1, StatusOk, "hi"})
 }
 
@@ -490,6 +502,52 @@ func TestRawFastPathAllocations(t *testing.T) {
 	})
 	if callback > 2 {
 		t.Errorf("HandleRaw: %.1f allocations per call, want at most 2", callback)
+	}
+}
+
+// HandleSyncFunc answers once with what it returned, rejects, or turns a panic into
+// the panic status before anything was sent; with room lent for the answer and the
+// request given as views, the SDK allocates nothing.
+func TestSyncFuncAnswersOnceWithoutAllocating(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleSyncFunc("hello", func(req Request, buf []byte) Response {
+			buf = append(append(buf, req.Method...), ' ')
+			buf = append(append(buf, req.Header("x-test")...), ' ')
+			return Response{Status: StatusOk, Data: append(buf, req.Body...)}
+		})
+		p.HandleSyncFunc("no", func(req Request, buf []byte) Response { return Reject(StatusInvalid) })
+		p.HandleSyncFunc("boom", func(req Request, buf []byte) Response { panic("boom") })
+	})
+	answersRejectsAndPanics(t, rt, "hello", "raw")
+	route := rt.routes.find([]byte("hello"))
+	req := &Request{Method: "GET", Headers: map[string]string{"x-test": "1"}}
+	if status := rt.answerRequest(route, 4, req, []byte("body"), nil); status != StatusOk {
+		t.Fatalf("hello with a request returned %v", status)
+	}
+	expect(t, host.got(), frame{1, StatusOk, "  raw"}, frame{4, StatusOk, "GET 1 body"})
+
+	rt.out = discard{}
+	view, room, payload := &Request{Method: "GET"}, make([]byte, 0, 64), []byte("payload")
+	if n := testing.AllocsPerRun(1000, func() { rt.answerRequest(route, 5, view, payload, room) }); n != 0 {
+		t.Errorf("HandleSyncFunc: %.1f allocations per call, want 0", n)
+	}
+}
+
+// Header and EachHeader read the Headers map of a copied request.
+func TestRequestHeaderAccessors(t *testing.T) {
+	req := Request{Headers: map[string]string{"a": "1", "b": "2"}}
+	if req.Header("a") != "1" || req.Header("c") != "" {
+		t.Fatalf("Header: %q %q", req.Header("a"), req.Header("c"))
+	}
+	seen := map[string]string{}
+	req.EachHeader(func(name, value string) bool { seen[name] = value; return true })
+	if len(seen) != 2 || seen["b"] != "2" {
+		t.Fatalf("EachHeader saw %v", seen)
+	}
+	stops := 0
+	req.EachHeader(func(string, string) bool { stops++; return false })
+	if stops != 1 {
+		t.Fatalf("EachHeader went on after false: %d calls", stops)
 	}
 }
 
