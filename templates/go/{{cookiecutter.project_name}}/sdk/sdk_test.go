@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -569,6 +570,69 @@ func TestTrySendReportsBackpressureAndKeepsTheCall(t *testing.T) {
 		t.Fatalf("TrySend gave %v, want [Backpressure Ok]", got)
 	}
 	expect(t, host.got(), frame{1, StatusOk, "a"}, frame{1, StatusStreamEnd, ""})
+}
+
+// Go moves the rest of a host-thread stream to a goroutine once the host refuses a
+// frame: handle returns Ok at once, the goroutine's frames follow in order, then one
+// terminal frame; a second Go is refused, and a Reject from the goroutine is a
+// terminal frame, never a lost answer.
+func TestGoFinishesAStreamAfterBackpressure(t *testing.T) {
+	var again bool
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleCall("s", Stream, func(c *Call) {
+			payload := c.Payload()
+			if c.TrySend(ok("0")) != StatusOk || c.TrySend(ok("1")) != backpressure {
+				t.Error("the host took the frames in an unexpected way")
+			}
+			c.Go(func(c *Call) {
+				c.Send(ok("1"))
+				c.Send(Response{Status: StatusOk, Data: c.Payload()})
+				c.Respond(Response{Status: StatusStreamEnd})
+			})
+			again = c.Go(func(*Call) {})
+			copy(payload, "XXXX") // the host's buffer is reused once handle returns
+		})
+		p.HandleCall("r", Stream, func(c *Call) {
+			c.Go(func(c *Call) { c.Respond(Reject(StatusInvalid)) })
+		})
+	})
+	var sent atomic.Int32
+	rt.out = senderFunc(func(sid uint64, status Status, data []byte, path answerPath) Status {
+		if sent.Add(1) == 2 {
+			return backpressure
+		}
+		return host.send(sid, status, data, path)
+	})
+	payload := []byte("body")
+	if status := rt.handleRaw([]byte("s"), 1, payload); status != StatusOk {
+		t.Fatalf("handle returned %v", status)
+	}
+	if status := rt.handleRaw([]byte("r"), 2, nil); status != StatusOk {
+		t.Fatalf("handle returned %v", status)
+	}
+	rt.shutdown()
+	if again {
+		t.Error("a second Go was accepted")
+	}
+	got := host.got()
+	var one, two []frame
+	for _, f := range got {
+		if f.sid == 1 {
+			one = append(one, f)
+		} else {
+			two = append(two, f)
+		}
+	}
+	expect(t, one, frame{1, StatusOk, "0"}, frame{1, StatusOk, "1"}, frame{1, StatusOk, "body"},
+		frame{1, StatusStreamEnd, ""})
+	expect(t, two, frame{2, StatusInvalid, ""})
+}
+
+// senderFunc is a sender made of a function.
+type senderFunc func(sid uint64, status Status, data []byte, path answerPath) Status
+
+func (f senderFunc) send(sid uint64, status Status, data []byte, path answerPath) Status {
+	return f(sid, status, data, path)
 }
 
 func TestRespondRetriesAFrameTheHostRefused(t *testing.T) {
