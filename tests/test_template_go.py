@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from async_load import flood_async, flood_streams
 from conftest import need_tool, need_zig
 from nylon_ring_sdk.host import Host, HostClosed, NrStatus, Request
 from nylon_ring_sdk.scaffold import build_project, load_template
@@ -251,7 +252,7 @@ def test_nothing_reaches_the_host_after_shutdown(seed_library):
 
 
 def test_hello_answers_on_the_host_thread(library):
-    """`hello` is cheap work, registered with HandleSync: answered inside handle, on the
+    """`hello` is cheap work, registered with HandleSyncFunc: answered inside handle, on the
     caller's thread, with no goroutine; echo_async still answers from a goroutine."""
     with Host.load(library) as h:
         r = h.call("hello", body=b"world", request=HELLO)
@@ -260,6 +261,14 @@ def test_hello_answers_on_the_host_thread(library):
         r = h.call_raw("echo_async", b"later")
         assert r.data == b"later" and r.thread_id != threading.get_native_id()
         assert h.violations == []
+
+
+def test_async_answers_and_streams_under_load(library):
+    """echo_async (a goroutine each) from four host threads at once, each call with its
+    own payload, and count streams from four threads: every sid answered exactly once
+    with its own bytes, off the caller's thread; frames in order, one terminal frame."""
+    flood_async(library, threads=4, calls=1500)
+    flood_streams(library, threads=4, streams=60)
 
 
 def test_send_binding_stays_hidden(library):

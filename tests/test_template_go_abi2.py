@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from async_load import flood_async, flood_streams
 from conftest import need_tool
 from interop_host import drive, released_host
 from template_matrix import EXTRA, GO_OFFLINE, keep_copy, offline_go
@@ -311,22 +312,13 @@ def test_reference_host_sees_every_answer_path(debug):
         assert h.violations == []
 
 
-def test_async_answers_under_load_are_neither_lost_nor_mixed(debug):
-    """2000 echo_async calls in flight at once, each with its own payload: every call
-    gets exactly one answer, its own, and the host records no violation."""
-    import asyncio
-
-    from nylon_ring_sdk.host import Host, NrStatus
-
-    async def flood(h: Host) -> list:
-        return await asyncio.gather(*(h.acall_raw("echo_async", f"payload {i}".encode(), timeout=60)
-                                      for i in range(2000)))
-
-    with Host.load(debug) as h:
-        answers = asyncio.run(flood(h))
-        assert [(r.status, r.data) for r in answers] == [(NrStatus.OK, f"payload {i}".encode()) for i in range(2000)]
-        assert len({r.sid for r in answers}) == 2000
-        assert h.violations == []
+def test_async_answers_under_load_are_neither_lost_nor_mixed(library):
+    """echo_async from four host threads at once, 1500 calls in flight on each, every
+    one with its own payload, and count streams (a goroutine each, waiting out
+    Backpressure) from four threads: every sid gets exactly one answer, its own, off
+    the caller's thread; frames in order, one terminal frame; no violation."""
+    flood_async(library, threads=4, calls=1500)
+    flood_streams(library, threads=4, streams=60)
 
 
 def test_backpressure_is_retried_or_reported(pressure):

@@ -20,21 +20,24 @@ func init() {
 
 {%- if cookiecutter.abi == "2" %}
 	// hello (unary, on the host thread): "hello, <payload>". Cheap work answers
-	// synchronously; Handle would run it in a goroutine, which costs far more than the
-	// work itself (see echo_async for that shape).
-	plugin.HandleRaw("hello", func(payload []byte, callback func(sdk.Response)) {
-		answer := make([]byte, 0, len("hello, ")+len(payload))
-		callback(sdk.Response{Status: sdk.StatusOk, Data: append(append(answer, "hello, "...), payload...)})
+	// synchronously, and HandleSyncFunc is the fast path for it: the answer is built in
+	// room the SDK lends (buf), so the SDK allocates nothing. Handle would run it in a
+	// goroutine, which costs far more than the work itself (see echo_async for that
+	// shape).
+	plugin.HandleSyncFunc("hello", func(req sdk.Request, buf []byte) sdk.Response {
+		return sdk.Response{Status: sdk.StatusOk, Data: append(append(buf, "hello, "...), req.Body...)}
 	}).Sample("world").Expect("hello, world")
 {%- else %}
 	// hello (unary, with request metadata, on the host thread): "<method> <path> <payload>".
-	// Cheap work answers synchronously; Handle would run it in a goroutine, which costs
-	// far more than the work itself (see echo_async for that shape).
-	plugin.HandleSync("hello", func(req sdk.Request, payload []byte, callback func(sdk.Response)) {
-		answer := make([]byte, 0, len(req.Method)+len(req.Path)+len(payload)+2)
-		answer = append(append(answer, req.Method...), ' ')
-		answer = append(append(answer, req.Path...), ' ')
-		callback(sdk.Response{Status: sdk.StatusOk, Data: append(answer, payload...)})
+	// Cheap work answers synchronously, and HandleSyncFunc is the fast path for it: the
+	// request is read in place and the answer is built in room the SDK lends (buf), so
+	// the SDK allocates nothing. Handle would run it in a goroutine, which costs far
+	// more than the work itself (see echo_async for that shape); HandleSync gives a
+	// callback and a copy of the request that may be kept.
+	plugin.HandleSyncFunc("hello", func(req sdk.Request, buf []byte) sdk.Response {
+		buf = append(append(buf, req.Method...), ' ')
+		buf = append(append(buf, req.Path...), ' ')
+		return sdk.Response{Status: sdk.StatusOk, Data: append(buf, req.Body...)}
 	}).Sample("world").Request("GET", "/hello").Expect("GET /hello world")
 {%- endif %}
 
@@ -65,21 +68,35 @@ func init() {
 	}).Sample("leased ping").Expect("leased ping")
 {%- endif %}
 
-	{% if cookiecutter.abi == "2" %}// count (stream, in a goroutine): payload N gives frames "0" .. "N-1" then StreamEnd;
-	// a payload that is not a number ends the stream with Invalid. Off the host's thread,
-	// Send can wait out Backpressure: a host drains a stream's queue only after handle
-	// returns. The host has each frame before Send returns, so one buffer serves them all.
-	plugin.HandleCall("count", sdk.StreamAsync, func(c *sdk.Call) {
+	{% if cookiecutter.abi == "2" %}// count (stream): payload N gives frames "0" .. "N-1" then StreamEnd; a payload that
+	// is not a number ends the stream with Invalid. A host drains a stream's queue only
+	// after handle returns, so frames go out on the host's thread while the host takes
+	// them (TrySend, no waiting); once it answers Backpressure, c.Go sends the rest from
+	// a goroutine, where Send waits the queue out. The host has each frame before the
+	// send returns, so one buffer serves them all.
+	plugin.HandleCall("count", sdk.Stream, func(c *sdk.Call) {
 		n, err := strconv.Atoi(string(c.Payload()))
 		if err != nil || n < 0 {
 			c.Respond(sdk.Response{Status: sdk.StatusInvalid})
 			return
 		}
 		digits := make([]byte, 0, 20)
-		for i := 0; i < n; i++ {
-			c.Send(sdk.Response{Status: sdk.StatusOk, Data: strconv.AppendInt(digits[:0], int64(i), 10)})
+		frame := func(i int) sdk.Response {
+			return sdk.Response{Status: sdk.StatusOk, Data: strconv.AppendInt(digits[:0], int64(i), 10)}
 		}
-		c.Respond(sdk.Response{Status: sdk.StatusStreamEnd})
+		next := 0
+		for next < n && c.TrySend(frame(next)) == sdk.StatusOk {
+			next++
+		}
+		if next == n && c.TrySend(sdk.Response{Status: sdk.StatusStreamEnd}) != sdk.StatusBackpressure {
+			return
+		}
+		c.Go(func(c *sdk.Call) {
+			for ; next < n; next++ {
+				c.Send(frame(next))
+			}
+			c.Respond(sdk.Response{Status: sdk.StatusStreamEnd})
+		})
 	{% else %}// count (raw stream): payload N gives frames "0" .. "N-1" then StreamEnd; a payload
 	// that is not a number is rejected with Invalid (nothing is sent). The host has the
 	// frame before callback returns, so one buffer serves every frame.

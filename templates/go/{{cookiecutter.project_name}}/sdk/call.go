@@ -17,6 +17,7 @@ type Call struct {
 	stream       bool       // frames then one terminal frame, instead of one answer
 	onHost       bool       // the handler runs inside handle, on the host's thread
 	inHostCall   bool       // a stream_data or stream_close of this stream is running
+	detached     bool       // Go moved the rest of the call to a goroutine
 	sent         bool       // at least one frame went to the host
 	done         bool       // the terminal answer went out (or the call was rejected)
 	rejected     bool       // Reject was given in time: handle returns rejectStatus
@@ -89,7 +90,7 @@ func (c *Call) answer(resp Response, path answerPath, wait bool) Status {
 	if c.done {
 		return StatusErr
 	}
-	if resp.reject && c.onHost && !c.sent {
+	if resp.reject && c.onHost && !c.detached && !c.sent {
 		c.done, c.rejected, c.rejectStatus = true, true, resp.Status
 		return StatusOk
 	}
@@ -103,12 +104,45 @@ func (c *Call) answer(resp Response, path answerPath, wait bool) Status {
 	return got
 }
 
+// Go continues the call in a goroutine, for a host-thread handler whose work must
+// wait, such as a stream the host answered Backpressure to: the handler returns, the
+// host drains its queue, and fn's Send waits the queue out. fn gets the same Call
+// and must finish it (if it returns without ending it, the call ends with Err, as
+// for a goroutine handler). Call it from the handler itself, at most once; the
+// payload is copied first. It returns false, and nothing changes, when the call has
+// ended, the plugin is shutting down or its goroutines are all busy (SetMaxInFlight).
+func (c *Call) Go(fn func(c *Call)) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.onHost || c.detached || c.done || fn == nil {
+		return false
+	}
+	if c.rt.tasks.enterBounded(c.rt.plugin.maxInFlight) != entered {
+		return false
+	}
+	c.detached = true
+	c.payload = clone(c.payload)
+	if c.request != nil {
+		c.request.Body = c.payload
+	}
+	go func() {
+		defer c.rt.tasks.leave()
+		defer func() { c.finishAsync(recover()) }()
+		fn(c)
+	}()
+	return true
+}
+
 // finishOnHost closes a call whose handler ran on the host thread and says what handle
 // returns: a rejection, or Ok with the answer already sent (a panic status or Err one
 // if the handler panicked or forgot to finish).
 func (c *Call) finishOnHost(panicked any) Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.detached {
+		c.onHost = false // the goroutine Go started finishes the call
+		return StatusOk
+	}
 	status := StatusOk
 	switch {
 	case c.rejected:

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // ErrNoState is returned by the state helpers when the host offers no state extension.
@@ -29,6 +30,9 @@ type route struct {
 	invoke  func(c *Call)                 // the handler, adapted
 	direct  func(payload []byte) Response // a handler that returns its answer (HandleRawFunc)
 	bidi    *bidiHandlers                 // a bidirectional stream instead of a handler
+
+	// requestFunc is a handler with metadata that returns its answer (HandleSyncFunc).
+	requestFunc func(req Request, buf []byte) Response
 }
 
 type bidiHandlers struct {
@@ -227,6 +231,9 @@ func (rt *engine) start(r *route, sid uint64, req *Request, payload []byte) Stat
 	if r.direct != nil {
 		return rt.answer(r.direct(payload), sid)
 	}
+	if r.requestFunc != nil {
+		return rt.answerRequest(r, sid, req, payload, nil)
+	}
 	if r.bidi != nil {
 		return rt.open(sid, r.bidi)
 	}
@@ -246,6 +253,27 @@ func (rt *engine) newCall(sid uint64, req *Request, payload []byte, stream bool)
 	withRequest := &callWithRequest{Call: Call{sid: sid, payload: payload, rt: rt, stream: stream}, req: *req}
 	withRequest.request = &withRequest.req
 	return &withRequest.Call
+}
+
+// answerRequest runs a HandleSyncFunc handler and sends what it returned; req nil
+// (a call without metadata) gives it an empty Request. buf is the room the caller
+// lends for the answer (nil: none).
+func (rt *engine) answerRequest(r *route, sid uint64, req *Request, payload []byte, buf []byte) Status {
+	var request Request
+	if req != nil {
+		request = *req
+	}
+	request.Body = payload
+	return rt.answer(r.requestFunc(request, buf), sid)
+}
+
+// scratchView is the room a generation's handle slot lends on its C stack (size bytes)
+// as an empty slice; nil for none. The GC ignores it: it is not Go memory.
+func scratchView(room unsafe.Pointer, size int) []byte {
+	if room == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(room), size)[:0]
 }
 
 // answer sends what a HandleRawFunc handler returned.

@@ -19,6 +19,7 @@
 //
 //	Handle(entry, Handler)                goroutine     one answer     with request metadata
 //	HandleSync(entry, Handler)            host thread   one answer     with request metadata
+//	HandleSyncFunc(entry, func)           host thread   one answer     returned, metadata viewed in place
 //	HandleRawFunc(entry, func)            host thread   one answer     returned: the fast path
 //	HandleRaw(entry, RawHandler)          host thread   one answer
 //	HandleRawAsync(entry, RawHandler)     goroutine     one answer
@@ -37,6 +38,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"{{ cookiecutter.module_path }}/nylonring"
 )
@@ -58,13 +60,56 @@ const (
 // turns the panic probes on where the generation keeps them inert by default.
 const EnableProbesVar = "NYLON_RING_ENABLE_PROBES"
 
-// Request is the request metadata the host passed to handle, copied into Go strings.
+// Request is the request metadata the host passed to handle, copied into Go strings,
+// except for a HandleSyncFunc handler: there every string and Body are views of the
+// host's memory, valid until the handler returns (strings.Clone one to keep it), and
+// Headers is nil (read them with Header and EachHeader, which work for every handler).
 type Request struct {
 	Method  string
 	Path    string
 	Query   string
 	Headers map[string]string
 	Body    []byte
+
+	headers hostHeaders // the host's header list, viewed in place (HandleSyncFunc)
+}
+
+// hostHeaders is the host's header array, read in place by the generation layer's
+// headerAt; its strings were checked when the request was viewed.
+type hostHeaders struct {
+	list unsafe.Pointer
+	n    int
+}
+
+// headerAt reads header i of a host header list; set by a generation with headers.
+var headerAt func(list unsafe.Pointer, i int) (name, value string)
+
+// Header is the value of the first header called name, "" when there is none.
+func (r *Request) Header(name string) string {
+	if r.Headers != nil {
+		return r.Headers[name]
+	}
+	for i := 0; i < r.headers.n; i++ {
+		if key, value := headerAt(r.headers.list, i); key == name {
+			return value
+		}
+	}
+	return ""
+}
+
+// EachHeader calls fn with every header (the host's order where they are viewed in
+// place) until fn returns false.
+func (r *Request) EachHeader(fn func(name, value string) bool) {
+	for key, value := range r.Headers {
+		if !fn(key, value) {
+			return
+		}
+	}
+	for i := 0; i < r.headers.n; i++ {
+		if !fn(headerAt(r.headers.list, i)) {
+			return
+		}
+	}
 }
 
 // Response is one answer or one stream frame. It is 32 bytes on 64-bit targets (reject
@@ -176,6 +221,17 @@ func (p *Plugin) Handle(entry string, h Handler) *Entry {
 // HandleSync registers a handler with request metadata that runs on the host thread and answers once.
 func (p *Plugin) HandleSync(entry string, h Handler) *Entry {
 	return p.add(entry, h != nil, &route{request: true, invoke: requestInvoker(h)})
+}
+
+// HandleSyncFunc registers a handler with request metadata that runs on the host
+// thread and returns its one answer (or Reject(status)): the fast path for requests,
+// with no goroutine, no callback, no copy and no allocation by the SDK. req's strings
+// and req.Body are views of the host's memory and req.Headers is nil (see Request).
+// buf is an empty buffer with room for small answers (it lives as long as the call):
+// append the answer to it and return it as Data; a longer answer grows into Go
+// memory as append does. Keep neither past the return. A panic answers Err.
+func (p *Plugin) HandleSyncFunc(entry string, h func(req Request, buf []byte) Response) *Entry {
+	return p.add(entry, h != nil, &route{request: true, requestFunc: h})
 }
 
 // HandleRaw registers a handler that runs on the host thread and answers once: the fast path.

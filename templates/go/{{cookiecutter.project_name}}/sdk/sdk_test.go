@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -449,21 +450,33 @@ func TestRegistrationMistakes(t *testing.T) {
 	}
 }
 
+// answersRejectsAndPanics calls ok (sid 1, payload), "no" (sid 2: rejects Invalid)
+// and "boom" (sid 3: panics) and checks what handle returned for each.
+func answersRejectsAndPanics(t *testing.T, rt *engine, ok, payload string) {
+	t.Helper()
+	type outcome struct {
+		entry, payload string
+		want           Status
+	}
+	cases := []outcome{
+		{ok, payload, StatusOk},
+		{"no", "", StatusInvalid},
+		{"boom", "", panicStatus},
+	}
+	for i, c := range cases {
+		if status := call(t, rt, c.entry, uint64(i+1), c.payload); status != c.want {
+			t.Fatalf("%s returned %v, want %v", c.entry, status, c.want)
+		}
+	}
+}
+
 func TestRawFuncAnswersOnceOrRejects(t *testing.T) {
 	rt, host := run(t, func(p *Plugin) {
 		p.HandleRawFunc("echo", func(payload []byte) Response { return Response{Status: StatusOk, Data: payload} })
 		p.HandleRawFunc("no", func(payload []byte) Response { return Reject(StatusInvalid) })
 		p.HandleRawFunc("boom", func(payload []byte) Response { panic("boom") })
 	})
-	if status := call(t, rt, "echo", 1, "hi"); status != StatusOk {
-		t.Fatalf("echo returned %v", status)
-	}
-	if status := call(t, rt, "no", 2, ""); status != StatusInvalid {
-		t.Fatalf("reject returned %v", status)
-	}
-	if status := call(t, rt, "boom", 3, ""); status != panicStatus {
-		t.Fatalf("panic returned %v", status)
-	}
+	answersRejectsAndPanics(t, rt, "echo", "hi")
 	expect(t, host.got(), frame{1, StatusOk, "hi"})
 }
 
@@ -493,6 +506,52 @@ func TestRawFastPathAllocations(t *testing.T) {
 	}
 }
 
+// HandleSyncFunc answers once with what it returned, rejects, or turns a panic into
+// the panic status before anything was sent; with room lent for the answer and the
+// request given as views, the SDK allocates nothing.
+func TestSyncFuncAnswersOnceWithoutAllocating(t *testing.T) {
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleSyncFunc("hello", func(req Request, buf []byte) Response {
+			buf = append(append(buf, req.Method...), ' ')
+			buf = append(append(buf, req.Header("x-test")...), ' ')
+			return Response{Status: StatusOk, Data: append(buf, req.Body...)}
+		})
+		p.HandleSyncFunc("no", func(req Request, buf []byte) Response { return Reject(StatusInvalid) })
+		p.HandleSyncFunc("boom", func(req Request, buf []byte) Response { panic("boom") })
+	})
+	answersRejectsAndPanics(t, rt, "hello", "raw")
+	route := rt.routes.find([]byte("hello"))
+	req := &Request{Method: "GET", Headers: map[string]string{"x-test": "1"}}
+	if status := rt.answerRequest(route, 4, req, []byte("body"), nil); status != StatusOk {
+		t.Fatalf("hello with a request returned %v", status)
+	}
+	expect(t, host.got(), frame{1, StatusOk, "  raw"}, frame{4, StatusOk, "GET 1 body"})
+
+	rt.out = discard{}
+	view, room, payload := &Request{Method: "GET"}, make([]byte, 0, 64), []byte("payload")
+	if n := testing.AllocsPerRun(1000, func() { rt.answerRequest(route, 5, view, payload, room) }); n != 0 {
+		t.Errorf("HandleSyncFunc: %.1f allocations per call, want 0", n)
+	}
+}
+
+// Header and EachHeader read the Headers map of a copied request.
+func TestRequestHeaderAccessors(t *testing.T) {
+	req := Request{Headers: map[string]string{"a": "1", "b": "2"}}
+	if req.Header("a") != "1" || req.Header("c") != "" {
+		t.Fatalf("Header: %q %q", req.Header("a"), req.Header("c"))
+	}
+	seen := map[string]string{}
+	req.EachHeader(func(name, value string) bool { seen[name] = value; return true })
+	if len(seen) != 2 || seen["b"] != "2" {
+		t.Fatalf("EachHeader saw %v", seen)
+	}
+	stops := 0
+	req.EachHeader(func(string, string) bool { stops++; return false })
+	if stops != 1 {
+		t.Fatalf("EachHeader went on after false: %d calls", stops)
+	}
+}
+
 type discard struct{}
 
 func (discard) send(uint64, Status, []byte, answerPath) Status { return StatusOk }
@@ -511,6 +570,69 @@ func TestTrySendReportsBackpressureAndKeepsTheCall(t *testing.T) {
 		t.Fatalf("TrySend gave %v, want [Backpressure Ok]", got)
 	}
 	expect(t, host.got(), frame{1, StatusOk, "a"}, frame{1, StatusStreamEnd, ""})
+}
+
+// Go moves the rest of a host-thread stream to a goroutine once the host refuses a
+// frame: handle returns Ok at once, the goroutine's frames follow in order, then one
+// terminal frame; a second Go is refused, and a Reject from the goroutine is a
+// terminal frame, never a lost answer.
+func TestGoFinishesAStreamAfterBackpressure(t *testing.T) {
+	var again bool
+	rt, host := run(t, func(p *Plugin) {
+		p.HandleCall("s", Stream, func(c *Call) {
+			payload := c.Payload()
+			if c.TrySend(ok("0")) != StatusOk || c.TrySend(ok("1")) != backpressure {
+				t.Error("the host took the frames in an unexpected way")
+			}
+			c.Go(func(c *Call) {
+				c.Send(ok("1"))
+				c.Send(Response{Status: StatusOk, Data: c.Payload()})
+				c.Respond(Response{Status: StatusStreamEnd})
+			})
+			again = c.Go(func(*Call) {})
+			copy(payload, "XXXX") // the host's buffer is reused once handle returns
+		})
+		p.HandleCall("r", Stream, func(c *Call) {
+			c.Go(func(c *Call) { c.Respond(Reject(StatusInvalid)) })
+		})
+	})
+	var sent atomic.Int32
+	rt.out = senderFunc(func(sid uint64, status Status, data []byte, path answerPath) Status {
+		if sent.Add(1) == 2 {
+			return backpressure
+		}
+		return host.send(sid, status, data, path)
+	})
+	payload := []byte("body")
+	if status := rt.handleRaw([]byte("s"), 1, payload); status != StatusOk {
+		t.Fatalf("handle returned %v", status)
+	}
+	if status := rt.handleRaw([]byte("r"), 2, nil); status != StatusOk {
+		t.Fatalf("handle returned %v", status)
+	}
+	rt.shutdown()
+	if again {
+		t.Error("a second Go was accepted")
+	}
+	got := host.got()
+	var one, two []frame
+	for _, f := range got {
+		if f.sid == 1 {
+			one = append(one, f)
+		} else {
+			two = append(two, f)
+		}
+	}
+	expect(t, one, frame{1, StatusOk, "0"}, frame{1, StatusOk, "1"}, frame{1, StatusOk, "body"},
+		frame{1, StatusStreamEnd, ""})
+	expect(t, two, frame{2, StatusInvalid, ""})
+}
+
+// senderFunc is a sender made of a function.
+type senderFunc func(sid uint64, status Status, data []byte, path answerPath) Status
+
+func (f senderFunc) send(sid uint64, status Status, data []byte, path answerPath) Status {
+	return f(sid, status, data, path)
 }
 
 func TestRespondRetriesAFrameTheHostRefused(t *testing.T) {

@@ -10,7 +10,7 @@ pub mod nylon_ring_sdk;
 
 use nylon_ring_sdk::{
     define_plugin, spawn, Call, CallResponder, CallStreamResponder, Flow, NrStatus, Reply,
-    Responder, Session,{% if cookiecutter.abi == "2" %} StreamResponder,{% endif %}
+    Responder, Session,
 };
 {% if cookiecutter.abi == "2" %}
 /// `hello` (unary): answers `"hello, <payload>"`, joined on the stack by
@@ -66,18 +66,32 @@ fn echo_lease(call: Call<'_>, out: CallResponder<'_>) -> Reply {
 }
 {% endif %}
 {% if cookiecutter.abi == "2" -%}
-/// `count` (server stream): payload `N` gives frames `"0"` .. `"N-1"`, then `StreamEnd`,
-/// sent from a worker: an ABI 2 host bounds each stream's queue and drains it only
-/// once `handle` returned, so `send` waits there while the host answers
-/// `Backpressure`. A payload that is not a number is rejected with `Invalid`
-/// (nothing is sent).
-fn count(call: Call<'_>, out: StreamResponder) -> Reply {
+/// `count` (server stream): payload `N` gives frames `"0"` .. `"N-1"`, then `StreamEnd`.
+/// An ABI 2 host bounds each stream's queue and drains it only once `handle`
+/// returned, so frames go out on the host's thread while the host takes them
+/// (`try_send`, no waiting); once it answers `Backpressure`, the rest is sent from a
+/// worker, where `send` waits the queue out. A payload that is not a number is
+/// rejected with `Invalid` (nothing is sent).
+fn count(call: Call<'_>, out: CallStreamResponder<'_>) -> Reply {
     let Some(n) = parse_count(call.payload()) else {
         return out.reject(NrStatus::Invalid);
     };
+    let mut digits = [0u8; 20];
+    let mut next = 0;
+    while next < n && out.try_send(decimal(next, &mut digits)) == NrStatus::Ok {
+        next += 1;
+    }
+    let out = if next == n {
+        match out.try_end(NrStatus::StreamEnd) {
+            Ok(reply) => return reply,
+            Err(out) => out,
+        }
+    } else {
+        out
+    };
+    let out = out.detach();
     spawn(move || {
-        let mut digits = [0u8; 20];
-        for i in 0..n {
+        for i in next..n {
             if !out.send(decimal(i, &mut digits)) {
                 break;
             }

@@ -47,7 +47,7 @@ pub use respond::{
     DROPPED, JOIN_ON_STACK, SEND_PATIENCE,
 };
 pub use session::{Flow, Session};
-pub use workers::{is_shutting_down, spawn, try_spawn, MAX_WORKERS, QUEUE_LIMIT};
+pub use workers::{is_shutting_down, spawn, try_spawn, MAX_WORKERS, QUEUE_LIMIT, SPIN_WINDOW};
 
 pub(crate) use macros::define_plugin;
 #[doc(hidden)]

@@ -289,6 +289,22 @@ impl<R: Reach> StreamResponder<R> {
         Reply::accepted()
     }
 
+    /// [`StreamResponder::end`] without waiting: `Err(self)`, the stream as it was,
+    /// when the host answered `Backpressure` (ABI 2: its queue for the stream is
+    /// full), so the caller can end it later, e.g. from `spawn` after `detach`.
+    pub fn try_end(mut self, status: NrStatus) -> Result<Reply, Self> {
+        let status = if status == NrStatus::Ok {
+            NrStatus::StreamEnd
+        } else {
+            status
+        };
+        if Some(deliver::<R>(self.sid, status, &[])) == generation::BACKPRESSURE {
+            return Err(self);
+        }
+        self.ended = true;
+        Ok(Reply::accepted())
+    }
+
     /// Refuses the stream: `handle` returns `status`, nothing is sent. Once a frame
     /// went out the stream cannot be refused any more; it ends with `status` instead.
     pub fn reject(mut self, status: NrStatus) -> Reply {

@@ -7,15 +7,26 @@
 //! spawns into a full queue runs the job itself instead, so the pool cannot wait on
 //! itself. [`try_spawn`] never waits: it hands the job back.
 //!
-//! An idle worker spins briefly before it sleeps, so a steady stream of calls is
-//! served without a futex wake per job. Only the background path touches this
-//! module's lock; the synchronous path never does. Shutdown runs every queued job,
-//! then joins the workers before it closes the host gate, so a worker's answers take
-//! the shielded path of `host.rs` (no shared write).
+//! Waking a sleeping thread costs a futex call on each side and a trip through the
+//! scheduler, more than most answers cost. So one idle worker at a time (the
+//! spinner) keeps looking for work for up to [`SPIN_WINDOW`] before it sleeps: a
+//! steady stream of calls is served with no wake-up at all. It polls a counter, not
+//! the lock, so the host's thread takes the lock uncontended, and it yields its CPU
+//! between polls, so on a machine with fewer free CPUs than runnable threads the
+//! host's thread (which may share its CPU) still runs. Every other idle worker
+//! sleeps; one is woken only when the queue holds more jobs than the spinner takes.
+//!
+//! Only the background path touches this module's lock; the synchronous path never
+//! does. Shutdown runs every queued job, then joins the workers before it closes the
+//! host gate, so a worker's answers take the shielded path of `host.rs` (no shared
+//! write).
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::{
+    AtomicBool, AtomicUsize,
+    Ordering::{Acquire, Release, SeqCst},
+};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
@@ -26,8 +37,10 @@ use super::respond::Reply;
 pub const MAX_WORKERS: usize = 8;
 /// Most jobs waiting for a worker; `spawn` waits for room beyond it.
 pub const QUEUE_LIMIT: usize = 4096;
-/// How many times an idle worker looks for work before it sleeps.
-const SPINS: u32 = 2000;
+/// How long the spinning worker looks for work before it sleeps.
+pub const SPIN_WINDOW: std::time::Duration = std::time::Duration::from_micros(3);
+/// Polls of the queue counter between two looks at the clock.
+const POLLS_PER_CLOCK: u32 = 64;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -36,8 +49,10 @@ struct Pool {
     threads: Vec<JoinHandle<()>>,
     /// Workers asleep on `WORK`.
     sleeping: usize,
-    /// Workers not running a job (spinning or asleep).
+    /// Workers not running a job (spinning, asleep, or between the two).
     idle: usize,
+    /// Workers looking for work without sleeping (at most one).
+    spinning: usize,
     /// Callers asleep on `ROOM`.
     waiting_for_room: usize,
     closing: bool,
@@ -48,12 +63,19 @@ static POOL: Mutex<Pool> = Mutex::new(Pool {
     threads: Vec::new(),
     sleeping: 0,
     idle: 0,
+    spinning: 0,
     waiting_for_room: 0,
     closing: false,
 });
 static WORK: Condvar = Condvar::new();
 static ROOM: Condvar = Condvar::new();
 static CLOSING: AtomicBool = AtomicBool::new(false);
+/// Jobs pushed, for the spinner to poll without the lock: it changes whenever the
+/// queue gains a job, on a cache line of its own.
+static PUSHED: Pushed = Pushed(AtomicUsize::new(0));
+
+#[repr(align(128))]
+struct Pushed(AtomicUsize);
 
 thread_local! {
     /// Set on the pool's own threads.
@@ -124,8 +146,9 @@ where
 /// is started (up to the limit; at the limit a busy one takes it next).
 fn enqueue(mut pool: MutexGuard<'_, Pool>, job: Job) {
     pool.queue.push_back(job);
-    let spinning = pool.idle - pool.sleeping;
-    if spinning >= pool.queue.len() {
+    PUSHED.0.fetch_add(1, Release);
+    if pool.idle > pool.sleeping && pool.queue.len() <= pool.idle - pool.sleeping {
+        // Enough workers awake and idle (the spinner, or one about to look again).
         return;
     }
     if pool.sleeping > 0 {
@@ -177,27 +200,38 @@ fn worker_main() {
             pool.idle -= 1;
             return;
         }
-        drop(pool);
-        pool = spin_for_work();
-        if pool.queue.is_empty() && !pool.closing {
-            pool.sleeping += 1;
-            pool = WORK.wait(pool).unwrap_or_else(PoisonError::into_inner);
-            pool.sleeping -= 1;
+        if pool.spinning == 0 {
+            pool.spinning = 1;
+            let seen = PUSHED.0.load(Acquire);
+            drop(pool);
+            spin_for_work(seen);
+            pool = lock(&POOL);
+            pool.spinning = 0;
+            if !pool.queue.is_empty() || pool.closing {
+                continue;
+            }
         }
+        pool.sleeping += 1;
+        pool = WORK.wait(pool).unwrap_or_else(PoisonError::into_inner);
+        pool.sleeping -= 1;
     }
 }
 
-/// Looks for work for a while without sleeping; returns the lock either way.
-fn spin_for_work() -> MutexGuard<'static, Pool> {
-    for _ in 0..SPINS {
-        std::hint::spin_loop();
-        if let Ok(pool) = POOL.try_lock() {
-            if !pool.queue.is_empty() || pool.closing {
-                return pool;
+/// Waits without sleeping, for at most [`SPIN_WINDOW`], until a job was pushed after
+/// `seen` or the pool closes.
+fn spin_for_work(seen: usize) {
+    let started = std::time::Instant::now();
+    loop {
+        for _ in 0..POLLS_PER_CLOCK {
+            if PUSHED.0.load(Acquire) != seen || CLOSING.load(Acquire) {
+                return;
             }
+            std::hint::spin_loop();
+        }
+        if started.elapsed() >= SPIN_WINDOW {
+            return;
         }
     }
-    lock(&POOL)
 }
 
 /// True once shutdown has begun: long-running background work should wind down.
