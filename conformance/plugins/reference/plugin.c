@@ -353,12 +353,12 @@ static NrStatus nrc_start_job(void *(*main)(void *), void *arg) {
 
 #ifdef NRC_FAULT_STATIC_ANSWER
 /* fault: hello builds its answer in one static buffer ("answers are small") and a flusher thread
- * sends it 5 ms later from that buffer, so a second hello meanwhile rewrites the first one's answer */
+ * sends it 50 ms later from that buffer, so a second hello meanwhile rewrites the first one's answer */
 static uint8_t nrc_answer[512];
 static uint64_t nrc_answer_len;
 
 static void *nrc_flush_answer(void *arg) {
-    struct timespec flush = {0, 5 * 1000 * 1000};
+    struct timespec flush = {0, 50 * 1000 * 1000};
     nanosleep(&flush, NULL);
     nrc_reply((uint64_t)(uintptr_t)arg, NR_STATUS_OK, nrc_answer, nrc_answer_len);
     nrc_job_finished();
