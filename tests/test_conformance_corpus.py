@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
 from nylon_ring_sdk.conformance import catalogue, run
+from nylon_ring_sdk.conformance.repeat import run_repeated
 from nylon_ring_sdk.conformance.validate import validate_report
-from test_conformance_support import CFLAGS, CORPUS, MANIFEST, NAMES, TIMEOUT, build, compiler, expectation, manifest_for
+from test_conformance_support import (ABI2_CORPUS, ABI2_MANIFEST, ABI2_NAMES, CORPUS, MANIFEST, NAMES, TIMEOUT, build,
+                                      build_abi2, expectation, manifest_for)
 
 
 def _statuses(report, status: str) -> set[str]:
@@ -28,12 +28,26 @@ def _timing_warning(result) -> bool:
     return result.id == "unary.prompt_return" and "is slow" in result.reason
 
 
+def _run_as_expected(plugin: Path, manifest: Path | None, expected: dict):
+    """One run, or with `repeat = N` (and `seed = S`) in expect.toml the first failing run of
+    `--repeat N --seed S`, which must fail within the N runs."""
+    timeout = expected.get("timeout", TIMEOUT)
+    mode = expected.get("sanitize")
+    if "repeat" not in expected:
+        return run(plugin, manifest, timeout=timeout, sanitize=mode)
+    report, repeat = run_repeated(lambda seed: run(plugin, manifest, timeout=timeout, seed=seed, sanitize=mode),
+                                  expected["repeat"], expected.get("seed", 1))
+    assert repeat.failed_run is not None, f"no run of {expected['repeat']} failed:\n" + report.render()
+    assert report.seed == repeat.failed_seed and report.to_json()["repeat"]["failed_seed"] == report.seed
+    return report
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_corpus_plugin_gets_its_expected_verdict(name, monkeypatch):
     expected = expectation(name)
     for key, value in expected.get("env", {}).items():
         monkeypatch.setenv(key, value)
-    report = run(build(name), manifest_for(name), timeout=expected.get("timeout", TIMEOUT))
+    report = _run_as_expected(build(name, sanitize=expected.get("sanitize")), manifest_for(name), expected)
     shown = report.render(verbose=True)
     assert _statuses(report, "fail") == set(expected["fail"]), shown
     warned = {r.id for r in report.results if r.status == "warn" and not _timing_warning(r)}
@@ -93,41 +107,6 @@ def test_crashed_check_does_not_take_its_group_down():
 
 # ---------------------------------------------------------------- ABI 2
 
-ABI2_CORPUS = CORPUS / "abi2"
-ABI2_MANIFEST = ABI2_CORPUS / "reference" / "nylon-ring.toml"
-ABI2_NAMES = sorted(p.name for p in ABI2_CORPUS.iterdir() if (p / "plugin.c").is_file())
-
-
-@lru_cache(maxsize=1)
-def _abi2_header() -> Path:
-    """A folder holding nylon_ring.h generated from the bundled ABI 2 schema."""
-    import tempfile
-
-    from nylon_ring_sdk.gen import generate
-    from nylon_ring_sdk.schema import load_default
-
-    folder = Path(tempfile.mkdtemp(prefix="nr-conformance-abi2-"))
-    for f in generate(load_default(2), "c"):
-        (folder / f.path).write_text(f.content, encoding="utf-8")
-    return folder
-
-
-def build_abi2(name: str) -> Path:
-    """An ABI 2 corpus plugin, compiled once per session with warnings as errors."""
-    return _build_abi2(name, tuple(compiler()))
-
-
-@lru_cache(maxsize=None)
-def _build_abi2(name: str, cc: tuple[str, ...]) -> Path:
-    from nylon_ring_sdk.toolchain import run as run_tool
-
-    out = _abi2_header() / "plugins" / name / "plugin.so"
-    out.parent.mkdir(parents=True)
-    result = run_tool([*cc, *CFLAGS, "-I", str(_abi2_header()), "-o", str(out), str(ABI2_CORPUS / name / "plugin.c")])
-    assert result.returncode == 0, f"{' '.join(cc)} failed on abi2/{name}:\n{result.stderr}"
-    return out
-
-
 def _abi2_expectation(name: str) -> dict:
     return tomllib.loads((ABI2_CORPUS / name / "expect.toml").read_text(encoding="utf-8"))
 
@@ -135,7 +114,7 @@ def _abi2_expectation(name: str) -> dict:
 @pytest.mark.parametrize("name", ABI2_NAMES)
 def test_abi2_corpus_plugin_gets_its_expected_verdict(name):
     expected = _abi2_expectation(name)
-    report = run(build_abi2(name), ABI2_MANIFEST, timeout=TIMEOUT)
+    report = _run_as_expected(build_abi2(name, expected.get("sanitize")), ABI2_MANIFEST, expected)
     shown = report.render(verbose=True)
     assert _statuses(report, "fail") == set(expected["fail"]), shown
     warned = {r.id for r in report.results if r.status == "warn" and not _timing_warning(r)}
@@ -174,8 +153,9 @@ def test_abi2_corpus_has_one_fault_per_rule():
         assert macros[0] in reference and (expected["fail"] or expected["warn"]), name
         faults.add(macros[0])
     assert len(faults) == len(ABI2_NAMES) - 1 >= 12
-    # every variant is flagged by checks of its own: no two break the same rule
-    flagged = [tuple(_abi2_expectation(n)["fail"] + _abi2_expectation(n)["warn"]) for n in ABI2_NAMES if n != "reference"]
+    # every variant is flagged by checks of its own, or in a mode of its own (--repeat): no two break the same rule
+    flagged = [(tuple(_abi2_expectation(n)["fail"] + _abi2_expectation(n)["warn"]), _abi2_expectation(n).get("repeat"))
+               for n in ABI2_NAMES if n != "reference"]
     assert len(set(flagged)) == len(flagged)
 
 

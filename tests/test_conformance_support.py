@@ -60,18 +60,36 @@ def compiler(prefer_zig: bool = False) -> list[str]:
         pytest.skip(str(exc))
 
 
-def build(name: str, prefer_zig: bool = False) -> Path:
-    """The corpus plugin `name`, compiled (once per session and compiler)."""
-    return _build(name, tuple(compiler(prefer_zig)))
+def sanitizer_flags(mode: str | None) -> tuple[str, ...]:
+    """Compiler flags of a `conformance --sanitize` mode; skips the test when the machine has no
+    runtime for it (fails under NYLON_RING_REQUIRE_TOOLCHAINS=1)."""
+    if mode is None:
+        return ()
+    from nylon_ring_sdk.conformance import sanitize
+    from nylon_ring_sdk.errors import ConformanceError
+
+    try:
+        sanitize.runtime(mode)
+    except ConformanceError as exc:
+        if REQUIRE:
+            pytest.fail(f"{exc} (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
+        pytest.skip(str(exc))
+    return (f"-fsanitize={mode}", "-g")
+
+
+def build(name: str, prefer_zig: bool = False, sanitize: str | None = None) -> Path:
+    """The corpus plugin `name`, compiled (once per session, compiler and sanitizer)."""
+    return _build(name, tuple(compiler(prefer_zig)), sanitizer_flags(sanitize))
 
 
 @lru_cache(maxsize=None)
-def _build(name: str, cc: tuple[str, ...]) -> Path:
+def _build(name: str, cc: tuple[str, ...], extra: tuple[str, ...] = ()) -> Path:
     from nylon_ring_sdk.toolchain import run
 
-    out = _workdir() / ("zig" if "zig" in " ".join(cc) else "cc") / name / "plugin.so"
+    kind = ("zig" if "zig" in " ".join(cc) else "cc") + "".join(f.replace("-fsanitize=", "-") for f in extra if "sanitize" in f)
+    out = _workdir() / kind / name / "plugin.so"
     out.parent.mkdir(parents=True)
-    result = run([*cc, *CFLAGS, "-I", str(header_dir()), "-o", str(out), str(CORPUS / name / "plugin.c")])
+    result = run([*cc, *CFLAGS, *extra, "-I", str(header_dir()), "-o", str(out), str(CORPUS / name / "plugin.c")])
     assert result.returncode == 0, f"{' '.join(cc)} failed on {name}:\n{result.stderr}"
     return out
 
@@ -80,7 +98,9 @@ def expectation(name: str) -> dict:
     """The corpus plugin's expect.toml: `fail`, `warn` (check ids), optional `reasons`, and how
     it is run: `manifest` ("reference", the default; "own": its folder's nylon-ring.toml;
     "embedded": none given, the plugin's export is used), `plugin_keys` (lines added to the
-    reference manifest's [plugin] table) and `env` (variables set for the run)."""
+    reference manifest's [plugin] table), `env` (variables set for the run), `sanitize`
+    (compiled with -fsanitize=MODE and run with --sanitize MODE) and `repeat`/`seed`
+    (judged on the first failing run of `--repeat N --seed S`, which must fail)."""
     return tomllib.loads((CORPUS / name / "expect.toml").read_text(encoding="utf-8"))
 
 
@@ -100,3 +120,40 @@ def manifest_for(name: str) -> Path | None:
     path.write_text(MANIFEST.read_text(encoding="utf-8").replace("[plugin]\n", "[plugin]\n" + "\n".join(keys) + "\n", 1),
                     encoding="utf-8")
     return path
+
+
+# ---------------------------------------------------------------- ABI 2
+
+ABI2_CORPUS = CORPUS / "abi2"
+ABI2_MANIFEST = ABI2_CORPUS / "reference" / "nylon-ring.toml"
+ABI2_NAMES = sorted(p.name for p in ABI2_CORPUS.iterdir() if (p / "plugin.c").is_file())
+
+
+@lru_cache(maxsize=1)
+def _abi2_header() -> Path:
+    """A folder holding nylon_ring.h generated from the bundled ABI 2 schema."""
+    import tempfile
+
+    from nylon_ring_sdk.gen import generate
+    from nylon_ring_sdk.schema import load_default
+
+    folder = Path(tempfile.mkdtemp(prefix="nr-conformance-abi2-"))
+    for f in generate(load_default(2), "c"):
+        (folder / f.path).write_text(f.content, encoding="utf-8")
+    return folder
+
+
+def build_abi2(name: str, sanitize: str | None = None) -> Path:
+    """An ABI 2 corpus plugin, compiled once per session (and sanitizer) with warnings as errors."""
+    return _build_abi2(name, tuple(compiler()), sanitizer_flags(sanitize))
+
+
+@lru_cache(maxsize=None)
+def _build_abi2(name: str, cc: tuple[str, ...], extra: tuple[str, ...] = ()) -> Path:
+    from nylon_ring_sdk.toolchain import run as run_tool
+
+    out = _abi2_header() / "plugins" / "".join(f.replace("-fsanitize=", "") for f in extra if "sanitize" in f) / name / "plugin.so"
+    out.parent.mkdir(parents=True)
+    result = run_tool([*cc, *CFLAGS, *extra, "-I", str(_abi2_header()), "-o", str(out), str(ABI2_CORPUS / name / "plugin.c")])
+    assert result.returncode == 0, f"{' '.join(cc)} failed on abi2/{name}:\n{result.stderr}"
+    return out

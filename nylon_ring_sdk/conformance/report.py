@@ -82,6 +82,13 @@ class Report:
     baseline_path: str | None = None
     known_failures: set[str] = field(default_factory=set)
     fixed_failures: list[str] = field(default_factory=list)
+    #: --sanitize: the sanitizer the workers ran under (None: none).
+    sanitize: str | None = None
+    #: The run's seed (`--seed`): the same seed makes the checks make the same choices.
+    seed: int = 0
+    #: With --repeat: the :class:`~.repeat.Repeat` this run belongs to, and the command replaying it.
+    repeat: Any = None
+    replay: str | None = None
 
     # ------------------------------------------------------------ verdict
 
@@ -145,6 +152,10 @@ class Report:
         if self.manifest:
             argv += ["--manifest", self.manifest]
         argv += ["-k", check_id, "--timeout", f"{self.timeout:g}"]
+        if self.sanitize:
+            argv += ["--sanitize", self.sanitize]
+        if self.seed:
+            argv += ["--seed", str(self.seed)]
         return shlex.join(argv)
 
     # ------------------------------------------------------------ forms
@@ -158,7 +169,8 @@ class Report:
             "manifest": {"path": self.manifest, "note": self.manifest_note},
             "started_at": self.started_at,
             "duration": round(self.duration, 6),
-            "options": {"timeout": self.timeout, "jobs": self.jobs, "select": list(self.select)},
+            "options": {"timeout": self.timeout, "jobs": self.jobs, "select": list(self.select), "seed": self.seed,
+                        **({"sanitize": self.sanitize} if self.sanitize else {})},
             "processes": self.processes,
             "load_error": self.load_error,
             "latency": dict(self.latency),
@@ -168,6 +180,7 @@ class Report:
             "unchecked": [{"id": r.id, "reason": r.reason} for r in self.unchecked],
             "checks": [dict(r.to_json(), **({"rerun": self.rerun_command(r.id)} if r.status == FAIL else {}))
                        for r in self.results],
+            **({"repeat": dict(self.repeat.to_json(), replay=self.replay)} if self.repeat is not None else {}),
             **({"baseline": {"path": self.baseline_path, "known": sorted(self.known_failures),
                              "fixed": list(self.fixed_failures)}} if self.baseline_path else {}),
         }
@@ -183,7 +196,7 @@ class Report:
         props = ET.SubElement(suite, "properties")
         for name, value in (("plugin", self.plugin), ("plugin_sha256", self.plugin_sha256),
                             ("suite_version", self.suite_version), ("manifest", self.manifest or ""),
-                            ("load_error", self.load_error or "")):
+                            ("load_error", self.load_error or ""), ("seed", str(self.seed)), *self._repeat_properties()):
             ET.SubElement(props, "property", name=name, value=_xml_text(value))
         for r in self.results:
             case = ET.SubElement(suite, "testcase", classname=f"nylon_ring.conformance.{r.group}", name=r.id,
@@ -198,12 +211,22 @@ class Report:
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
+    def _repeat_properties(self) -> list[tuple[str, str]]:
+        if self.repeat is None:
+            return []
+        failed = self.repeat.failed_run
+        return [("repeat_runs", str(self.repeat.runs)), ("repeat_ran", str(len(self.repeat.seeds))),
+                ("repeat_first_seed", str(self.repeat.first_seed)),
+                ("repeat_failed_run", "" if failed is None else str(failed + 1)), ("replay", self.replay or "")]
+
     def render(self, *, verbose: bool = False) -> str:
         """The terminal report: a line per check with its reason, a summary, rerun commands."""
         lines = [f"nylon-ring conformance {self.suite_version}: {self.plugin}",
                  f"  sha256 {self.plugin_sha256}" + (f"; plugin {self.plugin_name!r} {self.plugin_version!r}"
                                                      if self.plugin_name is not None else ""),
                  f"  manifest: {self.manifest or 'none'} ({self.manifest_note})"]
+        if self.seed:
+            lines.append(f"  seed: {self.seed}")
         if self.load_error:
             lines.append(f"  load error: {self.load_error}")
         if self.latency:

@@ -107,7 +107,7 @@ GROUPS: dict[str, Group] = {g.name: g for g in (
     Group("gates", _LOADED, "each declared entry once: handle returns, streams end"),
     Group("routing", _LOADED, "entry names a plugin does not know"),
     Group("unary", _UNARY, "unary answers: once, declared, any payload size"),
-    Group("concurrency", _UNARY, "many threads at once"),
+    Group("concurrency", _ALL_ENTRIES, "many threads at once: unary calls, streams and sessions"),
     Group("sids", _UNARY, "sids above 2^32", {"first_sid": HIGH_SID}),
     Group("input", _ALL_ENTRIES, "malformed input through handle and handle_raw"),
     Group("streams", _ALL_ENTRIES, "declared streams and sessions, panic probes, shutdown with work in flight"),

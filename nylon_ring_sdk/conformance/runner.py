@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,6 +43,7 @@ from typing import Any, Callable
 
 from ..errors import ConformanceError, ManifestError
 from . import channel
+from . import sanitize as sanitize_mode
 from .rules import ENTRY_GATES, FAIL, GROUPS, MUST, SHOULD, SKIP, SUITE_VERSION, WARN, Check, matches, parse_patterns
 from .catalogue import catalogue
 from .manifest import EMBEDDED_SYMBOL, Entry, Manifest, find_manifest, load_manifest, load_manifest_text
@@ -70,13 +72,17 @@ def default_jobs() -> int:
 def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
         select_patterns: str | list[str] | None = None, timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
         watch: float = DEFAULT_WATCH, on_result: OnResult | None = None, entries: list[Entry] | None = None,
-        probes: list[Entry] | None = None, allow_incomplete: bool = False, seed: int = 0) -> Report:
+        probes: list[Entry] | None = None, allow_incomplete: bool = False, seed: int = 0,
+        sanitize: str | None = None) -> Report:
     """Run the suite on `plugin`; `manifest` None uses the embedded one, else `nylon-ring.toml` near it.
 
     `entries`/`probes` (from --entry/--probe) are added to the manifest. `seed` drives
     every varied choice the checks make (:meth:`Context.rng`): the same seed replays
-    the same payload sizes, concurrency and timing. Raises
-    ConformanceError (no such plugin file, nothing selected, bad numbers) and
+    the same payload sizes, concurrency and timing. `sanitize` (address, undefined,
+    thread) runs the workers under that sanitizer's runtime (:mod:`.sanitize`); a
+    sanitizer error fails the check that was running with the report. Raises
+    ConformanceError (no such plugin file, nothing selected, bad numbers, an unknown
+    sanitizer mode, a missing runtime, a plugin not built with it) and
     ManifestError for a --manifest file; everything the plugin does ends up in the report.
     """
     path = Path(plugin).expanduser().resolve()
@@ -95,11 +101,18 @@ def run(plugin: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
     selected = [cid for cid in checks if not patterns or matches(cid, patterns)]
     if not selected:
         raise ConformanceError(f"-k {','.join(patterns)}: no check id matches (list them with --list)")
+    sanitizer = sanitize_mode.resolve(sanitize, path) if sanitize is not None else sanitize_mode.unsanitized(path)
     source = _ManifestSource(path, manifest, checks, list(entries or ()), list(probes or ()))
-    _prepare_host()
+    _prepare_host(sanitizer.mode if sanitizer else None)
     runner = _Runner(path, source, checks, selected, timeout, watch, jobs, on_result, abi, seed)
-    report = runner.execute()
+    runner.sanitizer = sanitizer
+    try:
+        report = runner.execute()
+    finally:
+        if sanitizer is not None:
+            shutil.rmtree(sanitizer.folder, ignore_errors=True)
     report.allow_incomplete = allow_incomplete
+    report.sanitize = sanitizer.mode if sanitizer else None
     return report
 
 
@@ -164,10 +177,11 @@ def _generation(plugin: Path) -> int:
     return plugin_generation(plugin)
 
 
-def _prepare_host() -> None:
-    """Build the reference host's native helpers (both generations) once here, not inside a timed check."""
-    native.shim_path(1)
-    native.shim_path(2)
+def _prepare_host(sanitize: str | None = None) -> None:
+    """Build the reference host's native helpers (both generations) once here, not inside a
+    timed check; under --sanitize thread, the instrumented build the workers load."""
+    native.shim_path(1, sanitize or "")
+    native.shim_path(2, sanitize or "")
 
 
 def _sha256(path: Path) -> str:
@@ -211,6 +225,9 @@ class _Runner:
         self.load_error: str | None = None
         self.manifest_failed = False
         self.plugin_info: tuple[str, str] | None = None
+        self.sanitizer: sanitize_mode.Sanitizer | None = None
+        #: Per check: the sanitizer reports of the processes that died in it.
+        self.sanitized: dict[str, list[dict[str, Any]]] = {}
 
     def _needed(self, selected: list[str]) -> list[str]:
         """Selected checks plus what gates them: the whole load group, and the entry gates."""
@@ -298,7 +315,7 @@ class _Runner:
                       plugin_name=name, plugin_version=version, load_error=self.load_error,
                       entries_known=bool(self.manifest.entries or self.manifest.panic_probes),
                       latency={k: round(v, 6) for k, v in sorted(self.latency.items())},
-                      rejected_lines=self.rejected_lines)
+                      rejected_lines=self.rejected_lines, seed=self.seed)
 
     def _blocked(self, group: str) -> str | None:
         """Why a group cannot run: the library did not load, or a gate check failed."""
@@ -332,6 +349,8 @@ class _Runner:
                 details: dict[str, Any] | None = None, crashed: bool = False, level: str | None = None) -> CheckResult:
         chk = self.checks[cid]
         level = level or chk.level
+        if cid in self.sanitized:
+            details = dict(details or {}, sanitizer=self.sanitized[cid])
         if status == FAIL and level == SHOULD:
             status = WARN
         return CheckResult(cid, chk.group, level, chk.rule, status, reason, duration, details or {}, crashed, chk.cite)
@@ -415,15 +434,18 @@ class _Process:
     killing its process group also kills whatever the plugin started.
     """
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, sanitizer: sanitize_mode.Sanitizer | None = None) -> None:
         read_fd, write_fd = os.pipe()
         self.log = tempfile.TemporaryFile()
+        #: Where the sanitizer writes this process's reports (log_path), when there is one.
+        self.reports = Path(tempfile.mkdtemp(prefix="reports-", dir=sanitizer.folder)) if sanitizer else None
         key = channel.new_key()
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "nylon_ring_sdk.conformance.worker"],
                 stdin=subprocess.PIPE, stdout=self.log, stderr=self.log, pass_fds=(write_fd,),
-                start_new_session=True, cwd=str(cwd))
+                start_new_session=True, cwd=str(cwd),
+                env=sanitizer.environment(self.reports) if sanitizer else None)
         except BaseException:
             os.close(read_fd)
             self.log.close()
@@ -484,11 +506,17 @@ class _Process:
         self.reaped = True
         _await_group_death(self.proc.pid)
 
+    def sanitizer_report(self, plugin: Path) -> dict[str, Any] | None:
+        """The first error the sanitizer reported in this process (parsed), if any."""
+        return sanitize_mode.read_reports(self.reports, plugin) if self.reports else None
+
     def close(self) -> None:
         os.close(self.events_fd)
         if self.pidfd is not None:
             os.close(self.pidfd)
         self.log.close()
+        if self.reports is not None:
+            shutil.rmtree(self.reports, ignore_errors=True)
 
 
 class _Spares:
@@ -522,7 +550,7 @@ class _Spares:
             self.top_up()
 
     def _start(self) -> _Process:
-        process = _Process(self.runner.plugin.parent)
+        process = _Process(self.runner.plugin.parent, self.runner.sanitizer)
         with self.runner.lock:
             self.runner.processes += 1
         return process
@@ -557,6 +585,8 @@ class _Worker:
         self.last_entry: str | None = None
         self.confirmed: list[str] = []
         self.done = False
+        #: The sanitizer report the process left, once it has ended.
+        self.report: dict[str, Any] | None = None
 
     def run(self) -> bool:
         """Run until the process ends; False when it died before any check started (nothing more to try)."""
@@ -566,6 +596,7 @@ class _Worker:
         try:
             started_any = self._follow(process)
             process.kill()  # the worker has ended or hung: its helpers go with it
+            self._take_report(process)
             if self.current is not None:
                 self._charge(self._death(process))
             elif not self.done and not started_any:
@@ -577,6 +608,14 @@ class _Worker:
             with self.runner.lock:
                 self.runner.rejected_lines += process.reader.rejected
             process.close()
+
+    def _take_report(self, process: _Process) -> None:
+        """Keep the sanitizer's report of a dead worker for the check it died in (its details)."""
+        report = process.sanitizer_report(self.runner.plugin)
+        self.report = report
+        if report is not None and self.current is not None:
+            with self.runner.lock:
+                self.runner.sanitized.setdefault(self.current, []).append(report)
 
     def _died_early(self, process: _Process) -> None:
         death = self._death(process)
@@ -693,9 +732,9 @@ class _Worker:
         if self.current is not None:
             self._charge(f"timed out after {self.runner.timeout:g} s (process killed: a hang or a deadlock)")
 
-    @staticmethod
-    def _death(process: _Process) -> str:
-        """How the process ended, in words, with the plugin's last words when it left some."""
+    def _death(self, process: _Process) -> str:
+        """How the process ended, in words: the sanitizer's error and the plugin's frame when
+        it reported one, else the plugin's last words when it left some."""
         code = process.proc.returncode
         if code is not None and code < 0:
             try:
@@ -705,6 +744,8 @@ class _Worker:
             what = f"the process was killed by {name}"
         else:
             what = f"the process exited with status {code}"
+        if self.report is not None:
+            return f"{sanitize_mode.reason(self.report)} ({what})"
         tail = _last_words(process.log)
         return what + (f" ({tail})" if tail else "")
 

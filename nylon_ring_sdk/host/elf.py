@@ -16,7 +16,9 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-_SHT_SYMTAB, _SHT_DYNSYM = 2, 11
+_SHT_SYMTAB, _SHT_DYNSYM, _SHT_DYNAMIC = 2, 11, 6
+_DT_NEEDED = 1
+_DYN = struct.Struct("<qQ")
 _PT_LOAD = 1
 _SYM = struct.Struct("<IBBHQQ")
 _SHDR = struct.Struct("<IIQQQQIIQQ")
@@ -87,3 +89,28 @@ def _symbols(data: mmap.mmap) -> list[Symbol]:
             end = data.find(b"\0", str_off + st_name)
             found.append(Symbol(data[str_off + st_name:end].decode("utf-8", "replace"), value, sym_size))
     return found
+
+
+def needed(path: Path) -> list[str]:
+    """The library names `path` asks the loader for (DT_NEEDED); empty when it is not 64-bit ELF."""
+    image = read(path)
+    if image is None:
+        return []
+    data = image.data
+    try:
+        shoff, = struct.unpack_from("<Q", data, 0x28)
+        shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+        sections = [_SHDR.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
+        names: list[str] = []
+        for sh in sections:
+            if sh[1] != _SHT_DYNAMIC:
+                continue
+            str_off = sections[sh[6]][4]
+            for i in range(sh[5] // _DYN.size):
+                tag, value = _DYN.unpack_from(data, sh[4] + i * _DYN.size)
+                if tag == _DT_NEEDED:
+                    end = data.find(b"\0", str_off + value)
+                    names.append(data[str_off + value:end].decode("utf-8", "replace"))
+        return names
+    except (struct.error, IndexError, ValueError):
+        return []

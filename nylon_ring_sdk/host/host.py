@@ -126,7 +126,8 @@ class Host:
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, state: bool = True, check_slots: bool = True,
-             first_sid: int | None = None, stream_queue: int | None = None, abi: int | None = None) -> "Host":
+             first_sid: int | None = None, stream_queue: int | None = None, abi: int | None = None,
+             hostile: bool = False) -> "Host":
         """Load and initialise a plugin of either ABI generation.
 
         The generation comes from the exported symbol (`abi` forces one):
@@ -146,6 +147,9 @@ class Host:
         plugin exports it and ``state`` is true (``host_ctx`` also carries the
         NrHostExt pointer at byte 48 for seed-era Rust plugins), then calls ``init``.
         ``first_sid`` sets the first request's sid (default 1; see :meth:`set_next_sid`).
+        ``hostile`` makes it the hostile-but-legal host of conformance (native/nrh_hostile.c):
+        every input is a fresh, exactly-sized, read-only buffer with no NUL and a guard page
+        after it, poisoned when the call returns; written inputs become violations.
 
         Raises one :class:`~nylon_ring_sdk.errors.PluginLoadError` subclass per
         broken rule: PluginNotFound, PluginOpenFailed, MissingSymbol, NullPluginInfo,
@@ -175,6 +179,8 @@ class Host:
         _HOSTS.append((shim, handle))
         shim.nrh_set_notify(handle, waiters.callback)
         shim.nrh_bind(handle, info.plugin_ctx or None, vtable)
+        if hostile and not shim.nrh_set_hostile(handle):
+            raise MemoryError("nrh_set_hostile failed")
         host = cls(name, lib, info, shim, handle, waiters, abandoned)
         if first_sid is not None:
             host.set_next_sid(first_sid)
@@ -196,6 +202,11 @@ class Host:
         fn.restype = None
         fn.argtypes = [ctypes.c_void_p]
         fn(self._shim.nrh_host_ext(self._h))
+
+    def sweep(self) -> None:
+        """Hostile host: check every poisoned input and lease still kept (a written one is
+        recorded as a violation) and release the owned answers held back; a no-op otherwise."""
+        self._shim.nrh_hostile_sweep(self._h)
 
     def set_stream_queue(self, frames: int) -> None:
         """ABI 2: how many unread frames a stream may hold before send_result answers

@@ -22,6 +22,8 @@ from ..toolchain import c_compiler, compile_cached, generated_c_header, shared_l
 from .types import PATHS, Frame, Response, status_enum
 
 SOURCE = Path(__file__).parent / "native" / "nrh_shim.c"
+#: Included by SOURCE (the hostile host's buffers): part of the cache key.
+INCLUDED = (Path(__file__).parent / "native" / "nrh_hostile.c",)
 CFLAGS = ["-O2", "-shared", "-fPIC", "-pthread", "-fvisibility=hidden", "-std=c11"]
 if sys.platform == "darwin":
     # CPython's stable-ABI functions resolve against the running interpreter, as for extensions.
@@ -57,17 +59,33 @@ def _compilers() -> list[list[str]]:
     return found
 
 
-def shim_path(abi: int = 1) -> Path:
+#: Set to ``thread`` (by ``conformance --sanitize thread``) to load the helper built with
+#: ``-fsanitize=thread``: its locks and hand-offs between the plugin's threads and the
+#: host's are then visible to TSan, which would otherwise report the plugin's correctly
+#: synchronised accesses as races.
+SANITIZE_VARIABLE = "NYLON_RING_SHIM_SANITIZE"
+_SANITIZE_FLAGS = {"thread": ["-fsanitize=thread", "-g"]}
+
+
+def _sanitize_mode(sanitize: str | None) -> str | None:
+    mode = sanitize if sanitize is not None else os.environ.get(SANITIZE_VARIABLE) or None
+    return mode if mode in _SANITIZE_FLAGS else None
+
+
+def shim_path(abi: int = 1, sanitize: str | None = None) -> Path:
     """Path of the compiled helper for an ABI generation, building it when the cache has none.
 
     One source serves both generations: it is compiled with ``-DNRH_ABI=<abi>``
-    against that generation's generated header.
+    against that generation's generated header. `sanitize` (default: the
+    ``NYLON_RING_SHIM_SANITIZE`` variable) picks an instrumented build; the flags are
+    part of the cache key, so each mode has its own file.
     """
     header = generated_c_header(abi)
-    flags = [*CFLAGS, f"-DNRH_ABI={abi}"]
+    mode = _sanitize_mode(sanitize)
+    flags = [*CFLAGS, f"-DNRH_ABI={abi}", *_SANITIZE_FLAGS.get(mode or "", [])]
     errors: list[str] = []
     for cc in _compilers():
-        key = content_key(SOURCE.read_bytes(), header, " ".join(cc + flags), f"{sys.platform}-{platform.machine()}")
+        key = content_key(SOURCE.read_bytes(), *(p.read_bytes() for p in INCLUDED), header, " ".join(cc + flags), f"{sys.platform}-{platform.machine()}")
         target = cache_dir() / f"nrh_shim{abi}-{key}{shared_library_suffix()}"
         try:
             return compile_cached(SOURCE, cc, flags, [], target=target, header=header,
@@ -106,6 +124,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         "nrh_host_ctx_size": (u64, []),
         "nrh_take_violations": (u64, [p, p, u64]),
         "nrh_stats": (None, [p, ctypes.POINTER(u64), ctypes.POINTER(u64), ctypes.POINTER(u64)]),
+        "nrh_set_hostile": (u32, [p]),
+        "nrh_hostile_sweep": (None, [p]),
     }
     for name, (restype, argtypes) in table.items():
         fn = getattr(lib, name)

@@ -147,7 +147,12 @@ VIOLATION_KINDS = {
     8: "state_no_sid",     # set_state/get_state for a sid that is not running
     9: "state_bad_arg",    # set_state/get_state with a NULL pointer and a non-zero length
     10: "out_of_memory",   # the host could not copy a frame
+    18: "input_written",   # hostile host: an input buffer written after its call returned
+    19: "lease_changed",   # hostile host: a lease's bytes changed after commit
+    20: "handle_status",   # handle returned a status outside NrStatus
 }
+#: What a hostile host's written buffer held (the `status` of an input_written violation).
+INPUTS = {1: "entry name", 2: "payload", 3: "request string", 4: "stream_data payload", 5: "lease"}
 
 #: ABI 2's violation kinds by code: the shared ones renamed as ABI 2 hosts spell them, plus
 #: the owned-buffer and lease rules.
@@ -188,6 +193,10 @@ class Violation(NamedTuple):
 
     def describe(self) -> str:
         """One line, e.g. ``sid 7: after_terminal (Ok, 6 bytes, thread 1234)``."""
+        if self.kind in ("input_written", "lease_changed"):
+            what = INPUTS.get(int(self.status), "buffer")
+            when = "after commit" if what == "lease" else "after the call returned"
+            return f"sid {self.sid}: {self.kind} ({self.size}-byte {what} changed {when})"
         if self.kind.startswith("lease_"):
             return (f"sid {self.sid}: {self.kind} ({status_name(int(self.status), 2)}, initialized_len {self.size}, "
                     f"thread {self.thread_id})")

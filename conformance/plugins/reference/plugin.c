@@ -57,6 +57,9 @@ static void nrc_reply_text(uint64_t sid, NrStatus status, const char *text) {
 }
 
 static int nrc_entry_is(NrStr entry, const char *name) {
+#ifdef NRC_FAULT_STRCMP_ENTRY
+    return entry.ptr != NULL && strcmp((const char *)entry.ptr, name) == 0; /* fault: NrStr taken for a C string */
+#endif
     size_t n = strlen(name);
     return entry.len == n && (n == 0 || (entry.ptr != NULL && memcmp(entry.ptr, name, n) == 0));
 }
@@ -79,6 +82,14 @@ typedef struct {
     uint8_t data[];
 } nrc_job;
 
+/* A job thread is done: shutdown may stop waiting for it. */
+static void nrc_job_finished(void) {
+    pthread_mutex_lock(&nrc_jobs_lock);
+    nrc_jobs_in_flight--;
+    pthread_cond_broadcast(&nrc_jobs_done);
+    pthread_mutex_unlock(&nrc_jobs_lock);
+}
+
 static void *nrc_job_main(void *arg) {
     nrc_job *job = arg;
 #ifdef NRC_FAULT_SEND_AFTER_SHUTDOWN
@@ -87,21 +98,22 @@ static void *nrc_job_main(void *arg) {
 #endif
     nrc_reply(job->sid, job->status, job->data, job->len);
     free(job);
-    pthread_mutex_lock(&nrc_jobs_lock);
-    nrc_jobs_in_flight--;
-    pthread_cond_broadcast(&nrc_jobs_done);
-    pthread_mutex_unlock(&nrc_jobs_lock);
+    nrc_job_finished();
     return NULL;
 }
 
 /* Answers sid from a new detached thread; Err when no thread can be started. */
 static NrStatus nrc_answer_later(uint64_t sid, NrStatus status, const void *data, uint64_t len) {
-    nrc_job *job = malloc(sizeof(nrc_job) + (size_t)len + 1);
+    nrc_job *job = malloc(sizeof(nrc_job) + (size_t)len + 8);
     if (job == NULL) return NR_STATUS_ERR;
     job->sid = sid;
     job->status = status;
     job->len = len;
+#ifdef NRC_FAULT_FIXED_COPY
+    if (len) memcpy(job->data, data, (size_t)((len + 7) & ~(uint64_t)7)); /* fault: copies whole 8-byte words */
+#else
     if (len) memcpy(job->data, data, (size_t)len);
+#endif
     pthread_mutex_lock(&nrc_jobs_lock);
     nrc_jobs_in_flight++;
     pthread_mutex_unlock(&nrc_jobs_lock);
@@ -126,6 +138,59 @@ NRC_MAYBE_UNUSED static void nrc_wait_for_jobs(void) {
     while (nrc_jobs_in_flight > 0) pthread_cond_wait(&nrc_jobs_done, &nrc_jobs_lock);
     pthread_mutex_unlock(&nrc_jobs_lock);
 }
+
+/* ------------------------------------------ faults the hostile host shows (begin) */
+
+#if defined(NRC_FAULT_KEEPS_VIEW) || defined(NRC_FAULT_SCRUBS_VIEW)
+/* fault: the job keeps the host's view instead of a copy (KEEPS_VIEW answers from it after
+ * handle returned; SCRUBS_VIEW answers from a copy, then wipes the caller's bytes "for safety") */
+typedef struct {
+    uint64_t sid;
+    const uint8_t *view;
+    uint64_t len;
+} nrc_view_job;
+
+static void *nrc_view_job_main(void *arg) {
+    nrc_view_job *job = arg;
+#ifdef NRC_FAULT_KEEPS_VIEW
+    struct timespec work = {0, 5 * 1000 * 1000}; /* the work the answer waits for */
+#else
+    struct timespec work = {0, 20 * 1000 * 1000}; /* the clean-up runs once the call is long over */
+#endif
+    nanosleep(&work, NULL);
+#ifdef NRC_FAULT_KEEPS_VIEW
+    nrc_reply(job->sid, NR_STATUS_OK, job->view, job->len);
+#else
+    if (job->len) memset((void *)(uintptr_t)job->view, 0, (size_t)job->len);
+#endif
+    free(job);
+    nrc_job_finished();
+    return NULL;
+}
+
+static NrStatus nrc_keep_view(uint64_t sid, NrBytes payload) {
+    nrc_view_job *job = malloc(sizeof *job);
+    if (job == NULL) return NR_STATUS_ERR;
+    job->sid = sid;
+    job->view = payload.ptr;
+    job->len = payload.len;
+    pthread_mutex_lock(&nrc_jobs_lock);
+    nrc_jobs_in_flight++;
+    pthread_mutex_unlock(&nrc_jobs_lock);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, nrc_view_job_main, job) != 0) {
+        free(job);
+        pthread_mutex_lock(&nrc_jobs_lock);
+        nrc_jobs_in_flight--;
+        pthread_mutex_unlock(&nrc_jobs_lock);
+        return NR_STATUS_ERR;
+    }
+    pthread_detach(thread);
+    return NR_STATUS_OK;
+}
+#endif
+
+/* -------------------------------------------- faults the hostile host shows (end) */
 
 /* ------------------------------------------------------------ bidi sessions */
 
@@ -161,9 +226,131 @@ static int nrc_chat_find(uint64_t sid, int remove) {
     return found;
 }
 
+/* ============================================ overlap faults (concurrency.overlap)
+ * Mistakes that only show when calls and streams overlap: each answers correctly one
+ * call at a time. */
+
+#if defined(NRC_FAULT_STATIC_ANSWER) || defined(NRC_FAULT_STATIC_REPLY) || defined(NRC_FAULT_GLOBAL_STREAM)
+/* Runs main(arg) on a detached thread that shutdown waits for; Err when none can start. */
+static NrStatus nrc_start_job(void *(*main)(void *), void *arg) {
+    pthread_mutex_lock(&nrc_jobs_lock);
+    nrc_jobs_in_flight++;
+    pthread_mutex_unlock(&nrc_jobs_lock);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, main, arg) != 0) {
+        nrc_job_finished();
+        return NR_STATUS_ERR;
+    }
+    pthread_detach(thread);
+    return NR_STATUS_OK;
+}
+#endif
+
+#ifdef NRC_FAULT_STATIC_ANSWER
+/* fault: hello builds its answer in one static buffer ("answers are small") and a flusher thread
+ * sends it 5 ms later from that buffer, so a second hello meanwhile rewrites the first one's answer */
+static uint8_t nrc_answer[512];
+static uint64_t nrc_answer_len;
+
+static void *nrc_flush_answer(void *arg) {
+    struct timespec flush = {0, 5 * 1000 * 1000};
+    nanosleep(&flush, NULL);
+    nrc_reply((uint64_t)(uintptr_t)arg, NR_STATUS_OK, nrc_answer, nrc_answer_len);
+    nrc_job_finished();
+    return NULL;
+}
+
+static NrStatus nrc_hello_static(uint64_t sid, const NrRequest *req, NrBytes payload) {
+    if (req == NULL || !nrc_valid_str(req->method) || !nrc_valid_str(req->path)) return NR_STATUS_INVALID;
+    uint64_t len = (uint64_t)req->method.len + 1 + req->path.len + 1 + payload.len;
+    if (len > sizeof(nrc_answer)) return NR_STATUS_ERR;
+    uint8_t *p = nrc_answer;
+    if (req->method.len) { memcpy(p, req->method.ptr, req->method.len); p += req->method.len; }
+    *p++ = ' ';
+    if (req->path.len) { memcpy(p, req->path.ptr, req->path.len); p += req->path.len; }
+    *p++ = ' ';
+    if (payload.len) memcpy(p, payload.ptr, (size_t)payload.len);
+    nrc_answer_len = len;
+    return nrc_start_job(nrc_flush_answer, (void *)(uintptr_t)sid);
+}
+#endif
+
+#ifdef NRC_FAULT_STATIC_REPLY
+/* fault: chat copies each frame into one static reply buffer and a flusher thread sends it a
+ * millisecond later from there, so a frame of another session meanwhile replaces the reply */
+static uint8_t nrc_reply_buf[256];
+static uint64_t nrc_reply_len;
+
+static void *nrc_flush_reply(void *arg) {
+    struct timespec flush = {0, 1000 * 1000};
+    nanosleep(&flush, NULL);
+    nrc_reply((uint64_t)(uintptr_t)arg, NR_STATUS_OK, nrc_reply_buf, nrc_reply_len);
+    nrc_job_finished();
+    return NULL;
+}
+
+static NrStatus nrc_reply_later(uint64_t sid, NrBytes data) {
+    if (data.len > sizeof(nrc_reply_buf)) return NR_STATUS_ERR;
+    if (data.len) memcpy(nrc_reply_buf, data.ptr, (size_t)data.len);
+    nrc_reply_len = data.len;
+    return nrc_start_job(nrc_flush_reply, (void *)(uintptr_t)sid);
+}
+#endif
+
+#ifdef NRC_FAULT_GLOBAL_STREAM
+/* fault: count is produced by a ticker thread, a frame a millisecond, from state kept in one
+ * global ("one stream at a time"): a second count started meanwhile takes over the first one's
+ * ticker, so both tickers send to the second sid and the first stream never ends */
+static pthread_mutex_t nrc_ticker_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { uint64_t sid; long next, n; } nrc_ticker;
+
+static void *nrc_tick(void *arg) {
+    (void)arg;
+    struct timespec tick = {0, 1000 * 1000};
+    for (;;) {
+        nanosleep(&tick, NULL);
+        pthread_mutex_lock(&nrc_ticker_lock);
+        uint64_t sid = nrc_ticker.sid;
+        long i = nrc_ticker.next++;
+        int done = i >= nrc_ticker.n;
+        pthread_mutex_unlock(&nrc_ticker_lock);
+        if (done) {
+            nrc_reply(sid, NR_STATUS_STREAM_END, NULL, 0);
+            break;
+        }
+        char digits[24];
+        int len = snprintf(digits, sizeof digits, "%ld", i);
+        nrc_reply(sid, NR_STATUS_OK, digits, (uint64_t)len);
+    }
+    nrc_job_finished();
+    return NULL;
+}
+
+static NrStatus nrc_count_ticker(uint64_t sid, long n) {
+    pthread_mutex_lock(&nrc_ticker_lock);
+    nrc_ticker.sid = sid;
+    nrc_ticker.next = 0;
+    nrc_ticker.n = n;
+    pthread_mutex_unlock(&nrc_ticker_lock);
+    return nrc_start_job(nrc_tick, NULL);
+}
+#endif
+
+#ifdef NRC_FAULT_FLAKY_STREAM
+/* fault: count rebuilds a frame table every 50 streams, and the stream that triggers the
+ * rebuild ends with Err instead of waiting for it (the first time: the 18th stream) */
+static unsigned nrc_streams_served = 32;
+
+static int nrc_stream_hiccup(void) { return __atomic_add_fetch(&nrc_streams_served, 1, __ATOMIC_RELAXED) % 50 == 0; }
+#endif
+/* ============================================ end of the overlap faults */
+
 /* ------------------------------------------------------------------ entries */
 
 static NrStatus nrc_hello(uint64_t sid, const NrRequest *req, NrBytes payload) {
+#ifdef NRC_FAULT_STATIC_ANSWER
+    return nrc_hello_static(sid, req, payload); /* fault: see the overlap faults above */
+#endif
 #ifdef NRC_FAULT_HELLO_CRASH
     if (payload.len < (uint64_t)-1) *(volatile int *)(uintptr_t)payload.len = 1; /* fault: every hello segfaults */
 #endif
@@ -254,6 +441,22 @@ static NrStatus nrc_echo(uint64_t sid, NrBytes payload) {
 #ifdef NRC_FAULT_NEVER_ANSWERS
     if (payload.len == 0) return NR_STATUS_OK; /* fault: accepted, but nothing to echo is never answered */
 #endif
+#ifdef NRC_FAULT_LOWER_IN_PLACE
+    for (uint64_t i = 0; i < payload.len; i++) { /* fault: lowercases the const payload in place */
+        uint8_t c = payload.ptr[i];
+        ((uint8_t *)(uintptr_t)payload.ptr)[i] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+#endif
+#ifdef NRC_FAULT_STRLEN_PAYLOAD
+    nrc_reply(sid, NR_STATUS_OK, payload.ptr, strlen((const char *)payload.ptr)); /* fault: payload as a C string */
+    return NR_STATUS_OK;
+#endif
+#ifdef NRC_FAULT_STATUS_400
+    if (payload.len == 0) { /* fault: an HTTP status where an NrStatus belongs */
+        nrc_reply_text(sid, (NrStatus)400, "empty body");
+        return NR_STATUS_OK;
+    }
+#endif
     nrc_reply(sid, NR_STATUS_OK, payload.ptr, payload.len);
 #ifdef NRC_FAULT_DOUBLE_SEND
     nrc_reply(sid, NR_STATUS_OK, payload.ptr, payload.len); /* fault: a second result for a unary sid */
@@ -278,6 +481,12 @@ static NrStatus nrc_echo_async(uint64_t sid, NrBytes payload) {
 #ifdef NRC_FAULT_HANDLE_HANGS
     nrc_wait_for_worker();
 #endif
+#ifdef NRC_FAULT_KEEPS_VIEW
+    return nrc_keep_view(sid, payload); /* fault: answered later from the host's view */
+#endif
+#ifdef NRC_FAULT_SCRUBS_VIEW
+    if (payload.ptr != NULL && nrc_keep_view(sid, payload) != NR_STATUS_OK) return NR_STATUS_ERR; /* fault: wiped later */
+#endif
     return nrc_answer_later(sid, NR_STATUS_OK, payload.ptr, payload.len);
 }
 
@@ -297,7 +506,16 @@ static NrStatus nrc_count(uint64_t sid, NrBytes payload) {
     if (payload.len == 0 && payload.ptr != NULL) return NR_STATUS_OK; /* fault: accepted, never ended */
 #endif
     long n = nrc_parse_count(payload);
+#ifdef NRC_FAULT_SID_ZERO
+    if (n < 0) nrc_reply_text(0, NR_STATUS_ERR, "count: not a number"); /* fault: errors reported on "sid 0" */
+#endif
     if (n < 0) return NR_STATUS_INVALID;
+#ifdef NRC_FAULT_GLOBAL_STREAM
+    return nrc_count_ticker(sid, n); /* fault: see the overlap faults above */
+#endif
+#ifdef NRC_FAULT_FLAKY_STREAM
+    if (nrc_stream_hiccup()) return nrc_reply_text(sid, NR_STATUS_ERR, "frame table rebuilding"), NR_STATUS_OK; /* fault */
+#endif
     char digits[24];
     for (long i = 0; i < n; i++) {
         int len = 0;
@@ -325,6 +543,10 @@ static NrStatus nrc_state(uint64_t sid, NrBytes payload) {
     nrc_ext->set_state(nrc_host_ctx, sid, key, payload);
     NrBytes got = nrc_ext->get_state(nrc_host_ctx, sid, key);
     nrc_reply(sid, NR_STATUS_OK, got.ptr, got.len);
+#ifdef NRC_FAULT_STATE_AFTER_END
+    NrBytes none = {NULL, 0};
+    nrc_ext->set_state(nrc_host_ctx, sid, key, none); /* fault: clears its state after the answer ended the sid */
+#endif
     return NR_STATUS_OK;
 }
 
@@ -366,11 +588,56 @@ static NrStatus nrc_unknown(uint64_t sid, NrBytes payload) {
     (void)payload;
     nrc_reply_text(sid, NR_STATUS_UNSUPPORTED, "no such entry"); /* fault: a frame for a rejected sid */
     return NR_STATUS_UNSUPPORTED;
+#elif defined(NRC_FAULT_RETURNS_404)
+    (void)sid; (void)payload;
+    return (NrStatus)404; /* fault: an HTTP status returned where an NrStatus belongs */
 #else
     (void)sid; (void)payload;
     return NR_STATUS_UNSUPPORTED;
 #endif
 }
+
+/* ------------------------------------------- sanitizer faults (conformance --sanitize)
+ * Each of these is silent in a default run: it shows only when the plugin is built
+ * with -fsanitize=X and checked with `nylon-ring conformance --sanitize X`. */
+
+#ifdef NRC_FAULT_RACY_COUNTER
+/* fault: a statistics counter every call bumps, on whatever thread the host calls from,
+ * with neither a lock nor an atomic (a data race: ThreadSanitizer) */
+static unsigned long nrc_calls_seen;
+#define NRC_NOTE_CALL() (nrc_calls_seen++)
+#else
+#define NRC_NOTE_CALL() ((void)0)
+#endif
+
+#if defined(NRC_FAULT_UNKNOWN_LOG_OVERFLOW)
+/* fault: the "unknown entry" log line is built in a buffer sized for its text alone, then
+ * NUL-terminated one byte past the end (a heap buffer overflow: AddressSanitizer) */
+static char *nrc_last_unknown;
+static void nrc_note_unknown(NrStr entry) {
+    static const char prefix[] = "unknown entry: ";
+    size_t n = sizeof(prefix) - 1 + (size_t)entry.len;
+    char *line = malloc(n);
+    if (line == NULL) return;
+    memcpy(line, prefix, sizeof(prefix) - 1);
+    if (entry.len) memcpy(line + sizeof(prefix) - 1, entry.ptr, (size_t)entry.len);
+    line[n] = '\0';
+    free(nrc_last_unknown);
+    nrc_last_unknown = line;
+}
+#elif defined(NRC_FAULT_UNKNOWN_HASH_OVERFLOW)
+/* fault: unknown names are counted in a table indexed by a Java-style string hash kept in an
+ * int, which overflows for any name past six characters (signed overflow: UBSan) */
+static unsigned nrc_unknown_seen[64];
+static void nrc_note_unknown(NrStr entry) {
+    int h = 0;
+    for (uint64_t i = 0; i < entry.len; i++) h = 31 * h + entry.ptr[i];
+    nrc_unknown_seen[(unsigned)h % 64]++;
+}
+#else
+static void nrc_note_unknown(NrStr entry) { (void)entry; }
+#endif
+/* ------------------------------------------------------- end of sanitizer faults */
 
 static NrStatus nrc_route(NrStr entry, uint64_t sid, const NrRequest *req, NrBytes payload) {
 #ifdef NRC_FAULT_EMPTY_NAME_CRASH
@@ -383,6 +650,7 @@ static NrStatus nrc_route(NrStr entry, uint64_t sid, const NrRequest *req, NrByt
     if (entry.len > 4096) *(volatile int *)(uintptr_t)(entry.len >> 20) = 1; /* fault: a long name overflows */
 #endif
     if (!nrc_valid_str(entry) || !nrc_valid_bytes(payload)) return NR_STATUS_INVALID;
+    NRC_NOTE_CALL(); /* (fault RACY_COUNTER: an unsynchronised counter) */
     if (nrc_entry_is(entry, "hello")) return nrc_hello(sid, req, payload);
     if (nrc_entry_is(entry, "echo")) return nrc_echo(sid, payload);
     if (nrc_entry_is(entry, "echo_async")) return nrc_echo_async(sid, payload);
@@ -391,6 +659,7 @@ static NrStatus nrc_route(NrStr entry, uint64_t sid, const NrRequest *req, NrByt
     if (nrc_entry_is(entry, "state")) return nrc_state(sid, payload);
     if (nrc_entry_is(entry, "panic")) return nrc_panic(sid, 0);
     if (nrc_entry_is(entry, "panic_async")) return nrc_panic(sid, 1);
+    nrc_note_unknown(entry); /* (faults UNKNOWN_LOG_OVERFLOW, UNKNOWN_HASH_OVERFLOW) */
     return nrc_unknown(sid, payload);
 }
 
@@ -450,6 +719,9 @@ static NrStatus nrc_stream_data(void *plugin_ctx, uint64_t sid, NrBytes data) {
     if (!nrc_chat_find(sid, 0)) return NR_STATUS_OK; /* fault: frames for unknown sids are accepted */
 #else
     if (!nrc_chat_find(sid, 0)) return NR_STATUS_INVALID;
+#endif
+#ifdef NRC_FAULT_STATIC_REPLY
+    return nrc_reply_later(sid, data); /* fault: see the overlap faults above */
 #endif
 #ifdef NRC_FAULT_BIDI_WRONG_REPLY
     nrc_reply_text(sid, NR_STATUS_OK, "?"); /* fault: every frame is answered with the same reply */

@@ -14,7 +14,7 @@ from ...host.nylon_ring_abi import NrStatus
 from ..rules import GUIDE_STATUS, HIGH_SID, MUST, SHOULD, V1_RULES, check, failed, passed, skipped, warned
 from ..context import Context, Exchange, exchange, exchange_all, host_request, start, status_text, unknown_entry
 from ..manifest import Entry
-from .common import EXTRA_ANSWER, answer_status, declared, judge_stray, no_entries, noted, slot_problem, usable
+from .common import EXTRA_ANSWER, NOT_FRAMES, answer_status, declared, judge_stray, no_entries, noted, slot_problem, usable
 from ...errors import CallTimeout
 
 #: handle taking longer than this for a sample payload is reported as a warning.
@@ -133,7 +133,7 @@ def reject_silent(ctx: Context) -> Any:
     if not rejected:
         return skipped("the plugin rejected nothing here (it accepted the unknown entry; see routing.unknown_entry)")
     ctx.settle()
-    sent = [v for v in ctx.violations()[mark:] if v.sid in rejected]
+    sent = [v for v in ctx.violations()[mark:] if v.sid in rejected and v.kind not in NOT_FRAMES]
     if sent:
         return failed(f"{len(sent)} frame(s) after a rejection: " + "; ".join(
             f"{rejected[v.sid]}, then sent {status_text(int(v.status))} ({v.size} bytes)" for v in sent[:3]))

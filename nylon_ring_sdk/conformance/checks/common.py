@@ -12,6 +12,9 @@ from ..manifest import Entry
 #: Violation kinds that mean "one more result for a sid that already had its answer"
 #: (ABI 2's host spells the first one frame_after_terminal).
 EXTRA_ANSWER = ("after_terminal", "frame_after_terminal", "finished_sid")
+#: Violation kinds that are records about a sid, not frames sent for it (a status handle
+#: returned, an input or lease the plugin wrote into).
+NOT_FRAMES = ("handle_status", "input_written", "lease_changed")
 #: A callback after shutdown returned, as each generation's host spells it.
 AFTER_SHUTDOWN = ("after_shutdown", "send_after_shutdown")
 
@@ -81,7 +84,7 @@ def judge_stray(ctx: Context, sid: int, slots: list[str], what: str) -> Any:
         status = ctx.host.stream_data(sid, b"x") if slot == "stream_data" else ctx.host.stream_close(sid)
         results[slot] = status_text(status)
     ctx.settle()
-    sent = [v for v in ctx.violations()[mark:] if v.sid == sid]
+    sent = [v for v in ctx.violations()[mark:] if v.sid == sid and v.kind not in NOT_FRAMES]
     wrong = [f"{slot} returned {st}" for slot, st in results.items() if st != "Invalid"]
     if sent:
         return replace(failed(f"{what}: {len(sent)} frame(s) sent for it" + "".join(f"; {w}" for w in wrong),

@@ -102,6 +102,9 @@ enum {
     NRH_V_LEASE_AFTER_ANSWER = 15, /* commit of a lease consumed by an answer through another path */
     NRH_V_LEASE_MISSING = 16,   /* commit for a sid that holds no lease */
     NRH_V_OWNED_NO_DROP = 17,   /* NrVecU8 with owned = 1 and a NULL drop_fn (cannot be freed) */
+    NRH_V_INPUT_WRITTEN = 18,   /* hostile host: a poisoned input buffer was written after its call */
+    NRH_V_LEASE_CHANGED = 19,   /* hostile host: a committed lease changed after commit */
+    NRH_V_HANDLE_STATUS = 20,   /* handle returned a status outside the NrStatus enum */
 };
 
 enum { NRH_TOMB_COMPLETED = 1, NRH_TOMB_REJECTED = 2 };
@@ -120,6 +123,7 @@ typedef struct nrh_frame {
     uint64_t view_len;  /* the length release gets back; a lease's capacity */
     uint64_t sid;
     struct nrh_host *host;
+    uint32_t hostile_state; /* hostile host only (nrh_hostile.c) */
     uint8_t data[];
 } nrh_frame;
 
@@ -145,6 +149,7 @@ typedef struct nrh_session {
     uint64_t sid;
     uint32_t mode;
     uint32_t in_handle, terminated, detached, waiting;
+    uint32_t retired;      /* unlinked while consumers waited on it: the last one to leave recycles it */
     uint32_t direct_frame; /* the first frame went straight into direct_out */
     nrh_out *direct_out;   /* the calling thread's buffer while handle runs */
     uint64_t frames;       /* frames received (including dropped ones while detached) */
@@ -203,6 +208,7 @@ struct nrh_host {
     uint64_t lease_seq;         /* source of lease tokens */
     nrh_frame *to_release;      /* owned frames to give back once the lock is dropped */
     nrh_frame *orphans;         /* leases superseded by another answer: the plugin may still write */
+    struct nrh_hostile *hostile; /* NULL: the kind host; else guarded, poisoned buffers (nrh_hostile.c) */
 };
 
 _Static_assert(offsetof(nrh_host, seed_ext) == 48, "host_ctx offset 48 must hold the NrHostExt pointer");
@@ -250,6 +256,8 @@ static uint64_t nrh_hash(const uint8_t *ptr, uint64_t len) {
 
 static void nrh_violate(nrh_host *h, uint64_t sid, uint32_t kind, uint32_t status, uint64_t size,
                         uint64_t tid, uint64_t t_ns);
+static int nrh_hold_owned(nrh_host *h, nrh_frame *f);
+static int nrh_lease_done(nrh_host *h, nrh_frame *f);
 
 /*
  * Lock NOT held: the host is done with an owned frame. Its bytes must be what they
@@ -257,7 +265,8 @@ static void nrh_violate(nrh_host *h, uint64_t sid, uint32_t kind, uint32_t statu
  */
 static void nrh_give_back(nrh_frame *f) {
     nrh_host *h = f->host;
-    if (f->view && f->len && nrh_hash(f->view, f->len) != f->hash) {
+    if (h->hostile && nrh_hold_owned(h, f)) return; /* released later, checked again then */
+    if (f->hostile_state != 3 && f->view && f->len && nrh_hash(f->view, f->len) != f->hash) {
         pthread_mutex_lock(&h->lock);
         nrh_violate(h, f->sid, NRH_V_OWNED_CHANGED, f->status, f->len, nrh_tid(), nrh_now());
         pthread_mutex_unlock(&h->lock);
@@ -273,7 +282,7 @@ static void nrh_discard(nrh_host *h, nrh_frame *f) {
     if (f->path == NRH_PATH_OWNED) {
         f->next = h->to_release;
         h->to_release = f;
-    } else {
+    } else if (!nrh_lease_done(h, f)) {
         free(f);
     }
 }
@@ -281,8 +290,15 @@ static void nrh_discard(nrh_host *h, nrh_frame *f) {
 /* Lock NOT held: dispose of a frame (an out buffer's held frame). */
 static void nrh_discard_now(nrh_frame *f) {
     if (!f) return;
-    if (f->path == NRH_PATH_OWNED) nrh_give_back(f);
-    else free(f);
+    if (f->path == NRH_PATH_OWNED) {
+        nrh_give_back(f);
+    } else if (f->path == NRH_PATH_LEASE && f->host && f->host->hostile) {
+        pthread_mutex_lock(&f->host->lock);
+        nrh_discard(f->host, f);
+        pthread_mutex_unlock(&f->host->lock);
+    } else {
+        free(f);
+    }
 }
 
 /* Drop the lock, then give back the owned frames discarded while it was held (release is
@@ -297,6 +313,8 @@ static void nrh_unlock(nrh_host *h) {
         f = next;
     }
 }
+
+#include "nrh_hostile.c"
 
 /* ------------------------------------------------------------------ sessions */
 
@@ -337,6 +355,8 @@ static void nrh_free_frames(nrh_host *h, nrh_session *s) {
     s->queued = 0;
 }
 
+static void nrh_recycle(nrh_host *h, nrh_session *s);
+
 /* Remove a session for good and remember how it ended. Lock held. */
 static void nrh_retire(nrh_host *h, nrh_session *s, uint32_t tomb_kind) {
     nrh_unlink(h, s);
@@ -353,6 +373,18 @@ static void nrh_retire(nrh_host *h, nrh_session *s, uint32_t tomb_kind) {
     }
     nrh_drop_state(h, s);
     nrh_free_frames(h, s);
+    if (s->waiting) {
+        /* A consumer still sleeps on this session's condition variable (another thread detached
+         * it): recycling it now would hand that consumer the next sid's frames. */
+        s->retired = 1;
+        pthread_cond_broadcast(&s->cond);
+        return;
+    }
+    nrh_recycle(h, s);
+}
+
+/* Lock held: keep a retired session for reuse, or free it. */
+static void nrh_recycle(nrh_host *h, nrh_session *s) {
     if (h->spare_count < NRH_SPARE_SESSIONS) {
         s->next = h->spare;
         h->spare = s;
@@ -562,6 +594,8 @@ static NrBufferLease nrh_acquire(void *host_ctx, uint64_t sid, uint64_t capacity
     f->path = NRH_PATH_LEASE;
     f->view_len = capacity;
     f->sid = sid;
+    f->host = h;
+    nrh_lease_poison(h, f, capacity);
     pthread_mutex_lock(&h->lock);
     nrh_session *s = h->shut ? NULL : nrh_find(h, sid);
     if (s && (s->mode & NRH_MODE_UNARY) && !s->terminated && s->lease_state == NRH_LEASE_NONE) {
@@ -640,6 +674,7 @@ static NrStatus nrh_commit(void *host_ctx, uint64_t sid, NrStatus status, uint64
         f->status = status;
         f->tid = tid;
         f->t_ns = t_ns;
+        nrh_lease_committed(h, f);
         if (status > NRH_MAX_STATUS) nrh_violate(h, sid, NRH_V_INVALID_STATUS, status, len, tid, t_ns);
         if (s->mode & NRH_MODE_NOTIFY) notify = h->notify;
         nrh_deliver(h, s, f, status);
@@ -820,6 +855,7 @@ NRH_API uint32_t nrh_init(nrh_host *h) {
 
 /* Call the plugin's shutdown once; from then on every frame is a violation. */
 NRH_API void nrh_shutdown(nrh_host *h) {
+    nrh_release_held(h); /* release is plugin code: given back before shutdown, not after */
     pthread_mutex_lock(&h->lock);
     uint32_t first = !h->shutdown_called;
     h->shutdown_called = 1;
@@ -949,21 +985,32 @@ static NrStatus nrh_invoke(nrh_host *h, uint32_t kind, uint32_t id, NrStr e, uin
  * frame already arrived (the synchronous fast path), NRH_PENDING, NRH_REJECTED
  * or NRH_NO_SLOT.
  */
+static const char *const nrh_call_names[] = {"handle", "handle_raw", "handle_by_id"};
+
 static uint32_t nrh_run(nrh_host *h, uint32_t kind, uint32_t id, uint32_t mode, NrStr e, const void *req,
-                        NrBytes p, nrh_out *out) {
-    if (!nrh_has_slot(h, kind)) return out->code = NRH_NO_SLOT;
+                        NrBytes p, nrh_out *out, nrh_inputs *in) {
+    if (!nrh_has_slot(h, kind)) {
+        nrh_inputs_discard(in);
+        return out->code = NRH_NO_SLOT;
+    }
     uint64_t sid;
     uint32_t code = NRH_PENDING;
     nrh_session *s = nrh_open(h, mode, out, &sid, &code);
-    if (!s) return out->code = code;
+    if (!s) {
+        nrh_inputs_discard(in);
+        return out->code = code;
+    }
+    nrh_inputs_begin(in, sid, NRH_ABI == 2 && kind == NRH_CALL_RAW ? "handle" : nrh_call_names[kind], e.ptr, e.len);
     uint64_t t0 = nrh_now();
     NrStatus st = nrh_invoke(h, kind, id, e, sid, req, p);
     out->handle_ns = nrh_now() - t0;
+    nrh_inputs_end(h, in); /* borrowed views end with the call */
     out->sid = sid;
     out->handle_status = st;
     pthread_mutex_lock(&h->lock);
     s->in_handle = 0;
     s->direct_out = NULL;
+    if (st > NRH_MAX_STATUS) nrh_violate(h, sid, NRH_V_HANDLE_STATUS, st, 0, nrh_tid(), nrh_now());
     if (st != NR_STATUS_OK) {
         if (s->direct_frame)
             nrh_violate(h, sid, NRH_V_REJECTED_SID, out->status, out->len, out->tid, out->t_ns);
@@ -986,21 +1033,32 @@ static uint32_t nrh_run(nrh_host *h, uint32_t kind, uint32_t id, uint32_t mode, 
  */
 NRH_API uint32_t nrh_call(nrh_host *h, uint32_t raw, uint32_t mode, const uint8_t *entry, uint32_t entry_len,
                           const void *req, const uint8_t *payload, uint64_t payload_len, nrh_out *out) {
+    nrh_inputs in = {NULL};
+    if (h->hostile) {
+        entry = nrh_guard_copy(&in, entry, entry_len, NRH_IN_ENTRY);
+        payload = nrh_guard_copy(&in, payload, payload_len, NRH_IN_PAYLOAD);
+#if NRH_ABI == 1
+        if (req && !raw) req = nrh_guard_request(&in, (const NrRequest *)req);
+#endif
+    }
     NrStr e = {0};
     e.ptr = entry;
     e.len = entry_len;
     NrBytes p = {payload, payload_len};
-    return nrh_run(h, raw ? NRH_CALL_RAW : NRH_CALL_HANDLE, 0, mode, e, req, p, out);
+    return nrh_run(h, raw ? NRH_CALL_RAW : NRH_CALL_HANDLE, 0, mode, e, req, p, out, &in);
 }
 
 /* Start a request by entry id (ABI 2's handle_by_id; NRH_NO_SLOT elsewhere). */
 NRH_API uint32_t nrh_call_id(nrh_host *h, uint32_t mode, uint32_t id, const uint8_t *payload, uint64_t payload_len,
                              nrh_out *out) {
     NrStr e = {0};
-    NrBytes p = {payload, payload_len};
 #if NRH_ABI == 2
-    return nrh_run(h, NRH_CALL_BY_ID, id, mode, e, NULL, p, out);
+    nrh_inputs in = {NULL};
+    if (h->hostile) payload = nrh_guard_copy(&in, payload, payload_len, NRH_IN_PAYLOAD);
+    NrBytes p = {payload, payload_len};
+    return nrh_run(h, NRH_CALL_BY_ID, id, mode, e, NULL, p, out, &in);
 #else
+    NrBytes p = {payload, payload_len};
     (void)h; (void)id; (void)e; (void)p; (void)mode;
     return out->code = NRH_NO_SLOT;
 #endif
@@ -1009,10 +1067,18 @@ NRH_API uint32_t nrh_call_id(nrh_host *h, uint32_t mode, uint32_t id, const uint
 /* The plugin's resolve_entry (ABI 2); NR_ENTRY_UNKNOWN's value when there is none. */
 NRH_API uint32_t nrh_resolve(nrh_host *h, const uint8_t *entry, uint32_t entry_len) {
 #if NRH_ABI == 2
+    if (!h->plugin.resolve_entry) return 0xFFFFFFFFu;
+    nrh_inputs in = {NULL};
+    if (h->hostile) {
+        entry = nrh_guard_copy(&in, entry, entry_len, NRH_IN_ENTRY);
+        nrh_inputs_begin(&in, 0, "resolve_entry", entry, entry_len);
+    }
     NrStr e = {0};
     e.ptr = entry;
     e.len = entry_len;
-    return h->plugin.resolve_entry ? h->plugin.resolve_entry(e) : 0xFFFFFFFFu;
+    uint32_t id = h->plugin.resolve_entry(e);
+    nrh_inputs_end(h, &in);
+    return id;
 #else
     (void)h; (void)entry; (void)entry_len;
     return 0xFFFFFFFFu;
@@ -1047,6 +1113,11 @@ NRH_API uint32_t nrh_next(nrh_host *h, uint64_t sid, uint64_t timeout_ns, nrh_ou
         s->waiting++;
         int rc = pthread_cond_timedwait(&s->cond, &h->lock, &deadline);
         s->waiting--;
+        if (s->retired) { /* retired while we slept: it is no longer sid's session */
+            if (!s->waiting) nrh_recycle(h, s);
+            s = NULL;
+            break;
+        }
         if (rc == ETIMEDOUT) break;
     }
     if (!s) code = NRH_GONE;
@@ -1081,13 +1152,20 @@ NRH_API void nrh_drop_sid_state(nrh_host *h, uint64_t sid) {
 }
 
 NRH_API uint32_t nrh_stream_data(nrh_host *h, uint64_t sid, const uint8_t *data, uint64_t len) {
-    NrBytes b = {data, len};
     if (!h->plugin.stream_data) return 0xFFFFFFFFu;
+    nrh_inputs in = {NULL};
+    if (h->hostile) {
+        data = nrh_guard_copy(&in, data, len, NRH_IN_DATA);
+        nrh_inputs_begin(&in, sid, "stream_data", NULL, 0);
+    }
+    NrBytes b = {data, len};
 #if NRH_ABI == 2
-    return h->plugin.stream_data(sid, b);
+    uint32_t status = h->plugin.stream_data(sid, b);
 #else
-    return h->plugin.stream_data(h->plugin_ctx, sid, b);
+    uint32_t status = h->plugin.stream_data(h->plugin_ctx, sid, b);
 #endif
+    nrh_inputs_end(h, &in);
+    return status;
 }
 
 NRH_API uint32_t nrh_stream_close(nrh_host *h, uint64_t sid) {

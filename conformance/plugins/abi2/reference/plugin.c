@@ -53,6 +53,68 @@ static void release_static(void *owner_ctx, const uint8_t *ptr, uint64_t len) {
     (void)len;
 }
 
+/* ------------------------------------------- sanitizer faults (conformance --sanitize)
+ * Each of these is silent in a default run: it shows only when the plugin is built
+ * with -fsanitize=X and checked with `nylon-ring conformance --sanitize X`. */
+
+#ifdef NRC_FAULT_RACY_COUNTER
+/* fault: a statistics counter every call bumps, on whatever thread the host calls from,
+ * with neither a lock nor an atomic (a data race: ThreadSanitizer) */
+static unsigned long g_calls_seen;
+#define NRC_NOTE_CALL() (g_calls_seen++)
+#else
+#define NRC_NOTE_CALL() ((void)0)
+#endif
+
+#ifdef NRC_FAULT_REJECTED_USE_AFTER_FREE
+/* fault: rejected names are logged once in a row: the previous one is released before it is
+ * compared with the new one (a heap use after free: AddressSanitizer) */
+static char *g_last_rejected;
+static unsigned long g_rejected_logged;
+__attribute__((noinline)) static void nrc_release_name(char *name) { free(name); }
+static void nrc_note_rejected(NrStr entry) {
+    char *line = (char *)malloc(entry.len + 1);
+    if (!line) return;
+    if (entry.len) memcpy(line, entry.ptr, entry.len);
+    line[entry.len] = 0;
+    char *prev = g_last_rejected;
+    g_last_rejected = line;
+    nrc_release_name(prev);
+    if (prev != NULL && strcmp(prev, line) == 0) return; /* the same name as last time: logged already */
+    g_rejected_logged++;
+}
+#else
+static void nrc_note_rejected(NrStr entry) { (void)entry; }
+#endif
+
+#ifdef NRC_FAULT_MISALIGNED_HEADER
+/* fault: echo sniffs for a framed payload (a 0xFE tag, then a 32-bit body length): it copies
+ * the header out and loads the length through a uint32_t pointer one byte into the copy, before
+ * it checks the tag (a misaligned load: UBSan, whatever the alignment of the host's buffer) */
+static NrBytes nrc_unframe(NrBytes p) {
+    if (p.len < 5) return p;
+    _Alignas(8) uint8_t head[8];
+    memcpy(head, p.ptr, 5);
+    uint32_t declared = *(const uint32_t *)(head + 1);
+    if (p.ptr[0] == 0xFE && declared == p.len - 5) {
+        p.ptr += 5;
+        p.len = declared;
+    }
+    return p;
+}
+#else
+static NrBytes nrc_unframe(NrBytes p) { return p; }
+#endif
+/* ------------------------------------------------------- end of sanitizer faults */
+
+/* ============================================ overlap fault used by the workers (concurrency.overlap) */
+#ifdef NRC_FAULT_FLAKY_STREAM
+/* fault: count rebuilds a frame table every 50 streams, and the stream that triggers the
+ * rebuild ends with Err instead of waiting for it (the first time: the 18th stream) */
+static atomic_uint g_streams_served = 32;
+#endif
+/* ============================================ end */
+
 /* ---------------------------------------------------------------- worker threads */
 
 typedef struct {
@@ -84,6 +146,12 @@ static void *run_job(void *arg) {
     } else {
         long n = strtol((const char *)j->data, NULL, 10);
         char text[24];
+#ifdef NRC_FAULT_FLAKY_STREAM
+        if ((atomic_fetch_add(&g_streams_served, 1) + 1) % 50 == 0) { /* fault: see the overlap faults */
+            send_frame(j->sid, NR_STATUS_ERR, "frame table rebuilding");
+            goto done;
+        }
+#endif
         for (long i = 0; i < n; i++) {
             snprintf(text, sizeof text, "%ld", i);
             if (send_frame(j->sid, NR_STATUS_OK, text) != NR_STATUS_OK) goto done;
@@ -100,12 +168,16 @@ done:
 }
 
 static NrStatus spawn(int kind, uint64_t sid, NrBytes p) {
-    job *j = (job *)malloc(sizeof(job) + p.len + 1);
+    job *j = (job *)malloc(sizeof(job) + p.len + 8);
     if (!j) return NR_STATUS_ERR;
     j->kind = kind;
     j->sid = sid;
     j->len = p.len;
+#ifdef NRC_FAULT_FIXED_COPY
+    if (p.len) memcpy(j->data, p.ptr, (p.len + 7) & ~(size_t)7); /* fault: copies whole 8-byte words */
+#else
     if (p.len) memcpy(j->data, p.ptr, p.len);
+#endif
     j->data[p.len] = 0;
     atomic_fetch_add(&g_jobs, 1);
     pthread_t t;
@@ -117,6 +189,154 @@ static NrStatus spawn(int kind, uint64_t sid, NrBytes p) {
     pthread_detach(t);
     return NR_STATUS_OK;
 }
+
+/* ------------------------------------------ faults the hostile host shows (begin) */
+
+#if defined(NRC_FAULT_KEEPS_VIEW) || defined(NRC_FAULT_SCRUBS_VIEW)
+/* fault: a worker keeps the host's view instead of a copy (KEEPS_VIEW answers from it after
+ * handle returned; SCRUBS_VIEW wipes the caller's bytes "for safety" once the answer is out) */
+typedef struct {
+    uint64_t sid;
+    const uint8_t *view;
+    size_t len;
+} view_job;
+
+static void *run_view_job(void *arg) {
+    view_job *j = (view_job *)arg;
+#ifdef NRC_FAULT_KEEPS_VIEW
+    usleep(5000); /* the work the answer waits for */
+    send_copy(j->sid, NR_STATUS_OK, j->view, j->len);
+#else
+    usleep(20000); /* the clean-up runs once the call is long over */
+    if (j->len) memset((void *)(uintptr_t)j->view, 0, j->len);
+#endif
+    free(j);
+    atomic_fetch_sub(&g_jobs, 1);
+    return NULL;
+}
+
+static NrStatus keep_view(uint64_t sid, NrBytes p) {
+    view_job *j = (view_job *)malloc(sizeof *j);
+    if (!j) return NR_STATUS_ERR;
+    j->sid = sid;
+    j->view = p.ptr;
+    j->len = p.len;
+    atomic_fetch_add(&g_jobs, 1);
+    pthread_t t;
+    if (pthread_create(&t, NULL, run_view_job, j) != 0) {
+        atomic_fetch_sub(&g_jobs, 1);
+        free(j);
+        return NR_STATUS_ERR;
+    }
+    pthread_detach(t);
+    return NR_STATUS_OK;
+}
+#endif
+
+/* -------------------------------------------- faults the hostile host shows (end) */
+
+/* ============================================ overlap faults (concurrency.overlap)
+ * Mistakes that only show when calls and sessions overlap: each answers correctly one
+ * at a time. */
+
+#if defined(NRC_FAULT_STATIC_ANSWER) || defined(NRC_FAULT_STATIC_REPLY) || defined(NRC_FAULT_GLOBAL_STREAM)
+/* Runs main(arg) on a detached thread that shutdown waits for. */
+static NrStatus start_worker(void *(*main)(void *), void *arg) {
+    atomic_fetch_add(&g_jobs, 1);
+    pthread_t t;
+    if (pthread_create(&t, NULL, main, arg) != 0) {
+        atomic_fetch_sub(&g_jobs, 1);
+        return NR_STATUS_ERR;
+    }
+    pthread_detach(t);
+    return NR_STATUS_OK;
+}
+#endif
+
+#ifdef NRC_FAULT_STATIC_ANSWER
+/* fault: echo_async copies the payload into one static answer buffer and a flusher thread sends
+ * it 5 ms later from there, so a call arriving meanwhile replaces the answer */
+static uint8_t g_answer[512];
+static size_t g_answer_len;
+
+static void *flush_answer(void *arg) {
+    usleep(5000);
+    send_copy((uint64_t)(uintptr_t)arg, NR_STATUS_OK, g_answer, g_answer_len);
+    atomic_fetch_sub(&g_jobs, 1);
+    return NULL;
+}
+
+static NrStatus answer_later(uint64_t sid, NrBytes p) {
+    if (p.len > sizeof g_answer) return NR_STATUS_ERR;
+    if (p.len) memcpy(g_answer, p.ptr, p.len);
+    g_answer_len = p.len;
+    return start_worker(flush_answer, (void *)(uintptr_t)sid);
+}
+#endif
+
+#ifdef NRC_FAULT_STATIC_REPLY
+/* fault: chat copies each frame into one static reply buffer and a flusher thread sends it
+ * a millisecond later from there, so a frame of another session meanwhile replaces the reply */
+static uint8_t g_reply[256];
+static size_t g_reply_len;
+
+static void *flush_reply(void *arg) {
+    usleep(1000);
+    send_copy((uint64_t)(uintptr_t)arg, NR_STATUS_OK, g_reply, g_reply_len);
+    atomic_fetch_sub(&g_jobs, 1);
+    return NULL;
+}
+
+static NrStatus reply_later(uint64_t sid, NrBytes data) {
+    if (data.len > sizeof g_reply) return NR_STATUS_ERR;
+    if (data.len) memcpy(g_reply, data.ptr, data.len);
+    g_reply_len = data.len;
+    return start_worker(flush_reply, (void *)(uintptr_t)sid);
+}
+#endif
+
+#ifdef NRC_FAULT_GLOBAL_STREAM
+/* fault: count's producer reads the stream it serves from one global ("one stream at a time"),
+ * a frame a millisecond: a second count started meanwhile takes over the first one's producer,
+ * so both send to the second sid and the first stream never ends */
+static pthread_mutex_t g_ticker_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { uint64_t sid; long next, n; } g_ticker;
+
+static void *tick(void *arg) {
+    (void)arg;
+    char text[24];
+    for (;;) {
+        usleep(1000);
+        pthread_mutex_lock(&g_ticker_lock);
+        uint64_t sid = g_ticker.sid;
+        long i = g_ticker.next++;
+        int done = i >= g_ticker.n;
+        pthread_mutex_unlock(&g_ticker_lock);
+        if (done) {
+            send_frame(sid, NR_STATUS_STREAM_END, "");
+            break;
+        }
+        snprintf(text, sizeof text, "%ld", i);
+        if (send_frame(sid, NR_STATUS_OK, text) != NR_STATUS_OK) break;
+    }
+    atomic_fetch_sub(&g_jobs, 1);
+    return NULL;
+}
+
+static NrStatus count_ticker(uint64_t sid, NrBytes p) {
+    char digits[16] = {0};
+    if (p.len >= sizeof digits) return NR_STATUS_INVALID;
+    if (p.len) memcpy(digits, p.ptr, p.len);
+    pthread_mutex_lock(&g_ticker_lock);
+    g_ticker.sid = sid;
+    g_ticker.next = 0;
+    g_ticker.n = strtol(digits, NULL, 10);
+    pthread_mutex_unlock(&g_ticker_lock);
+    return start_worker(tick, NULL);
+}
+#endif
+
+/* ============================================ end of the overlap faults */
 
 /* ---------------------------------------------------------------- entries */
 
@@ -149,6 +369,9 @@ static NrStatus echo_lease(uint64_t sid, NrBytes p) {
 #endif
     if (g_host->commit_result_buffer(g_ctx, sid, NR_STATUS_OK, lease.token, p.len) != NR_STATUS_OK)
         send_copy(sid, NR_STATUS_ERR, "commit failed", 13);
+#ifdef NRC_FAULT_LEASE_AFTER_COMMIT
+    else if (p.len) memset(lease.ptr, 0, p.len); /* fault: scrubs the scratch buffer it already gave away */
+#endif
     return NR_STATUS_OK;
 }
 
@@ -171,16 +394,39 @@ static const char *const NAMES[E_COUNT_OF] = {"echo", "echo_async", "echo_owned"
 static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
     switch (id) {
     case E_ECHO:
+        p = nrc_unframe(p); /* (fault MISALIGNED_HEADER: a misaligned load) */
+#ifdef NRC_FAULT_STRLEN_PAYLOAD
+        return send_copy(sid, NR_STATUS_OK, p.ptr, strlen((const char *)p.ptr)), NR_STATUS_OK; /* fault: a C string */
+#endif
+#ifdef NRC_FAULT_STATUS_400
+        if (p.len == 0) return send_copy(sid, 400, "empty body", 10), NR_STATUS_OK; /* fault: an HTTP status */
+#endif
         send_copy(sid, NR_STATUS_OK, p.ptr, p.len);
 #ifdef NRC_FAULT_DOUBLE_SEND
         send_copy(sid, NR_STATUS_OK, p.ptr, p.len); /* fault: a second answer for a unary sid */
 #endif
         return NR_STATUS_OK;
-    case E_ECHO_ASYNC: return spawn(0, sid, p);
+    case E_ECHO_ASYNC:
+#if defined(NRC_FAULT_STATIC_ANSWER)
+        return answer_later(sid, p); /* fault: see the overlap faults above */
+#elif defined(NRC_FAULT_KEEPS_VIEW)
+        return keep_view(sid, p); /* fault: answered later from the host's view */
+#elif defined(NRC_FAULT_SCRUBS_VIEW)
+        /* fault: the view is wiped later */
+        return p.ptr && keep_view(sid, p) != NR_STATUS_OK ? NR_STATUS_ERR : spawn(0, sid, p);
+#endif
+        return spawn(0, sid, p);
     case E_ECHO_OWNED: return echo_owned(sid, p);
     case E_ECHO_LEASE: return echo_lease(sid, p);
     case E_STAMP: return stamp(sid);
-    case E_COUNT: return spawn(1, sid, p);
+    case E_COUNT:
+#ifdef NRC_FAULT_SID_ZERO
+        if (p.len == 0) return send_copy(0, NR_STATUS_ERR, "count: no number", 16), NR_STATUS_INVALID; /* fault: "sid 0" */
+#endif
+#ifdef NRC_FAULT_GLOBAL_STREAM
+        return count_ticker(sid, p); /* fault: see the overlap faults above */
+#endif
+        return spawn(1, sid, p);
     case E_CHAT: return open_chat(sid);
     case E_PANIC:
 #ifdef NRC_FAULT_PANIC_AS_ERR
@@ -191,13 +437,21 @@ static NrStatus run_entry(uint32_t id, uint64_t sid, NrBytes p) {
 #ifdef NRC_FAULT_SEND_AFTER_REJECT
         send_copy(sid, NR_STATUS_INVALID, "unknown entry", 13); /* fault: answers, then rejects */
 #endif
+#ifdef NRC_FAULT_RETURNS_404
+        return 404; /* fault: an HTTP status returned where an NrStatus belongs */
+#endif
         return NR_STATUS_INVALID;
     }
 }
 
 static uint32_t lookup(NrStr entry) {
-    for (uint32_t i = 0; i < E_COUNT_OF; i++)
+    for (uint32_t i = 0; i < E_COUNT_OF; i++) {
+#ifdef NRC_FAULT_STRCMP_ENTRY
+        if (entry.ptr && strcmp((const char *)entry.ptr, NAMES[i]) == 0) return i; /* fault: NrStr as a C string */
+        continue;
+#endif
         if (entry.ptr && entry.len == strlen(NAMES[i]) && memcmp(entry.ptr, NAMES[i], entry.len) == 0) return i;
+    }
     return NR_ENTRY_UNKNOWN;
 }
 
@@ -213,9 +467,15 @@ static uint32_t resolve_entry(NrStr entry) {
     return id;
 }
 
-static NrStatus handle(NrStr entry, uint64_t sid, NrBytes payload) { return run_entry(lookup(entry), sid, payload); }
+static NrStatus handle(NrStr entry, uint64_t sid, NrBytes payload) {
+    NRC_NOTE_CALL(); /* (fault RACY_COUNTER: an unsynchronised counter) */
+    uint32_t id = lookup(entry);
+    if (id == NR_ENTRY_UNKNOWN) nrc_note_rejected(entry); /* (fault REJECTED_USE_AFTER_FREE) */
+    return run_entry(id, sid, payload);
+}
 
 static NrStatus handle_by_id(uint32_t id, uint64_t sid, NrBytes payload) {
+    NRC_NOTE_CALL();
 #ifdef NRC_FAULT_BY_ID_DIFFERS
     if (id == E_ECHO) return send_copy(sid, NR_STATUS_OK, "by id", 5), NR_STATUS_OK; /* fault: not what handle says */
 #endif
@@ -223,8 +483,19 @@ static NrStatus handle_by_id(uint32_t id, uint64_t sid, NrBytes payload) {
 }
 
 static NrStatus stream_data(uint64_t sid, NrBytes data) {
-    for (int i = 0; i < MAX_CHATS; i++)
-        if (sid && atomic_load(&g_chats[i]) == sid) return send_copy(sid, NR_STATUS_OK, data.ptr, data.len), NR_STATUS_OK;
+    for (int i = 0; i < MAX_CHATS; i++) {
+        if (!sid || atomic_load(&g_chats[i]) != sid) continue;
+#ifdef NRC_FAULT_LOWER_IN_PLACE
+        for (size_t k = 0; k < data.len; k++) { /* fault: lowercases the const frame in place */
+            uint8_t c = data.ptr[k];
+            ((uint8_t *)(uintptr_t)data.ptr)[k] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+#endif
+#ifdef NRC_FAULT_STATIC_REPLY
+        return reply_later(sid, data); /* fault: see the overlap faults above */
+#endif
+        return send_copy(sid, NR_STATUS_OK, data.ptr, data.len), NR_STATUS_OK;
+    }
     return NR_STATUS_INVALID;
 }
 

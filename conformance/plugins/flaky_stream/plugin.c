@@ -1,0 +1,2 @@
+#define NRC_FAULT_FLAKY_STREAM
+#include "../reference/plugin.c"

