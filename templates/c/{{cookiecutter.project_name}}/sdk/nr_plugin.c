@@ -1129,11 +1129,14 @@ static size_t queue_capacity(void) {
     return nrp_plugin.background_queue != 0 ? nrp_plugin.background_queue : POOL_QUEUE;
 }
 
-/* Wakes a sleeping worker, or starts one when none sleeps and the pool has room (pool.lock held); false when neither. */
-static bool add_worker_locked(void) {
+/* Which condition variable a push signals once it has let go of the lock (so the worker it wakes does not wait for it). */
+typedef enum { SIGNAL_NONE, SIGNAL_WORK, SIGNAL_WATCH } NrpSignal;
+
+/* Wakes a sleeping worker (*signal), or starts one when none sleeps and the pool has room (pool.lock held); false when neither. */
+static bool add_worker_locked(NrpSignal *signal) {
     if (pool.sleeping > pool.wakes) {
         pool.wakes++;
-        pthread_cond_signal(&pool.work);
+        *signal = SIGNAL_WORK;
         return true;
     }
     if (pool.size == 0) pool.size = pool_size(); /* once a generation: it asks the system for the CPU count */
@@ -1152,18 +1155,18 @@ static bool add_worker_locked(void) {
  * workers are busy another is woken only for a backlog of POOL_BACKLOG jobs each, and
  * otherwise one keeps watch. False when no worker exists at all (none could start).
  */
-static bool place_job_locked(void) {
+static bool place_job_locked(NrpSignal *signal) {
     if (atomic_load_explicit(&pool.polling, memory_order_relaxed) != 0 || pool.wakes > 0) return true;
     if (pool.running == 0) {
         if (pool.watching) { /* the watching worker is the only one awake: it takes the job */
-            pthread_cond_signal(&pool.watch);
+            *signal = SIGNAL_WATCH;
             return true;
         }
-        return add_worker_locked() || pool.threads > 0;
+        return add_worker_locked(signal) || pool.threads > 0;
     }
     if (pool.count > (size_t)POOL_BACKLOG * pool.running) {
-        add_worker_locked(); /* none to add: the busy workers take it in turn */
-    } else if (!pool.watching && !pool.watch_wanted && add_worker_locked()) {
+        add_worker_locked(signal); /* none to add: the busy workers take it in turn */
+    } else if (!pool.watching && !pool.watch_wanted && add_worker_locked(signal)) {
         pool.watch_wanted = true;
     }
     return true;
@@ -1174,6 +1177,7 @@ typedef enum { PUSHED, PUSH_FULL, PUSH_STOPPED } NrpPush;
 
 /* Queues a job (a retried terminal frame whatever the queue holds); the job is the pool's once PUSHED. */
 static NrpPush push_job(NrpJob *job) {
+    NrpSignal signal = SIGNAL_NONE;
     pthread_mutex_lock(&pool.lock);
     NrpPush result = PUSHED;
     if (nrp_shutting_down()) {
@@ -1186,7 +1190,7 @@ static NrpPush push_job(NrpJob *job) {
         pool.tail = job;
         pool.count++;
         atomic_store_explicit(&pool.queued, pool.count, memory_order_release);
-        if (!place_job_locked()) { /* no thread could start: take it back */
+        if (!place_job_locked(&signal)) { /* no thread could start: take it back */
             pool.head = pool.tail = NULL;
             pool.count = 0;
             atomic_store(&pool.queued, 0);
@@ -1194,6 +1198,8 @@ static NrpPush push_job(NrpJob *job) {
         }
     }
     pthread_mutex_unlock(&pool.lock);
+    if (signal == SIGNAL_WORK) pthread_cond_signal(&pool.work);
+    else if (signal == SIGNAL_WATCH) pthread_cond_signal(&pool.watch);
     return result;
 }
 
