@@ -30,7 +30,9 @@ CORE_ITEMS = {1: ("raw", "unary", "async", "stream", "bidi"),
 
 
 MODE_NOTES = {
-    "async": "Latency runs from just before the call to the answer's arrival in send_result. With 1 in flight, "
+    "async": "Every answer is checked to come from another thread than the caller's (an answer sent inside handle "
+             "fails the run), so no SDK can look fast here by answering synchronously. "
+             "Latency runs from just before the call to the answer's arrival in send_result. With 1 in flight, "
              "ns/call also counts the harness noticing the answer (it spins for 50 µs, then yields the CPU), so on "
              "a busy machine it sits well above p50. With 16 in flight the thread keeps issuing while answers come.",
 }
