@@ -58,11 +58,11 @@ def routing_library(native, tmp_path_factory) -> Path:
     return keep_copy(project, build_project(project, release=True), "routing")
 
 
-def build_pool_project(native, pool: PoolPlugin, folder: Path, small_queue: bool) -> Path:
+def build_pool_project(native, pool: PoolPlugin, folder: Path, small_queue: bool, abi: int = 1) -> Path:
     """The example project with `slow` rewritten as `pool` says (and its queue made small), built."""
     from nylon_ring_sdk.scaffold import build_project, new_project
 
-    project = new_project(native.lang, "pool", folder, entries=["slow"], abi=1)
+    project = new_project(native.lang, "pool", folder, entries=["slow"], abi=abi)
     source = project / native.sources[0]
     text = source.read_text()
     pattern = re.compile("(" + native.stub.format(name="slow") + r" \{\n).*?(\n\}\n)", re.S)
@@ -72,7 +72,7 @@ def build_pool_project(native, pool: PoolPlugin, folder: Path, small_queue: bool
         assert text.count(old) == 1, f"{old!r} not found once in {source}"
         text = text.replace(old, new)
     source.write_text(pool.prelude + text)
-    return keep_copy(project, build_project(project), "small-queue" if small_queue else "pool")
+    return keep_copy(project, build_project(project), f"small-queue-abi{abi}" if small_queue else "pool")
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +82,12 @@ def pool_library(native, request, tmp_path_factory) -> Path:
     return build_pool_project(native, request.module.POOL, tmp_path_factory.mktemp(f"{native.lang}-pool"), False)
 
 
-@pytest.fixture(scope="module")
-def small_queue_library(native, request, tmp_path_factory) -> Path:
-    """The same build with one worker and a queue of SMALL_QUEUE calls."""
+@pytest.fixture(scope="module", params=(1, 2), ids=("abi1", "abi2"))
+def small_queue_library(native, request, tmp_path_factory) -> tuple[Path, int]:
+    """The same build, for each ABI generation, with one worker and a queue of SMALL_QUEUE calls."""
     need_tool("make")
-    return build_pool_project(native, request.module.POOL, tmp_path_factory.mktemp(f"{native.lang}-queue"), True)
+    folder = tmp_path_factory.mktemp(f"{native.lang}-queue-abi{request.param}")
+    return build_pool_project(native, request.module.POOL, folder, True, request.param), request.param
 
 
 def test_routing_finds_every_name_and_only_those(routing_library):
@@ -121,18 +122,20 @@ def test_background_calls_share_a_bounded_pool(pool_library):
 
 def test_a_full_queue_refuses_calls_and_answers_the_rest(small_queue_library):
     """IN_FLIGHT calls at once on one worker with a queue of SMALL_QUEUE: the calls the queue could
-    not take are refused by handle itself (Err on ABI 1, nothing sent); every call it took (at least the
+    not take are refused by handle itself (Backpressure on ABI 2, Err on ABI 1; nothing sent); every call it took (at least the
     queue's worth: the first may still wait for its worker to start) is answered."""
     from nylon_ring_sdk.host import Host, NrStatus
 
     async def wave(h) -> list:
         return await asyncio.gather(*(h.acall_raw("slow", b"", timeout=60) for _ in range(IN_FLIGHT)))
 
-    with Host.load(small_queue_library) as h:
+    library, abi = small_queue_library
+    busy = 6 if abi == 2 else int(NrStatus.ERR)  # ABI 2 Backpressure
+    with Host.load(library) as h:
         answers = asyncio.run(wave(h))
         refused = [a for a in answers if a.rejected]
         accepted = [a for a in answers if not a.rejected]
-        assert refused and {a.handle_status for a in refused} == {NrStatus.ERR}
+        assert refused and {int(a.handle_status) for a in refused} == {busy}
         assert SMALL_QUEUE <= len(accepted) < IN_FLIGHT, [a.status for a in accepted]
         assert {a.status for a in accepted} == {NrStatus.OK}, [(a.status, a.data) for a in accepted]
         assert h.call_raw("echo_async", b"after").data == b"after"
