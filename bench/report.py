@@ -30,7 +30,12 @@ CORE_ITEMS = {1: ("raw", "unary", "async", "stream", "bidi"),
 
 
 MODE_NOTES = {
-    "async": "Latency runs from just before the call to the answer's arrival in send_result. With 1 in flight, "
+    (2, "stream"): "The ABI 2 scaffolds run `count` on their background pool (a stream that may outgrow the host's "
+                   "stream queue can wait out Backpressure only off the host's thread), where the floor answers on "
+                   "the host's thread: their rows include a cross-thread hand-off per stream, as the async rows do.",
+    "async": "Every answer is checked to come from another thread than the caller's (an answer sent inside handle "
+             "fails the run), so no SDK can look fast here by answering synchronously. "
+             "Latency runs from just before the call to the answer's arrival in send_result. With 1 in flight, "
              "ns/call also counts the harness noticing the answer (it spins for 50 µs, then yields the CPU), so on "
              "a busy machine it sits well above p50. With 16 in flight the thread keeps issuing while answers come.",
 }
@@ -285,8 +290,9 @@ def _generation_sections(abi: int, subjects: list[Subject], results: dict) -> li
         lines += [f"### {_title(abi, item)}", ""]
         lines += _async_table(mine, results, floor) if item == "async" else _sync_table(item, mine, results, floor)
         lines.append("")
-        if item in MODE_NOTES:
-            lines += [MODE_NOTES[item], ""]
+        note = MODE_NOTES.get((abi, item), MODE_NOTES.get(item))
+        if note:
+            lines += [note, ""]
     if abi == 2:
         lines += ["### Answer paths by payload size (ns/call, 1 thread; in brackets: time vs the C floor's same path)", "",
                   "`echo` answers through send_result with a borrowed buffer (the host copies), `echo_owned` through "

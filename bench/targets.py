@@ -262,6 +262,7 @@ def evaluate(results: dict, subjects: list, host: dict | str, leaks: dict[str, L
         for item in SCALED_MODES:
             verdicts.append(scaling_target(results, floor, f"C floor, ABI {abi} (control: what this machine allows)",
                                            item, inflight=K if item == "async" else 1))
+        verdicts.append(tail_target(results, floor, f"C floor, ABI {abi} (control: what this machine allows)"))
         if abi == 1 and any(s.key == "cgo-floor" for s in subjects):
             verdicts.append(scaling_target(results, "cgo-floor", "cgo floor (control for go: what cgo itself allows)"))
         for lang in ("c", "cpp", "rust", "go", "zig"):

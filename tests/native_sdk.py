@@ -33,6 +33,7 @@ NEAR_MISSES = ("b", "e", "abcdef", "abcdefgh", "abcdefghz", "abcdefgh_3_12345678
                "abcdefgh_1_123456789", "e40", "E1")
 POOL_THREADS = 3  # the pool size the `slow` project configures
 IN_FLIGHT = 12    # background calls in flight at once, each holding its worker for a while
+SMALL_QUEUE = 2   # the queue the small-queue build has (with one worker)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class PoolPlugin:
     prelude: str                           # put at the top of the source (includes)
     body: str                              # the new body of the `slow` stub
     rewrites: tuple[tuple[str, str], ...]  # (old, new) text: `slow` runs in the background, the pool has POOL_THREADS
+    small_queue: tuple[str, str] = ("", "")  # (old, new) text after `rewrites`: one worker, a queue of SMALL_QUEUE
 
 
 @pytest.fixture(scope="module")
@@ -56,24 +58,36 @@ def routing_library(native, tmp_path_factory) -> Path:
     return keep_copy(project, build_project(project, release=True), "routing")
 
 
-@pytest.fixture(scope="module")
-def pool_library(native, request, tmp_path_factory) -> Path:
-    """A build with `slow` rewritten as the importing module's POOL says."""
-    need_tool("make")
+def build_pool_project(native, pool: PoolPlugin, folder: Path, small_queue: bool, abi: int = 1) -> Path:
+    """The example project with `slow` rewritten as `pool` says (and its queue made small), built."""
     from nylon_ring_sdk.scaffold import build_project, new_project
 
-    pool: PoolPlugin = request.module.POOL
-    project = new_project(native.lang, "pool", tmp_path_factory.mktemp(f"{native.lang}-pool"), entries=["slow"], abi=1)
+    project = new_project(native.lang, "pool", folder, entries=["slow"], abi=abi)
     source = project / native.sources[0]
     text = source.read_text()
     pattern = re.compile("(" + native.stub.format(name="slow") + r" \{\n).*?(\n\}\n)", re.S)
     text, n = pattern.subn(lambda m: m.group(1) + pool.body + m.group(2), text)
     assert n == 1, f"stub of `slow` not found in {source}"
-    for old, new in pool.rewrites:
+    for old, new in pool.rewrites + ((pool.small_queue,) if small_queue else ()):
         assert text.count(old) == 1, f"{old!r} not found once in {source}"
         text = text.replace(old, new)
     source.write_text(pool.prelude + text)
-    return keep_copy(project, build_project(project), "pool")
+    return keep_copy(project, build_project(project), f"small-queue-abi{abi}" if small_queue else "pool")
+
+
+@pytest.fixture(scope="module")
+def pool_library(native, request, tmp_path_factory) -> Path:
+    """A build with `slow` rewritten as the importing module's POOL says."""
+    need_tool("make")
+    return build_pool_project(native, request.module.POOL, tmp_path_factory.mktemp(f"{native.lang}-pool"), False)
+
+
+@pytest.fixture(scope="module", params=(1, 2), ids=("abi1", "abi2"))
+def small_queue_library(native, request, tmp_path_factory) -> tuple[Path, int]:
+    """The same build, for each ABI generation, with one worker and a queue of SMALL_QUEUE calls."""
+    need_tool("make")
+    folder = tmp_path_factory.mktemp(f"{native.lang}-queue-abi{request.param}")
+    return build_pool_project(native, request.module.POOL, folder, True, request.param), request.param
 
 
 def test_routing_finds_every_name_and_only_those(routing_library):
@@ -102,5 +116,27 @@ def test_background_calls_share_a_bounded_pool(pool_library):
         assert [a.status for a in answers] == [NrStatus.OK] * (2 * IN_FLIGHT)
         threads = {a.data for a in answers}
         assert 1 <= len(threads) <= POOL_THREADS, threads
+        assert h.call_raw("echo_async", b"after").data == b"after"
+        assert h.violations == []
+
+
+def test_a_full_queue_refuses_calls_and_answers_the_rest(small_queue_library):
+    """IN_FLIGHT calls at once on one worker with a queue of SMALL_QUEUE: the calls the queue could
+    not take are refused by handle itself (Backpressure on ABI 2, Err on ABI 1; nothing sent); every call it took (at least the
+    queue's worth: the first may still wait for its worker to start) is answered."""
+    from nylon_ring_sdk.host import Host, NrStatus
+
+    async def wave(h) -> list:
+        return await asyncio.gather(*(h.acall_raw("slow", b"", timeout=60) for _ in range(IN_FLIGHT)))
+
+    library, abi = small_queue_library
+    busy = 6 if abi == 2 else int(NrStatus.ERR)  # ABI 2 Backpressure
+    with Host.load(library) as h:
+        answers = asyncio.run(wave(h))
+        refused = [a for a in answers if a.rejected]
+        accepted = [a for a in answers if not a.rejected]
+        assert refused and {int(a.handle_status) for a in refused} == {busy}
+        assert SMALL_QUEUE <= len(accepted) < IN_FLIGHT, [a.status for a in accepted]
+        assert {a.status for a in accepted} == {NrStatus.OK}, [(a.status, a.data) for a in accepted]
         assert h.call_raw("echo_async", b"after").data == b"after"
         assert h.violations == []

@@ -102,6 +102,12 @@ def test_an_async_answer_dropped_under_load_is_reported(plugins):
         bench.run(plugins["faulty"], "silent_async", "async", inflight=(4,), calls=400, runs=1, timeout=0.3)
 
 
+def test_an_async_mode_answer_from_inside_handle_is_reported(plugins):
+    """Async mode measures answers from the plugin's own thread: a synchronous answer is not one."""
+    with pytest.raises(BenchError, match="answered inside handle on the calling thread, not asynchronously"):
+        bench.run(plugins["floor"], "echo", "async", calls=10, runs=1)
+
+
 @pytest.mark.parametrize(("plugin", "message"), [
     ("bad_abi", "abi_version is 2 (expected 1)"),
     ("bad_probe", "layout probe has version 1 and 4 values"),

@@ -10,7 +10,7 @@ nrp_panic(), which unwinds to the SDK boundary.
 from __future__ import annotations
 
 from native_sdk import *  # noqa: F401,F403  (routing and background pool checks, collected here for C)
-from native_sdk import POOL_THREADS, PoolPlugin
+from native_sdk import POOL_THREADS, SMALL_QUEUE, PoolPlugin
 from native_templates import *  # noqa: F401,F403  (the shared fixtures and tests, collected here for C)
 from native_templates import Native, run
 from template_matrix import keep_copy
@@ -26,6 +26,8 @@ POOL = PoolPlugin(
     rewrites=(('{.name = "slow", .kind = NRP_UNARY,', '{.name = "slow", .kind = NRP_UNARY, .run = NRP_BACKGROUND,'),
               (".entry_count = NRP_COUNT(entries),",
                f".entry_count = NRP_COUNT(entries),\n    .background_threads = {POOL_THREADS},")),
+    small_queue=(f".background_threads = {POOL_THREADS},",
+                 f".background_threads = 1,\n    .background_queue = {SMALL_QUEUE},"),
 )
 
 

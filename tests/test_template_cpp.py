@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from conftest import need_tool
 from native_sdk import *  # noqa: F401,F403  (routing and background pool checks, collected here for C++)
-from native_sdk import POOL_THREADS, PoolPlugin
+from native_sdk import POOL_THREADS, SMALL_QUEUE, PoolPlugin
 from native_templates import *  # noqa: F401,F403  (the shared fixtures and tests, collected here for C++)
 from native_templates import Native, run
 from template_matrix import keep_copy
@@ -27,6 +27,7 @@ POOL = PoolPlugin(
           "    id << std::this_thread::get_id();\n    res.ok(id.str());\n    return Status::Ok;"),
     rewrites=(('plugin.unary("slow", entry_slow)',
                f'plugin.unary("slow", entry_slow, nr::Run::Background).background_threads({POOL_THREADS})'),),
+    small_queue=(f".background_threads({POOL_THREADS})", f".background_threads(1).background_queue({SMALL_QUEUE})"),
 )
 
 

@@ -472,6 +472,9 @@ HOT void finish(Cell *c, uint64_t sid, NrStatus status, uint64_t bytes) {
     atomic_store_explicit(&c->done, sid, RELEASE);
 }
 
+/* The sid this thread is issuing in async mode (0: none): an answer for it on this thread came from inside handle. */
+static _Thread_local uint64_t t_issuing;
+
 /* Answers in the modes that need more than the fast path: stream frames accumulate,
  * per-sid state is dropped at the terminal answer, async answers are time-stamped. */
 static __attribute__((noinline)) void answer_slow(Cell *c, uint64_t sid, NrStatus status, NrBytes payload) {
@@ -488,8 +491,11 @@ static __attribute__((noinline)) void answer_slow(Cell *c, uint64_t sid, NrStatu
     if (atomic_load_explicit(&g_state_live, RELAXED))
         state_drop(sid);
 #endif
-    if (g.stamp)
+    if (g.stamp) {
+        if (UNLIKELY(t_issuing == sid)) /* async mode measures answers from the plugin's own thread */
+            fail("sid %" PRIu64 " was answered inside handle on the calling thread, not asynchronously", sid);
         atomic_store_explicit(&c->t_done, now_ns(), RELAXED);
+    }
     finish(c, sid, status, bytes);
 }
 
@@ -859,6 +865,11 @@ HOT int issue(Worker *w, uint64_t sid, enum mode mode, int stamp) {
         return bidi_exchange(sid);
     case MODE_STREAM:
         st = NRB_OPEN(sid, g.open_payload);
+        return LIKELY(st == NR_STATUS_OK) ? 0 : rejected(NRB_OPEN_NAME, sid, st);
+    case MODE_ASYNC:
+        t_issuing = sid;
+        st = NRB_OPEN(sid, g.payload);
+        t_issuing = 0;
         return LIKELY(st == NR_STATUS_OK) ? 0 : rejected(NRB_OPEN_NAME, sid, st);
     default:
         st = NRB_OPEN(sid, g.payload);

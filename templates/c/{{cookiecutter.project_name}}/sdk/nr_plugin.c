@@ -47,21 +47,25 @@
 #define PANIC_MESSAGE_MAX 160
 #define POOL_MAX 64u
 #define SPINS_BEFORE_YIELD 64
-/* A worker with nothing to do may poll the queue (NRP_POOL_POLLS pauses, then
- * NRP_POOL_YIELDS sched_yield calls) before it sleeps: a sleeping worker costs the next
- * call a wake-up system call. Off by default: on a machine whose CPUs are all busy a
- * polling worker takes the CPU the caller needs, and answers come later, not sooner.
- * Build with e.g. -DNRP_POOL_POLLS=4000 where a core can be spared. */
-#ifndef NRP_POOL_POLLS
-#define NRP_POOL_POLLS 0
+/* The last worker to go idle polls the queue this long (ns) before it sleeps: a sleeping
+ * worker costs the next call a wake-up system call, and a caller with one call in flight
+ * sends the next one within a microsecond or two. One worker at most polls, and only
+ * while no other runs a job. Build with -DNRP_POOL_POLL_NS=0 to never poll. */
+#ifndef NRP_POOL_POLL_NS
+#define NRP_POOL_POLL_NS 50000u
 #endif
-#ifndef NRP_POOL_YIELDS
-#define NRP_POOL_YIELDS 0
-#endif
-#define POOL_POLLS NRP_POOL_POLLS
-#define POOL_YIELDS NRP_POOL_YIELDS
-/* At most this many workers poll at once: more would take the CPUs the callers need. */
+#define POOL_POLL_NS ((uint64_t)NRP_POOL_POLL_NS)
 #define POOL_POLLERS 1u
+/* A gap this long between two looks of a poll means the poller lost its CPU; polling then pauses this long. */
+#define POOL_POLL_LOST_NS 20000u
+#define POOL_POLL_BACKOFF_NS 20000000u
+/* Jobs queued per busy worker before another worker is woken to help. */
+#define POOL_BACKLOG 16u
+/* How often the watching worker looks for a blocked pool (us), and after how many looks at an empty queue it stops. */
+#define POOL_WATCH_US 1000u
+#define POOL_WATCH_IDLE 20u
+/* Jobs the queue holds by default (NrpPlugin.background_queue). */
+#define POOL_QUEUE 4096u
 #define BACKPRESSURE_WAIT_MS 5000u
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -874,15 +878,27 @@ NRP_LAYER_ONLY static NrStatus dispatch_id(uint32_t id, uint64_t sid, NrBytes pa
 /* ------------------------------------------------------------------ the background pool */
 
 /*
- * Background handlers run on a pool of worker threads, started on first use (at most
+ * Background handlers run on a pool of worker threads, started on demand (at most
  * NrpPlugin.background_threads, by default one per CPU and at least 2) and fed from a
- * queue; never a thread per call. Wake-ups are what an answer from another thread
- * costs most, so they are kept rare: a worker that finishes a job takes the next one
- * without sleeping, a sleeping worker is signalled only when no signal is already on its
- * way (and, when polling is built in, not while a worker polls), and a finished job
- * signals shutdown only while shutdown waits. Shutdown
- * refuses new work, waits until the queue is empty and every handler has returned,
- * then joins the workers; the next init starts a new pool on demand.
+ * bounded queue (NrpPlugin.background_queue jobs, by default 4096); never a thread per
+ * call. A full queue refuses the call: handle returns Backpressure (ABI 2) or Err
+ * (ABI 1) and nothing is sent.
+ *
+ * What an answer from another thread costs most is waking a sleeping thread, so wake-ups
+ * are kept rare:
+ *  - a worker that finishes a job takes the next one without sleeping, and the last
+ *    worker to go idle polls the queue for NRP_POOL_POLL_NS before it sleeps, so calls
+ *    that come back to back (one in flight) find it awake;
+ *  - a call queued while a worker is polling, or while the busy workers have fewer than
+ *    POOL_BACKLOG jobs each, wakes nobody: one busy worker drains a burst the way a
+ *    single background thread would, without the other workers taking CPUs the callers
+ *    need;
+ *  - so that a handler which blocks does not hold up the queue, one idle worker keeps
+ *    watch while others are busy: every POOL_WATCH_US it looks, and when jobs wait and
+ *    no job has finished since its last look, it takes one. It stops watching once the
+ *    pool has been idle for POOL_WATCH_IDLE looks.
+ * Shutdown refuses new work, waits until the queue is empty and every handler has
+ * returned, then joins the workers; the next init starts a new pool on demand.
  */
 
 typedef struct NrpJob {
@@ -896,20 +912,28 @@ typedef struct NrpJob {
 
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t work;  /* a job was queued, or shutdown ended the workers' generation */
+    pthread_cond_t work;  /* a job was queued for a sleeping worker, or shutdown ended the workers' generation */
+    pthread_cond_t watch; /* the watching worker's timed wait */
     pthread_cond_t quiet; /* a job finished while shutdown waits for the last one */
     NrpJob *head, *tail;
-    atomic_size_t queued; /* jobs in the queue: what polling workers watch without the lock */
+    size_t count;         /* jobs in the queue */
+    atomic_size_t queued; /* `count`, for the polling worker, which looks without the lock */
     atomic_uint polling;  /* workers polling the queue (the next job needs no wake-up) */
     unsigned generation;  /* bumped by shutdown: workers of older generations exit */
     unsigned threads;     /* workers of this generation (their ids are in ids[]) */
     unsigned size;        /* how many workers this generation may have (0: not decided yet) */
-    unsigned sleeping;    /* workers waiting for a job */
-    unsigned wakes;       /* signals sent to sleeping workers that have not woken yet */
+    unsigned sleeping;    /* workers waiting on `work` */
+    unsigned wakes;       /* signals sent (and threads started) that no worker has taken up yet */
     unsigned running;     /* jobs in progress */
+    bool watching;        /* a worker keeps watch for blocked handlers */
+    bool watch_wanted;    /* the next worker to wake up keeps watch instead of taking a job */
+    unsigned long finished; /* jobs finished: what the watching worker compares */
     bool draining;        /* shutdown waits on `quiet` */
     pthread_t ids[POOL_MAX];
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER, .quiet = PTHREAD_COND_INITIALIZER};
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+          .work = PTHREAD_COND_INITIALIZER,
+          .watch = PTHREAD_COND_INITIALIZER,
+          .quiet = PTHREAD_COND_INITIALIZER};
 
 static bool add_size(size_t *total, uint64_t n) {
     if (n > SIZE_MAX - *total) return false;
@@ -957,7 +981,8 @@ static NrpJob *pop_job_locked(void) {
     NrpJob *job = pool.head;
     pool.head = job->next;
     if (pool.head == NULL) pool.tail = NULL;
-    atomic_fetch_sub_explicit(&pool.queued, 1, memory_order_relaxed);
+    pool.count--;
+    atomic_store_explicit(&pool.queued, pool.count, memory_order_relaxed);
     pool.running++;
     return job;
 }
@@ -977,39 +1002,111 @@ static void run_job_locked(NrpJob *job) {
     run_job(job);
     pthread_mutex_lock(&pool.lock);
     pool.running--;
+    pool.finished++;
     if (pool.draining) pthread_cond_broadcast(&pool.quiet);
 }
 
-/* An idle worker watches the queue for a while (no lock, no system call) before it sleeps; true when work came. */
+static uint64_t monotonic_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* While the clock is before this (ns), nobody polls: a poll that lost its CPU showed the machine busy. */
+static _Atomic uint64_t poll_resume_ns;
+
+/*
+ * The idle worker watches the queue for NRP_POOL_POLL_NS (no lock, no system call) before
+ * it sleeps; true when work came. On a machine whose CPUs are all taken, a polling thread
+ * loses its CPU (the clock jumps between two looks) and a job queued meanwhile waits for
+ * the scheduler, where a sleeping worker would have been woken at once: then polling
+ * stops for POOL_POLL_BACKOFF_NS.
+ */
 static bool poll_for_work(void) {
-    for (int i = 0; i < POOL_POLLS + POOL_YIELDS; i++) {
+    uint64_t last = monotonic_ns(), until = last + POOL_POLL_NS;
+    for (unsigned i = 1;; i++) {
         if (atomic_load_explicit(&pool.queued, memory_order_acquire) != 0) return true;
-        if (i < POOL_POLLS) NRP_PAUSE();
-        else sched_yield();
+        NRP_PAUSE();
+        if ((i & 63) != 0) continue;
+        uint64_t now = monotonic_ns();
+        if (now - last > POOL_POLL_LOST_NS) {
+            atomic_store_explicit(&poll_resume_ns, now + POOL_POLL_BACKOFF_NS, memory_order_relaxed);
+            return false;
+        }
+        if (now >= until) return false;
+        last = now;
     }
-    return false;
+}
+
+static bool polling_paused(void) {
+    uint64_t resume = atomic_load_explicit(&poll_resume_ns, memory_order_relaxed);
+    return resume != 0 && monotonic_ns() < resume;
+}
+
+/* Polls when no other worker polls or runs a job (pool.lock held on entry and exit); true when work came. */
+static bool try_polling_locked(void) {
+    if (POOL_POLL_NS == 0 || pool.running != 0 || polling_paused()) return false;
+    if (atomic_fetch_add(&pool.polling, 1) >= POOL_POLLERS) {
+        atomic_fetch_sub(&pool.polling, 1);
+        return false;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    bool found = poll_for_work();
+    atomic_fetch_sub(&pool.polling, 1); /* before the lock: a call queued after this sees no poller */
+    pthread_mutex_lock(&pool.lock);
+    return found;
+}
+
+/* A deadline `us` microseconds from now on the clock of the watch condition variable. */
+static struct timespec deadline_in(unsigned us) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += (long)us * 1000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec += t.tv_nsec / 1000000000L;
+        t.tv_nsec %= 1000000000L;
+    }
+    return t;
+}
+
+/*
+ * The watching worker (pool.lock held): looks every POOL_WATCH_US while others are
+ * busy. Returns once it should take a job (jobs wait and none finished since its last
+ * look, or nobody else runs one) or stop watching (the pool stayed idle, or shutdown).
+ */
+static void keep_watch_locked(unsigned generation) {
+    pool.watching = true;
+    unsigned idle = 0;
+    while (pool.generation == generation && idle < POOL_WATCH_IDLE) {
+        unsigned long seen = pool.finished;
+        struct timespec until = deadline_in(POOL_WATCH_US);
+        pthread_cond_timedwait(&pool.watch, &pool.lock, &until);
+        if (pool.head != NULL && (pool.running == 0 || pool.finished == seen)) break; /* stuck: help */
+        idle = pool.head == NULL ? idle + 1 : 0;
+    }
+    pool.watching = false;
 }
 
 static void *worker_main(void *arg) {
     unsigned generation = (unsigned)(uintptr_t)arg;
     pthread_mutex_lock(&pool.lock);
+    if (pool.wakes > 0) pool.wakes--; /* a thread started for a job counts as a wake-up until it runs */
     while (pool.generation == generation) {
+        if (pool.watch_wanted && !pool.watching) {
+            pool.watch_wanted = false;
+            keep_watch_locked(generation);
+            if (pool.head != NULL && pool.generation == generation) run_job_locked(pop_job_locked());
+            continue;
+        }
         if (pool.head != NULL) {
             run_job_locked(pop_job_locked());
             continue;
         }
-        bool found = false;
-        if (POOL_POLLS + POOL_YIELDS > 0) { /* polling built in: one worker at a time polls before it sleeps */
-            if (atomic_fetch_add(&pool.polling, 1) < POOL_POLLERS) {
-                pthread_mutex_unlock(&pool.lock);
-                found = poll_for_work();
-                atomic_fetch_sub(&pool.polling, 1); /* before the lock: a call queued after this sees no poller */
-                pthread_mutex_lock(&pool.lock);
-            } else {
-                atomic_fetch_sub(&pool.polling, 1); /* another worker polls: this one sleeps */
-            }
+        if (try_polling_locked() || pool.head != NULL || pool.generation != generation) continue;
+        if (pool.running != 0 && !pool.watching) { /* others are busy: keep watch rather than sleep */
+            keep_watch_locked(generation);
+            continue;
         }
-        if (found || pool.head != NULL || pool.generation != generation) continue;
         pool.sleeping++;
         pthread_cond_wait(&pool.work, &pool.lock);
         pool.sleeping--;
@@ -1028,46 +1125,91 @@ static unsigned pool_size(void) {
     return n < POOL_MAX ? (unsigned)n : POOL_MAX;
 }
 
-/* Starts one more worker when none is idle and the pool has room; false when there is no worker at all. */
-static bool grow_pool_locked(void) {
-    if (pool.size == 0) pool.size = pool_size(); /* once a generation: it asks the system for the CPU count */
-    bool idle = pool.sleeping > 0 || atomic_load(&pool.polling) > 0;
-    if (!idle && pool.threads < pool.size &&
-        pthread_create(&pool.ids[pool.threads], NULL, worker_main, (void *)(uintptr_t)pool.generation) == 0) {
-        pool.threads++;
-    }
-    return pool.threads > 0;
+static size_t queue_capacity(void) {
+    return nrp_plugin.background_queue != 0 ? nrp_plugin.background_queue : POOL_QUEUE;
 }
 
-/* Queues a job (false once shutdown has begun, or when no worker could start); the job is the pool's once queued. */
-static bool push_job(NrpJob *job) {
+/* Which condition variable a push signals once it has let go of the lock (so the worker it wakes does not wait for it). */
+typedef enum { SIGNAL_NONE, SIGNAL_WORK, SIGNAL_WATCH } NrpSignal;
+
+/* Wakes a sleeping worker (*signal), or starts one when none sleeps and the pool has room (pool.lock held); false when neither. */
+static bool add_worker_locked(NrpSignal *signal) {
+    if (pool.sleeping > pool.wakes) {
+        pool.wakes++;
+        *signal = SIGNAL_WORK;
+        return true;
+    }
+    if (pool.size == 0) pool.size = pool_size(); /* once a generation: it asks the system for the CPU count */
+    if (pool.threads >= pool.size ||
+        pthread_create(&pool.ids[pool.threads], NULL, worker_main, (void *)(uintptr_t)pool.generation) != 0) {
+        return false;
+    }
+    pool.threads++;
+    pool.wakes++;
+    return true;
+}
+
+/*
+ * After a job was queued (pool.lock held): who takes it. A polling worker, or one woken
+ * or started for an earlier job, needs no signal; with no worker busy one is woken; while
+ * workers are busy another is woken only for a backlog of POOL_BACKLOG jobs each, and
+ * otherwise one keeps watch. False when no worker exists at all (none could start).
+ */
+static bool place_job_locked(NrpSignal *signal) {
+    if (atomic_load_explicit(&pool.polling, memory_order_relaxed) != 0 || pool.wakes > 0) return true;
+    if (pool.running == 0) {
+        if (pool.watching) { /* the watching worker is the only one awake: it takes the job */
+            *signal = SIGNAL_WATCH;
+            return true;
+        }
+        return add_worker_locked(signal) || pool.threads > 0;
+    }
+    if (pool.count > (size_t)POOL_BACKLOG * pool.running) {
+        add_worker_locked(signal); /* none to add: the busy workers take it in turn */
+    } else if (!pool.watching && !pool.watch_wanted && add_worker_locked(signal)) {
+        pool.watch_wanted = true;
+    }
+    return true;
+}
+
+/* Why a job was not queued. */
+typedef enum { PUSHED, PUSH_FULL, PUSH_STOPPED } NrpPush;
+
+/* Queues a job (a retried terminal frame whatever the queue holds); the job is the pool's once PUSHED. */
+static NrpPush push_job(NrpJob *job) {
+    NrpSignal signal = SIGNAL_NONE;
     pthread_mutex_lock(&pool.lock);
-    bool queued = !nrp_shutting_down();
-    if (queued) {
+    NrpPush result = PUSHED;
+    if (nrp_shutting_down()) {
+        result = PUSH_STOPPED;
+    } else if (!job->retry && pool.count >= queue_capacity()) {
+        result = PUSH_FULL;
+    } else {
         if (pool.tail != NULL) pool.tail->next = job;
         else pool.head = job;
         pool.tail = job;
-        atomic_fetch_add_explicit(&pool.queued, 1, memory_order_release);
-        if (!grow_pool_locked()) { /* no thread could start: take it back */
+        pool.count++;
+        atomic_store_explicit(&pool.queued, pool.count, memory_order_release);
+        if (!place_job_locked(&signal)) { /* no thread could start: take it back */
             pool.head = pool.tail = NULL;
+            pool.count = 0;
             atomic_store(&pool.queued, 0);
-            queued = false;
+            result = PUSH_STOPPED;
         }
     }
-    /* A poller takes the job without a wake-up; otherwise one sleeper per job not yet covered by a signal. */
-    bool wake = queued && atomic_load(&pool.polling) == 0 && pool.sleeping > pool.wakes;
-    if (wake) pool.wakes++;
     pthread_mutex_unlock(&pool.lock);
-    if (wake) pthread_cond_signal(&pool.work); /* after the unlock: the worker it wakes does not wait for the lock */
-    return queued;
+    if (signal == SIGNAL_WORK) pthread_cond_signal(&pool.work);
+    else if (signal == SIGNAL_WATCH) pthread_cond_signal(&pool.watch);
+    return result;
 }
 
 static NrStatus start_background(const NrpCall *borrowed) {
     NrpJob *job = job_new(borrowed);
     if (job == NULL) return NR_STATUS_ERR;
-    if (push_job(job)) return NR_STATUS_OK;
+    NrpPush pushed = push_job(job);
+    if (pushed == PUSHED) return NR_STATUS_OK;
     free(job);
-    return NR_STATUS_ERR;
+    return pushed == PUSH_FULL ? NRP_STATUS_BUSY : NR_STATUS_ERR;
 }
 
 /* A terminal frame refused with Backpressure inside a host call: a worker sends it again once the call returned. */
@@ -1083,7 +1225,7 @@ static NrpSend defer_final(uint64_t sid, NrStatus status, const void *data, size
     job->next = NULL;
     job->retry = true;
     job->retry_status = status;
-    if (push_job(job)) return NRP_SENT;
+    if (push_job(job) == PUSHED) return NRP_SENT;
     free(job);
     return NRP_BACKPRESSURE;
 }
@@ -1116,9 +1258,11 @@ static void stop_pool(void) {
     pool.threads = 0;
     pool.size = 0;
     pool.wakes = 0;
+    pool.watch_wanted = false;
     pool.draining = false;
     pool.generation++;
     pthread_cond_broadcast(&pool.work);
+    pthread_cond_broadcast(&pool.watch);
     pthread_mutex_unlock(&pool.lock);
     for (unsigned i = 0; i < n; i++) {
         if (pthread_equal(ids[i], self)) pthread_detach(self);

@@ -14,7 +14,9 @@
  *  - a stream sends Ok frames, then exactly one terminal frame; nothing after it;
  *  - nrp_panic() unwinds a failing handler to the SDK boundary, which answers
  *    NRP_STATUS_PANIC (ABI 2: Panic; ABI 1: Err);
- *  - background entries run on a small pool of worker threads fed by a queue;
+ *  - background entries run on a fixed pool of worker threads fed by a bounded queue
+ *    (never a thread per call); a call the full queue cannot take is refused: handle
+ *    returns NRP_STATUS_BUSY (ABI 2: Backpressure; ABI 1: Err) and nothing is sent;
  *    shutdown runs what is queued, waits for every handler, joins the workers, ends
  *    open bidirectional streams, and after it returns nothing calls the host (later
  *    sends are dropped);
@@ -48,9 +50,13 @@
 struct NrRequest;
 /** What nrp_panic and a contained failure answer. */
 #define NRP_STATUS_PANIC NR_STATUS_PANIC
+/** What handle returns for a background call the full queue refused (nothing is sent). */
+#define NRP_STATUS_BUSY NR_STATUS_BACKPRESSURE
 #else
 #define NRP_ABI 1
 #define NRP_STATUS_PANIC NR_STATUS_ERR
+/** What handle returns for a background call the full queue refused (nothing is sent; ABI 1 has no Backpressure). */
+#define NRP_STATUS_BUSY NR_STATUS_ERR
 #endif
 
 #ifdef __cplusplus
@@ -169,6 +175,8 @@ typedef struct NrpPlugin {
     size_t background_threads;
     /** Optional: how long nrp_frame_wait (and a terminal frame) retries a full stream queue, in ms (0: 5000). */
     unsigned backpressure_wait_ms;
+    /** Optional: background calls the queue holds before it refuses more with NRP_STATUS_BUSY (0: 4096). */
+    size_t background_queue;
 } NrpPlugin;
 
 /** Defined by the plugin, read by nr_plugin.c. */

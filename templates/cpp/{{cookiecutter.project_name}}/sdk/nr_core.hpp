@@ -841,34 +841,42 @@ inline const Plugin *&plugin_slot() noexcept {
 enum class Queued { Yes, Full, Stopped };
 
 /**
- * Background work: a bounded queue and a pool of worker threads, started on first use
- * (at most Plugin::background_threads(), by default one per CPU and at least 2). A
- * task queued while enough workers are awake wakes nobody: awake workers look at the
- * queue again before they sleep, and take several tasks at a time, so a burst of calls
- * costs one wake-up, not one per call. Shutdown runs what is queued, waits for every
- * task, then joins the workers; the next init starts a new pool on demand.
+ * Background work: a bounded queue and a pool of worker threads, started on demand (at
+ * most Plugin::background_threads(), by default one per CPU and at least 2); never a
+ * thread per call. Waking a sleeping thread is what an answer from another thread costs
+ * most, so wake-ups are rare: a worker that finishes its tasks takes the next ones
+ * without sleeping; the last idle worker polls the queue for kPollNs before it sleeps, so
+ * calls that come back to back find it awake (paused for a while when a poll shows the
+ * machine busy: the poller lost its CPU); a task queued while a worker polls, or while the
+ * busy workers have fewer than kBacklog tasks each, wakes nobody. So that a task which
+ * blocks does not hold up the queue, one idle worker keeps watch while others are busy:
+ * every kWatch it looks, and when tasks wait and none finished since its last look, it
+ * takes one. Shutdown runs what is queued, waits for every task, then joins the workers;
+ * the next init starts a new pool on demand.
  */
 class Workers {
 public:
     /** Queues `task`; unless Yes (queue full, shutting down, no thread could start) the caller keeps it. */
     Queued start(std::unique_ptr<Task> &task) noexcept {
-        bool wake;
+        Signal signal = Signal::None;
         try {
             std::lock_guard<std::mutex> lock(mutex_);
             if (host().stopping.load()) return Queued::Stopped;
             if (queue_.size() >= capacity_locked()) return Queued::Full;
             queue_.push_back(std::move(task));
-            if (!grow_locked()) {
+            queued_.store(queue_.size(), std::memory_order_release);
+            if (!place_locked(signal)) {
                 task = std::move(queue_.back());  // no thread could start: take it back
                 queue_.pop_back();
+                queued_.store(queue_.size(), std::memory_order_relaxed);
                 return Queued::Stopped;
             }
-            queued_.store(queue_.size(), std::memory_order_relaxed);
-            wake = sleeping_ > 0 && queue_.size() > threads_.size() - sleeping_;
         } catch (...) {
             return Queued::Stopped;  // out of memory for the queue
         }
-        if (wake) work_.notify_one();  // after the unlock: the worker it wakes does not wait for the lock
+        // after the unlock: the worker it wakes does not wait for the lock
+        if (signal == Signal::Work) work_.notify_one();
+        if (signal == Signal::Watch) watch_.notify_one();
         return Queued::Yes;
     }
 
@@ -895,8 +903,11 @@ public:
             --joining_;
             threads.swap(threads_);
             size_ = 0;
+            wakes_ = 0;
+            watch_wanted_ = false;
             ++generation_;
             work_.notify_all();
+            watch_.notify_all();
         } catch (...) {
             return;  // the lock itself failed: nothing sane is left to wait for
         }
@@ -914,8 +925,20 @@ public:
     }
 
 private:
-    static constexpr std::size_t kBatch = 16;   // most tasks a worker takes at once
-    static constexpr unsigned kSpins = 256;     // looks at an empty queue this often before it sleeps
+    enum class Signal { None, Work, Watch };
+    static constexpr std::size_t kBatch = 16;    // most tasks a worker takes at once
+    static constexpr std::size_t kBacklog = 16;  // tasks queued per busy worker before another is woken
+    static constexpr std::uint64_t kPollNs = 50000;            // the last idle worker polls this long
+    static constexpr std::uint64_t kPollLostNs = 20000;        // a gap this long: the poller lost its CPU
+    static constexpr std::uint64_t kPollBackoffNs = 20000000;  // ... and polling pauses this long
+    static constexpr std::chrono::microseconds kWatch{1000};   // how often the watching worker looks
+    static constexpr unsigned kWatchIdle = 20;                 // looks at an empty queue before it stops
+
+    static std::uint64_t now_ns() noexcept {
+        return static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+                .count());
+    }
 
     static std::size_t configured_size() noexcept {
         const Plugin *plugin = plugin_slot();
@@ -928,44 +951,110 @@ private:
         return plugin != nullptr ? plugin->background_queue() : 4096;
     }
 
-    /** Starts one more worker when none sleeps and the pool has room; false when there is no worker at all. */
-    bool grow_locked() noexcept {
-        if (size_ == 0) size_ = configured_size();  // once a generation: it asks the system for the CPU count
-        if (sleeping_ == 0 && threads_.size() < size_) {
-            try {
-                unsigned generation = generation_;
-                threads_.emplace_back([this, generation] { work(generation); });
-            } catch (...) {
-                // no thread: the ones already running take the task
+    /** Who takes a task just queued; false when no worker exists at all (none could start). */
+    bool place_locked(Signal &signal) noexcept {
+        if (polling_.load(std::memory_order_relaxed) != 0 || wakes_ > 0) return true;
+        if (running_ == 0) {
+            if (watching_) {
+                signal = Signal::Watch;
+                return true;
             }
+            return add_worker_locked(signal) || !threads_.empty();
         }
-        return !threads_.empty();
+        if (queue_.size() > kBacklog * running_) {
+            add_worker_locked(signal);  // none to add: the busy workers take it in turn
+        } else if (!watching_ && !watch_wanted_ && add_worker_locked(signal)) {
+            watch_wanted_ = true;
+        }
+        return true;
     }
 
-    /** Before sleeping, a worker looks at the queue for a while without the lock (never yielding: on a
-     * busy machine a yield hands the CPU away for a whole time slice). */
-    bool spin_for_work(std::unique_lock<std::mutex> &lock) noexcept {
+    /** Wakes a sleeping worker, or starts one when none sleeps and the pool has room; false when neither. */
+    bool add_worker_locked(Signal &signal) noexcept {
+        if (sleeping_ > wakes_) {
+            ++wakes_;
+            signal = Signal::Work;
+            return true;
+        }
+        if (size_ == 0) size_ = configured_size();  // once a generation: it asks the system for the CPU count
+        if (threads_.size() >= size_) return false;
+        try {
+            unsigned generation = generation_;
+            threads_.emplace_back([this, generation] { work(generation); });
+        } catch (...) {
+            return false;
+        }
+        ++wakes_;
+        return true;
+    }
+
+    /** The last idle worker polls the queue without the lock for kPollNs; true when a task came. */
+    bool poll_locked(std::unique_lock<std::mutex> &lock) noexcept {
+        if (running_ != 0) return false;
+        const std::uint64_t resume = poll_resume_.load(std::memory_order_relaxed);
+        if (resume != 0 && now_ns() < resume) return false;
+        if (polling_.fetch_add(1) != 0) {
+            polling_.fetch_sub(1);
+            return false;
+        }
         lock.unlock();
         bool found = false;
-        for (unsigned i = 0; i < kSpins && !found; ++i) {
-            found = queued_.load(std::memory_order_relaxed) != 0;
+        std::uint64_t last = now_ns();
+        const std::uint64_t until = last + kPollNs;
+        for (unsigned i = 1; !found; ++i) {
+            found = queued_.load(std::memory_order_acquire) != 0;
+            if (found || (i & 63) != 0) continue;
+            const std::uint64_t now = now_ns();
+            if (now - last > kPollLostNs) {
+                poll_resume_.store(now + kPollBackoffNs, std::memory_order_relaxed);
+                break;
+            }
+            if (now >= until) break;
+            last = now;
         }
+        polling_.fetch_sub(1);  // before the lock: a task queued after this sees no poller
         lock.lock();
         return !queue_.empty();
     }
 
+    /** Keeps watch while others are busy; returns to take a task (tasks wait and none finished
+     * since the last look, or nobody else runs one) or to stop watching. */
+    void keep_watch_locked(std::unique_lock<std::mutex> &lock, unsigned generation) noexcept {
+        watching_ = true;
+        unsigned idle = 0;
+        while (generation_ == generation && idle < kWatchIdle) {
+            const std::uint64_t seen = finished_;
+            watch_.wait_for(lock, kWatch);
+            if (!queue_.empty() && (running_ == 0 || finished_ == seen)) break;
+            idle = queue_.empty() ? idle + 1 : 0;
+        }
+        watching_ = false;
+    }
+
     void work(unsigned generation) noexcept {
         std::unique_lock<std::mutex> lock(mutex_);
+        if (wakes_ > 0) --wakes_;  // a thread started for a task counts as a wake-up until it runs
         while (generation_ == generation) {
-            if (queue_.empty() && !spin_for_work(lock)) {
-                if (generation_ != generation) break;
-                ++sleeping_;
-                work_.wait(lock);
-                --sleeping_;
+            if (watch_wanted_ && !watching_) {
+                watch_wanted_ = false;
+                keep_watch_locked(lock, generation);
+                if (!queue_.empty() && generation_ == generation) run_batch_locked(lock, 1);
                 continue;
             }
-            std::size_t awake = std::max<std::size_t>(threads_.size() - sleeping_, 1);
-            run_batch_locked(lock, std::min(kBatch, std::max<std::size_t>(queue_.size() / awake, 1)));
+            if (!queue_.empty()) {
+                std::size_t awake = std::max<std::size_t>(running_ + 1, 1);
+                run_batch_locked(lock, std::min(kBatch, std::max<std::size_t>(queue_.size() / awake, 1)));
+                continue;
+            }
+            if (poll_locked(lock) || generation_ != generation) continue;
+            if (running_ != 0 && !watching_) {  // others are busy: keep watch rather than sleep
+                keep_watch_locked(lock, generation);
+                continue;
+            }
+            ++sleeping_;
+            work_.wait(lock);
+            --sleeping_;
+            if (wakes_ > 0) --wakes_;
         }
     }
 
@@ -990,20 +1079,28 @@ private:
         }
         lock.lock();
         running_ -= static_cast<unsigned>(n);
+        finished_ += n;
         if (joining_ > 0) quiet_.notify_all();
     }
 
     std::mutex mutex_;
-    std::condition_variable work_;   // a task was queued, or shutdown ended the workers' generation
+    std::condition_variable work_;   // a task was queued for a sleeping worker, or shutdown ended the generation
+    std::condition_variable watch_;  // the watching worker's timed wait
     std::condition_variable quiet_;  // a task finished while shutdown waits
     std::deque<std::unique_ptr<Task>> queue_;
-    std::atomic<std::size_t> queued_{0};  // queue_.size(), for workers looking without the lock
+    std::atomic<std::size_t> queued_{0};  // queue_.size(), for the polling worker, which looks without the lock
+    std::atomic<unsigned> polling_{0};
+    std::atomic<std::uint64_t> poll_resume_{0};  // nobody polls before this (steady clock, ns)
     std::vector<std::thread> threads_;    // workers of this generation
     std::size_t size_ = 0;                // how many workers this generation may have (0: not decided yet)
     unsigned generation_ = 0;             // bumped by shutdown: workers of older generations exit
     unsigned sleeping_ = 0;
+    unsigned wakes_ = 0;                  // signals sent (and threads started) that no worker has taken up yet
     unsigned running_ = 0;
     unsigned joining_ = 0;
+    std::uint64_t finished_ = 0;          // tasks finished: what the watching worker compares
+    bool watching_ = false;
+    bool watch_wanted_ = false;           // the next worker to wake up keeps watch instead of taking a task
 };
 
 inline Workers &workers() {

@@ -10,6 +10,8 @@ const Status = abi.NrStatus;
 
 /// ABI 1 has no Panic status: a contained failure answers Err.
 pub const panic_status: Status = .err;
+/// What handle returns for a background call the full queue refused: Err (ABI 1 has no Backpressure).
+pub const busy_status: Status = .err;
 /// ABI 1 probes run in every build (its conformance calls them without a switch).
 pub const gate_probes = false;
 /// A request header as the host passes it.

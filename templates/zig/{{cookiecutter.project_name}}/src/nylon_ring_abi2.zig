@@ -12,6 +12,8 @@ const Status = abi.NrStatus;
 
 /// A contained failure (a handler returning error.Panic) answers Panic.
 pub const panic_status: Status = .panic;
+/// What handle returns for a background call the full queue refused: Backpressure.
+pub const busy_status: Status = .backpressure;
 /// Panic probes answer Unsupported unless NYLON_RING_ENABLE_PROBES=1 at init.
 pub const gate_probes = true;
 /// ABI 2 passes no request metadata: handlers always see an empty `Request`.

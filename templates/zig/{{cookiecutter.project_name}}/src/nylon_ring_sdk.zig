@@ -20,7 +20,9 @@
 //!   as the handle status (a rejection: nothing follows);
 //! - NULL or malformed views from the host get Invalid, an unknown entry Unsupported,
 //!   an unknown stream id Invalid;
-//! - background handlers run on a bounded thread pool; `shutdown` stops taking new
+//! - background handlers run on a fixed thread pool fed by a bounded queue (never a
+//!   thread per call); a call the full queue cannot take is refused: handle returns
+//!   Backpressure (ABI 2) or Err (ABI 1) and nothing is sent; `shutdown` stops taking new
 //!   work, waits for the work in flight and joins the threads, and after it returns
 //!   every send is dropped, so nothing calls the host any more.
 //!
@@ -173,6 +175,9 @@ pub const Request = struct {
 pub const Reply = struct {
     sid: u64,
     done: bool = false,
+    /// Answered from the background pool: an answer the host refuses with Backpressure
+    /// (ABI 2) is sent again with a growing pause (on the host's thread it could not drain).
+    background: bool = false,
 
     /// Answers Ok with `data` (the host copies it during the call).
     pub fn ok(self: *Reply, data: []const u8) void {
@@ -188,7 +193,12 @@ pub const Reply = struct {
     pub fn send(self: *Reply, status: Status, data: []const u8) void {
         if (self.done) return;
         self.done = true;
-        _ = deliver(self.sid, status, data);
+        var pause: u64 = 1_000;
+        while (isBackpressure(deliver(self.sid, status, data)) and self.background) {
+            if (stopping()) return;
+            std.Thread.sleep(pause);
+            pause = @min(pause * 2, std.time.ns_per_ms);
+        }
     }
 
     /// Answers with `buf` without copying it (ABI 2 send_result_owned). `buf` must come
@@ -519,7 +529,7 @@ fn runStreamSync(comptime e: Entry, sid: u64, req: Request, body: []const u8) St
 
 /// Runs a unary/raw handler off the host's thread: every outcome is a sent frame.
 fn runReplyAsync(comptime e: Entry, sid: u64, req: Request, body: []const u8) void {
-    var reply: Reply = .{ .sid = sid };
+    var reply: Reply = .{ .sid = sid, .background = true };
     const result = if (e.mode == .unary) e.unary.?(&reply, req, body) else e.raw.?(&reply, body);
     result catch |err| return reply.send(statusOf(err), if (isPanic(err)) panic_text else "");
     reply.send(.err, "");
@@ -535,12 +545,15 @@ fn runStreamAsync(comptime e: Entry, sid: u64, req: Request, body: []const u8) v
 
 // ---------------------------------------------------------------- background work
 
-/// A call that outlives handle(): owns copies of the request and payload.
+/// A call that outlives handle(): owns copies of the request and payload, and is a
+/// link of the pool's queue.
 const Job = struct {
     arena: std.heap.ArenaAllocator,
     sid: u64,
     request: Request,
     payload: []const u8,
+    run: *const fn (*Job) void = undefined,
+    next: ?*Job = null,
 
     fn create(sid: u64, req: Request, payload: []const u8) !*Job {
         var arena = std.heap.ArenaAllocator.init(allocator);
@@ -559,64 +572,293 @@ const Job = struct {
     }
 };
 
-/// The pool background handlers run on, and what shutdown waits for.
-const Background = struct {
-    lock: std.Thread.Mutex = .{},
-    pool: std.Thread.Pool = undefined,
-    started: bool = false,
-    stopping: std.atomic.Value(bool) = .init(false),
-    in_flight: std.Thread.WaitGroup = .{},
-    threads: usize = 0,
+/// The most worker threads a pool may have.
+const pool_max = 64;
+/// Jobs the queue holds by default (`.background_queue`).
+const pool_queue = 4096;
+/// Jobs queued per busy worker before another worker is woken to help.
+const pool_backlog = 16;
+/// How long the last idle worker polls the queue before it sleeps.
+const poll_ns: u64 = 50 * std.time.ns_per_us;
+/// A gap this long between two looks of a poll means the poller lost its CPU; polling then pauses this long.
+const poll_lost_ns: u64 = 20 * std.time.ns_per_us;
+const poll_backoff_ns: u64 = 20 * std.time.ns_per_ms;
+/// How often the watching worker looks for a blocked pool, and after how many looks at an empty queue it stops.
+const watch_ns: u64 = std.time.ns_per_ms;
+const watch_idle = 20;
 
-    /// Queues `func(job)`; false when shutting down or out of memory.
-    fn spawn(self: *Background, comptime func: fn (*Job) void, job: *Job) bool {
-        self.lock.lock();
-        defer self.lock.unlock();
-        if (self.stopping.load(.acquire)) return false;
-        if (!self.started) {
-            const n = if (self.threads > 0) self.threads else @max(2, std.Thread.getCpuCount() catch 2);
-            self.pool.init(.{ .allocator = allocator, .n_jobs = n }) catch return false;
-            self.started = true;
+fn nowNs() u64 {
+    return @intCast(@max(std.time.nanoTimestamp(), 0));
+}
+
+/// Why a job was not queued.
+const Push = enum { pushed, full, stopped };
+
+/// The pool background handlers run on: a fixed number of worker threads (at most
+/// `.background_threads`, by default one per CPU and at least 2), started on demand and
+/// fed from a bounded queue (`.background_queue` jobs, by default 4096); never a thread
+/// per call. A full queue refuses the call: handle returns Backpressure (ABI 2) or Err
+/// (ABI 1) and nothing is sent.
+///
+/// Waking a sleeping thread is what an answer from another thread costs most, so
+/// wake-ups are rare: a worker that finishes a job takes the next one without sleeping;
+/// the last idle worker polls the queue for 50 us before it sleeps (so calls that come
+/// back to back find it awake; paused for a while when a poll shows the machine busy);
+/// a call queued while a worker polls, or while the busy workers have fewer than
+/// `pool_backlog` jobs each, wakes nobody. So that a handler which blocks does not hold
+/// up the queue, one idle worker keeps watch while others are busy: every millisecond it
+/// looks, and when jobs wait and none finished since its last look, it takes one.
+/// Shutdown refuses new work, waits until the queue is empty and every handler has
+/// returned, then joins the workers.
+const Background = struct {
+    mutex: std.Thread.Mutex = .{},
+    /// A job was queued for a sleeping worker, or shutdown ended the workers' generation.
+    work: std.Thread.Condition = .{},
+    /// The watching worker's timed wait.
+    watch: std.Thread.Condition = .{},
+    /// A job finished while shutdown waits for the last one.
+    quiet: std.Thread.Condition = .{},
+    head: ?*Job = null,
+    tail: ?*Job = null,
+    count: usize = 0,
+    /// `count`, for the polling worker, which looks without the lock.
+    queued: std.atomic.Value(usize) = .init(0),
+    polling: std.atomic.Value(u32) = .init(0),
+    poll_resume: std.atomic.Value(u64) = .init(0),
+    stopping: std.atomic.Value(bool) = .init(false),
+    generation: u32 = 0,
+    threads: [pool_max]std.Thread = undefined,
+    ids: [pool_max]std.Thread.Id = undefined,
+    nthreads: usize = 0,
+    size: usize = 0,
+    capacity: usize = pool_queue,
+    sleeping: usize = 0,
+    /// Signals sent (and threads started) that no worker has taken up yet.
+    wakes: usize = 0,
+    running: usize = 0,
+    finished: u64 = 0,
+    watching: bool = false,
+    watch_wanted: bool = false,
+    draining: bool = false,
+
+    /// Which condition a push signals once it has let go of the lock (so the worker it
+    /// wakes does not wait for it).
+    const Signal = enum { none, work, watch };
+
+    /// Queues `job` (its `run` set); the job is the pool's once pushed.
+    fn push(self: *Background, job: *Job) Push {
+        var signal: Signal = .none;
+        const result = self.pushLocked(job, &signal);
+        switch (signal) {
+            .none => {},
+            .work => self.work.signal(),
+            .watch => self.watch.signal(),
         }
-        self.in_flight.start();
-        self.pool.spawn(func, .{job}) catch {
-            self.in_flight.finish();
-            return false;
-        };
+        return result;
+    }
+
+    fn pushLocked(self: *Background, job: *Job, signal: *Signal) Push {
+        self.mutex.lock();
+        defer self.mutex.unlock();
+        if (self.stopping.load(.acquire)) return .stopped;
+        if (self.count >= self.capacity) return .full;
+        job.next = null;
+        if (self.tail) |t| t.next = job else self.head = job;
+        self.tail = job;
+        self.count += 1;
+        self.queued.store(self.count, .release);
+        if (!self.placeLocked(signal)) { // no thread could start: take it back
+            self.head = null;
+            self.tail = null;
+            self.count = 0;
+            self.queued.store(0, .release);
+            return .stopped;
+        }
+        return .pushed;
+    }
+
+    /// Who takes a job just queued: a polling worker, or one woken or started for an
+    /// earlier job, needs no signal; with no worker busy one is woken; while workers are
+    /// busy another is woken only for a backlog, otherwise one keeps watch. False when no
+    /// worker exists at all.
+    fn placeLocked(self: *Background, signal: *Signal) bool {
+        if (self.polling.load(.monotonic) != 0 or self.wakes > 0) return true;
+        if (self.running == 0) {
+            if (self.watching) {
+                signal.* = .watch;
+                return true;
+            }
+            return self.addWorkerLocked(signal) or self.nthreads > 0;
+        }
+        if (self.count > pool_backlog * self.running) {
+            _ = self.addWorkerLocked(signal);
+        } else if (!self.watching and !self.watch_wanted and self.addWorkerLocked(signal)) {
+            self.watch_wanted = true;
+        }
         return true;
     }
 
-    /// Allows background work again (init after a shutdown).
-    fn open(self: *Background, threads: usize) void {
-        self.lock.lock();
-        defer self.lock.unlock();
-        self.threads = threads;
+    /// Wakes a sleeping worker, or starts one when none sleeps and the pool has room.
+    fn addWorkerLocked(self: *Background, signal: *Signal) bool {
+        if (self.sleeping > self.wakes) {
+            self.wakes += 1;
+            signal.* = .work;
+            return true;
+        }
+        if (self.nthreads >= self.size) return false;
+        self.ids[self.nthreads] = 0; // until the worker writes its own
+        const thread = std.Thread.spawn(.{}, workerMain, .{ self, self.generation, self.nthreads }) catch return false;
+        self.threads[self.nthreads] = thread;
+        self.nthreads += 1;
+        self.wakes += 1;
+        return true;
+    }
+
+    fn popLocked(self: *Background) *Job {
+        const job = self.head.?;
+        self.head = job.next;
+        if (self.head == null) self.tail = null;
+        self.count -= 1;
+        self.queued.store(self.count, .monotonic);
+        self.running += 1;
+        return job;
+    }
+
+    /// Runs a job with the lock released.
+    fn runLocked(self: *Background, job: *Job) void {
+        self.mutex.unlock();
+        job.run(job);
+        self.mutex.lock();
+        self.running -= 1;
+        self.finished += 1;
+        if (self.draining) self.quiet.broadcast();
+    }
+
+    /// Polls the queue without the lock for `poll_ns`; true when work came.
+    fn pollForWork(self: *Background) bool {
+        var last = nowNs();
+        const until = last + poll_ns;
+        var i: u32 = 1;
+        while (true) : (i +%= 1) {
+            if (self.queued.load(.acquire) != 0) return true;
+            std.atomic.spinLoopHint();
+            if (i & 63 != 0) continue;
+            const now = nowNs();
+            if (now -% last > poll_lost_ns) {
+                self.poll_resume.store(now + poll_backoff_ns, .monotonic);
+                return false;
+            }
+            if (now >= until) return false;
+            last = now;
+        }
+    }
+
+    /// Polls when no other worker polls or runs a job; true when work came.
+    fn tryPollingLocked(self: *Background) bool {
+        if (self.running != 0) return false;
+        const resume_at = self.poll_resume.load(.monotonic);
+        if (resume_at != 0 and nowNs() < resume_at) return false;
+        if (self.polling.fetchAdd(1, .acq_rel) >= 1) {
+            _ = self.polling.fetchSub(1, .acq_rel);
+            return false;
+        }
+        self.mutex.unlock();
+        const found = self.pollForWork();
+        _ = self.polling.fetchSub(1, .acq_rel);
+        self.mutex.lock();
+        return found;
+    }
+
+    /// Keeps watch while others are busy; returns to take a job (jobs wait and none
+    /// finished since the last look, or nobody else runs one) or to stop watching.
+    fn keepWatchLocked(self: *Background, generation: u32) void {
+        self.watching = true;
+        defer self.watching = false;
+        var idle: u32 = 0;
+        while (self.generation == generation and idle < watch_idle) {
+            const seen = self.finished;
+            self.watch.timedWait(&self.mutex, watch_ns) catch {};
+            if (self.head != null and (self.running == 0 or self.finished == seen)) return;
+            idle = if (self.head == null) idle + 1 else 0;
+        }
+    }
+
+    fn workerMain(self: *Background, generation: u32, index: usize) void {
+        self.mutex.lock();
+        defer self.mutex.unlock();
+        self.ids[index] = std.Thread.getCurrentId();
+        if (self.wakes > 0) self.wakes -= 1;
+        while (self.generation == generation) {
+            if (self.watch_wanted and !self.watching) {
+                self.watch_wanted = false;
+                self.keepWatchLocked(generation);
+                if (self.head != null and self.generation == generation) self.runLocked(self.popLocked());
+                continue;
+            }
+            if (self.head != null) {
+                self.runLocked(self.popLocked());
+                continue;
+            }
+            if (self.tryPollingLocked() or self.head != null or self.generation != generation) continue;
+            if (self.running != 0 and !self.watching) {
+                self.keepWatchLocked(generation);
+                continue;
+            }
+            self.sleeping += 1;
+            self.work.wait(&self.mutex);
+            self.sleeping -= 1;
+            if (self.wakes > 0) self.wakes -= 1;
+        }
+    }
+
+    /// Allows background work again (init after a shutdown) with the plugin's sizes.
+    fn open(self: *Background, threads: usize, queue: usize) void {
+        self.mutex.lock();
+        defer self.mutex.unlock();
+        const cpus = std.Thread.getCpuCount() catch 2;
+        self.size = @min(if (threads > 0) threads else @max(2, cpus), pool_max);
+        self.capacity = if (queue > 0) queue else pool_queue;
         self.stopping.store(false, .release);
     }
 
-    /// Refuses new work, waits for the work in flight, joins the pool's threads.
+    /// Refuses new work, runs what is queued, waits for every handler, joins the workers.
+    /// Called from a worker (the host shut the plugin down from inside send_result), that
+    /// worker helps drain the queue and is detached.
     fn stop(self: *Background) void {
-        self.lock.lock();
+        self.mutex.lock();
         self.stopping.store(true, .release);
-        const started = self.started;
-        self.lock.unlock();
-        if (!started) return;
-        self.in_flight.wait();
-        self.pool.deinit();
-        self.in_flight.reset();
-        self.lock.lock();
-        self.started = false;
-        self.lock.unlock();
+        const me = std.Thread.getCurrentId();
+        var mine: ?usize = null;
+        for (self.ids[0..self.nthreads], 0..) |id, i| {
+            if (id == me) mine = i;
+        }
+        self.draining = true;
+        while (self.head != null or self.running > @intFromBool(mine != null)) {
+            if (mine != null and self.head != null) self.runLocked(self.popLocked()) else self.quiet.wait(&self.mutex);
+        }
+        const n = self.nthreads;
+        const threads = self.threads;
+        self.nthreads = 0;
+        self.wakes = 0;
+        self.watch_wanted = false;
+        self.draining = false;
+        self.generation +%= 1;
+        self.work.broadcast();
+        self.watch.broadcast();
+        self.mutex.unlock();
+        for (threads[0..n], 0..) |t, i| {
+            if (mine == i) t.detach() else t.join();
+        }
     }
 };
 
 var background: Background = .{};
 
-/// Copies the call and queues it; the handle status (Ok, or Err when it could not be).
+/// Copies the call and queues it; the handle status (Ok; Backpressure on ABI 2 and Err
+/// on ABI 1 when the queue is full; Err when it could not be queued).
 fn startBackground(comptime e: Entry, sid: u64, req: Request, body: []const u8) Status {
     const W = struct {
         fn run(job: *Job) void {
-            defer background.in_flight.finish();
             defer job.destroy();
             switch (e.mode) {
                 .unary, .raw => runReplyAsync(e, job.sid, job.request, job.payload),
@@ -626,11 +868,18 @@ fn startBackground(comptime e: Entry, sid: u64, req: Request, body: []const u8) 
         }
     };
     const job = Job.create(sid, req, body) catch return .err;
-    if (!background.spawn(W.run, job)) {
-        job.destroy();
-        return .err;
+    job.run = &W.run;
+    switch (background.push(job)) {
+        .pushed => return .ok,
+        .full => {
+            job.destroy();
+            return layer.busy_status;
+        },
+        .stopped => {
+            job.destroy();
+            return .err;
+        },
     }
-    return .ok;
 }
 
 // ---------------------------------------------------------------- bidirectional sessions
@@ -647,35 +896,68 @@ const Session = struct {
     }
 };
 
-/// Open sessions by sid. The map holds one reference to each session; a call working
-/// on a session holds another, so a concurrent close never frees it under the call.
+/// A lock for the short critical sections of the session table: two atomic operations
+/// when free. A futex mutex shared by every host thread made two threads slower than one.
+const SpinLock = struct {
+    held: std.atomic.Value(bool) = .init(false),
+
+    fn lock(self: *SpinLock) void {
+        while (self.held.swap(true, .acquire)) {
+            var i: u32 = 0;
+            while (self.held.load(.monotonic)) : (i += 1) {
+                if (i >= 64) std.Thread.yield() catch {} else std.atomic.spinLoopHint();
+            }
+        }
+    }
+
+    fn unlock(self: *SpinLock) void {
+        self.held.store(false, .release);
+    }
+};
+
+/// Open sessions by sid, in 64 buckets with a lock each on its own cache line, so host
+/// threads working on different streams do not share a lock. The table holds one
+/// reference to each session; a call working on a session holds another, so a
+/// concurrent close never frees it under the call.
 const Sessions = struct {
-    lock: std.Thread.Mutex = .{},
-    map: std.AutoHashMapUnmanaged(u64, *Session) = .empty,
+    const bucket_count = 64;
+    const Bucket = struct {
+        lock: SpinLock align(std.atomic.cache_line) = .{},
+        map: std.AutoHashMapUnmanaged(u64, *Session) = .empty,
+    };
+
+    buckets: [bucket_count]Bucket = [_]Bucket{.{}} ** bucket_count,
+
+    fn bucketOf(self: *Sessions, sid: u64) *Bucket {
+        return &self.buckets[@intCast((sid *% 0x9E3779B97F4A7C15) >> 58)];
+    }
 
     /// Registers a session under `sid`.
     fn add(self: *Sessions, sid: u64, session: *Session) error{ SidInUse, OutOfMemory }!void {
-        self.lock.lock();
-        defer self.lock.unlock();
-        const slot = try self.map.getOrPut(allocator, sid);
+        const b = self.bucketOf(sid);
+        b.lock.lock();
+        defer b.lock.unlock();
+        const slot = try b.map.getOrPut(allocator, sid);
         if (slot.found_existing) return error.SidInUse;
         slot.value_ptr.* = session;
     }
 
     /// The session of `sid` with an extra reference, or null.
     fn acquire(self: *Sessions, sid: u64) ?*Session {
-        self.lock.lock();
-        defer self.lock.unlock();
-        const session = self.map.get(sid) orelse return null;
+        const b = self.bucketOf(sid);
+        b.lock.lock();
+        defer b.lock.unlock();
+        const session = b.map.get(sid) orelse return null;
         _ = session.refs.fetchAdd(1, .acq_rel);
         return session;
     }
 
-    /// Removes `sid` and hands over the map's reference, or null.
+    /// Removes `sid` and hands over the table's reference, or null.
     fn take(self: *Sessions, sid: u64) ?*Session {
-        self.lock.lock();
-        defer self.lock.unlock();
-        const kv = self.map.fetchRemove(sid) orelse return null;
+        const b = self.bucketOf(sid);
+        b.lock.lock();
+        defer b.lock.unlock();
+        const kv = b.map.fetchRemove(sid) orelse return null;
         return kv.value;
     }
 
@@ -684,18 +966,20 @@ const Sessions = struct {
         if (self.take(sid)) |session| session.release();
     }
 
-    /// Ends every open session with Err (the plugin is shutting down) and frees the map.
+    /// Ends every open session with Err (the plugin is shutting down) and frees the table.
     fn closeAll(self: *Sessions) void {
-        self.lock.lock();
-        var map = self.map;
-        self.map = .empty;
-        self.lock.unlock();
-        var it = map.valueIterator();
-        while (it.next()) |session| {
-            session.*.stream.finish(.err, "plugin shutting down");
-            session.*.release();
+        for (&self.buckets) |*b| {
+            b.lock.lock();
+            var map = b.map;
+            b.map = .empty;
+            b.lock.unlock();
+            var it = map.valueIterator();
+            while (it.next()) |session| {
+                session.*.stream.finish(.err, "plugin shutting down");
+                session.*.release();
+            }
+            map.deinit(allocator);
         }
-        map.deinit(allocator);
     }
 };
 
@@ -773,6 +1057,7 @@ fn probesRequested() bool {
 ///     .on_init = onInit,          // optional: fn () !void; an error fails init
 ///     .on_shutdown = onShutdown,  // optional: fn () void, after background work stopped
 ///     .background_threads = 4,    // optional: pool size (default: CPU count, at least 2)
+///     .background_queue = 1024,   // optional: calls queued before handle refuses more (default 4096)
 /// });
 /// comptime {
 ///     plugin.exportSymbols();
@@ -782,6 +1067,7 @@ pub fn Plugin(comptime description: anytype) type {
     const D = @TypeOf(description);
     const list = entryList(description.entries);
     const threads: usize = if (@hasField(D, "background_threads")) description.background_threads else 0;
+    const queue: usize = if (@hasField(D, "background_queue")) description.background_queue else 0;
 
     return struct {
         const Self = @This();
@@ -809,7 +1095,7 @@ pub fn Plugin(comptime description: anytype) type {
         /// Starts the plugin once the layer has stored the host's callbacks; an error of
         /// `on_init` fails init (Err).
         pub fn open() Status {
-            background.open(threads);
+            background.open(threads, queue);
             probes_enabled.store(probesRequested(), .release);
             if (@hasField(D, "on_init")) {
                 const result = description.on_init();
