@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -15,27 +17,52 @@ REQUIRE = os.environ.get("NYLON_RING_REQUIRE_TOOLCHAINS") == "1"
 UPDATE = os.environ.get("NYLON_RING_UPDATE_GOLDEN") == "1"
 
 
+def missing(reason: str) -> NoReturn:
+    """The one way a test says it cannot run here: a skip, or a failure under
+    NYLON_RING_REQUIRE_TOOLCHAINS=1 (CI), where everything a test needs must be installed."""
+    if REQUIRE:
+        pytest.fail(f"{reason} (NYLON_RING_REQUIRE_TOOLCHAINS=1)", pytrace=False)
+    pytest.skip(reason)
+
+
 def need_tool(name: str) -> str:
-    """Path of a tool on PATH; skip the test when missing, fail under NYLON_RING_REQUIRE_TOOLCHAINS=1."""
+    """Path of a tool on PATH; missing() when it is not there."""
     found = shutil.which(name)
     if found:
         return found
-    message = f"toolchain '{name}' not installed"
-    if REQUIRE:
-        pytest.fail(message + " (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
-    pytest.skip(message)
+    missing(f"toolchain '{name}' not installed")
 
 
 def need_zig() -> list[str]:
-    """argv prefix for the ziglang package's zig."""
+    """argv prefix for the ziglang package's zig; missing() when the package is not installed."""
     from nylon_ring_sdk.toolchain import zig_command
 
     cmd = zig_command()
     if cmd is None:
-        if REQUIRE:
-            pytest.fail("zig (ziglang package) not installed (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
-        pytest.skip("zig (ziglang package) not installed")
+        missing("zig (ziglang package) not installed")
     return cmd
+
+
+def need_clippy() -> None:
+    """`cargo clippy` runs here; missing() when cargo or its clippy component is not installed."""
+    cargo = need_tool("cargo")
+    if subprocess.run([cargo, "clippy", "--version"], capture_output=True).returncode != 0:
+        missing("cargo clippy not installed (rustup component add clippy)")
+
+
+def rust_targets() -> set[str]:
+    """The Rust standard libraries rustup has installed; missing() without rustup."""
+    rustup = need_tool("rustup")
+    proc = subprocess.run([rustup, "target", "list", "--installed"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        missing(f"`rustup target list --installed` failed: {proc.stderr.strip()}")
+    return set(proc.stdout.split())
+
+
+def need_rust_target(triple: str) -> None:
+    """The Rust standard library for `triple` is installed; missing() when it is not."""
+    if triple not in rust_targets():
+        missing(f"rust target {triple} not installed (rustup target add {triple})")
 
 
 def assert_golden(name: str, content: str) -> None:

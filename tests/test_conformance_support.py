@@ -15,9 +15,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
-
-from conftest import REQUIRE, ROOT
+from conftest import ROOT, missing
 
 CORPUS = ROOT / "conformance" / "plugins"
 MANIFEST = CORPUS / "reference" / "nylon-ring.toml"
@@ -55,9 +53,7 @@ def compiler(prefer_zig: bool = False) -> list[str]:
     try:
         return c_compiler(prefer_zig=prefer_zig)
     except ToolchainMissing as exc:
-        if REQUIRE:
-            pytest.fail(f"{exc} (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
-        pytest.skip(str(exc))
+        missing(str(exc))
 
 
 def build(name: str, prefer_zig: bool = False) -> Path:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import need_tool
+from conftest import need_clippy, need_tool
 from nylon_ring_sdk.host import HostClosed, Host, NrStatus, Request
 from nylon_ring_sdk.scaffold import build_project
 from template_matrix import EXTRA, assert_release_answers, keep_copy
@@ -94,8 +94,8 @@ def test_bindings_check_passes_in_the_project(project):
 
 
 def test_clippy_and_rustfmt_clean(project):
-    if cargo(["clippy", "--version"], project).returncode != 0:
-        pytest.skip("cargo clippy not installed")
+    need_clippy()
+    need_tool("rustfmt")
     lint = cargo(["clippy", "--all-targets", "--", "-D", "warnings"], project)
     assert lint.returncode == 0, lint.stderr
     fmt = subprocess.run(["cargo", "fmt", "--check"], cwd=project, capture_output=True, text=True)
