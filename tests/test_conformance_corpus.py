@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from compiled import shared_library
 from nylon_ring_sdk.conformance import catalogue, run
 from nylon_ring_sdk.conformance.validate import validate_report
 from test_conformance_support import CFLAGS, CORPUS, MANIFEST, NAMES, TIMEOUT, build, compiler, expectation, manifest_for
@@ -113,19 +114,8 @@ def _abi2_header() -> Path:
 
 
 def build_abi2(name: str) -> Path:
-    """An ABI 2 corpus plugin, compiled once per session with warnings as errors."""
-    return _build_abi2(name, tuple(compiler()))
-
-
-@lru_cache(maxsize=None)
-def _build_abi2(name: str, cc: tuple[str, ...]) -> Path:
-    from nylon_ring_sdk.toolchain import run as run_tool
-
-    out = _abi2_header() / "plugins" / name / "plugin.so"
-    out.parent.mkdir(parents=True)
-    result = run_tool([*cc, *CFLAGS, "-I", str(_abi2_header()), "-o", str(out), str(ABI2_CORPUS / name / "plugin.c")])
-    assert result.returncode == 0, f"{' '.join(cc)} failed on abi2/{name}:\n{result.stderr}"
-    return out
+    """An ABI 2 corpus plugin, compiled with warnings as errors once for its content (tests/compiled.py)."""
+    return shared_library(compiler(), CFLAGS, ABI2_CORPUS / name / "plugin.c", "plugin.so", [_abi2_header()])
 
 
 def _abi2_expectation(name: str) -> dict:

@@ -1,9 +1,10 @@
 """Building the conformance corpus for the tests (helpers only; no tests live here).
 
-The corpus plugins (`conformance/plugins/<name>/plugin.c`) are compiled once per
-test session against a freshly generated `nylon_ring.h`, with the system C
-compiler or `zig cc` (`toolchain.c_compiler()`), warnings as errors. Every
-`tests/test_conformance*.py` module shares these builds.
+The corpus plugins (`conformance/plugins/<name>/plugin.c`) are compiled against a
+freshly generated `nylon_ring.h`, with the system C compiler or `zig cc`
+(`toolchain.c_compiler()`), warnings as errors, each once for its content
+(tests/compiled.py): every `tests/test_conformance*.py` module, every pytest-xdist
+worker and the next session share these builds.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
+from compiled import shared_library
 from conftest import ROOT, missing
 
 CORPUS = ROOT / "conformance" / "plugins"
@@ -57,19 +59,8 @@ def compiler(prefer_zig: bool = False) -> list[str]:
 
 
 def build(name: str, prefer_zig: bool = False) -> Path:
-    """The corpus plugin `name`, compiled (once per session and compiler)."""
-    return _build(name, tuple(compiler(prefer_zig)))
-
-
-@lru_cache(maxsize=None)
-def _build(name: str, cc: tuple[str, ...]) -> Path:
-    from nylon_ring_sdk.toolchain import run
-
-    out = _workdir() / ("zig" if "zig" in " ".join(cc) else "cc") / name / "plugin.so"
-    out.parent.mkdir(parents=True)
-    result = run([*cc, *CFLAGS, "-I", str(header_dir()), "-o", str(out), str(CORPUS / name / "plugin.c")])
-    assert result.returncode == 0, f"{' '.join(cc)} failed on {name}:\n{result.stderr}"
-    return out
+    """The corpus plugin `name`, compiled once for its content and compiler (tests/compiled.py)."""
+    return shared_library(compiler(prefer_zig), CFLAGS, CORPUS / name / "plugin.c", "plugin.so", [header_dir()])
 
 
 def expectation(name: str) -> dict:
