@@ -84,17 +84,18 @@ def assert_golden(name: str, content: str) -> None:
                     f"regenerate with NYLON_RING_UPDATE_GOLDEN=1 python -m pytest tests\n{diff[:4000]}")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def panic_probes_enabled():
-    """Scaffolded plugins' panic probes answer only with NYLON_RING_ENABLE_PROBES=1 at init;
-    the tests load them in this process and in child processes, so it is set for the session."""
-    saved = os.environ.get("NYLON_RING_ENABLE_PROBES")
-    os.environ["NYLON_RING_ENABLE_PROBES"] = "1"
-    yield
-    if saved is None:
-        os.environ.pop("NYLON_RING_ENABLE_PROBES", None)
-    else:
-        os.environ["NYLON_RING_ENABLE_PROBES"] = saved
+@pytest.fixture
+def probes_on(monkeypatch):
+    """NYLON_RING_ENABLE_PROBES=1 in this process for one test: ABI 2 plugins' panic probes answer
+    only when it is set as the host runs init. Tests that run a host in a child process pass it
+    in that process's environment instead; `nylon-ring conformance` sets it for its own workers."""
+    monkeypatch.setenv("NYLON_RING_ENABLE_PROBES", "1")
+
+
+@pytest.fixture
+def probes_off(monkeypatch):
+    """NYLON_RING_ENABLE_PROBES unset in this process for one test, whatever the caller's shell set."""
+    monkeypatch.delenv("NYLON_RING_ENABLE_PROBES", raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -110,3 +111,14 @@ def template_builds(tmp_path_factory):
     from template_matrix import TemplateBuilds
 
     return TemplateBuilds(tmp_path_factory)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup`, tests that share a build run in one worker (tests/scheduling.py)."""
+    if getattr(config.option, "dist", "no") != "loadgroup":
+        return
+    from scheduling import group_names
+
+    for item, name in group_names(items).items():
+        item.add_marker(pytest.mark.xdist_group(name))

@@ -542,12 +542,6 @@ def test_abi2_null_and_invalid_input_is_invalid_not_a_crash(abi2_library, tmp_pa
 # ---------------------------------------------------------------- ABI 2 under the reference host
 
 
-@pytest.fixture
-def probes_on(monkeypatch):
-    """NYLON_RING_ENABLE_PROBES=1 in this process while the test loads plugins (read at init)."""
-    monkeypatch.setenv("NYLON_RING_ENABLE_PROBES", "1")
-
-
 def test_abi2_reference_host_every_answer_path(abi2_library, probes_on, tmp_path):
     """The reference host records how each answer came (copy, owned, lease) and every
     ABI 2 misuse (a release missing or twice, a frame after the terminal one, ...)."""
@@ -602,8 +596,7 @@ def test_abi2_streams_wait_out_backpressure(abi2_library, tmp_path):
         assert h.violations == []
 
 
-def test_abi2_probes_are_inert_without_the_switch(abi2_library, monkeypatch, tmp_path):
-    monkeypatch.delenv("NYLON_RING_ENABLE_PROBES", raising=False)
+def test_abi2_probes_are_inert_without_the_switch(abi2_library, probes_off, tmp_path):
     with Host.load(shutil.copy(abi2_library, tmp_path / "instance.so")) as h:
         assert [h.call_raw(p, b"").status for p in ("panic", "panic_async")] == [NrStatus.UNSUPPORTED] * 2
         assert h.violations == []
