@@ -70,3 +70,85 @@ def test_missing_skips_or_fails_under_require_toolchains(tmp_path, require, outc
     assert "no such thing here" in proc.stdout
     if require:
         assert "(NYLON_RING_REQUIRE_TOOLCHAINS=1)" in proc.stdout
+
+
+# ---------------------------------------------------------------- pytest-xdist groups (tests/scheduling.py)
+
+GROUPED_CONFTEST = '''
+import pytest
+
+@pytest.fixture(scope="session")
+def template_builds():
+    return {}
+
+@pytest.fixture(scope="session")
+def header():
+    return "cheap: made in each worker"
+'''
+GROUPED_MATRIX = '''
+import pytest
+XDIST_SPLIT_BY = "template"
+
+@pytest.fixture(scope="module", params=["c", "rust"])
+def template(request):
+    return request.param
+
+@pytest.fixture(scope="module")
+def built(template, template_builds):
+    return template
+
+def test_a(built): pass
+def test_b(built): pass
+'''
+GROUPED_RUST = '''
+import pytest
+
+@pytest.fixture(scope="module")
+def project(template_builds):
+    return 1
+
+@pytest.fixture(scope="module")
+def release(request):
+    return request.getfixturevalue("project")
+
+def test_project(project): pass
+def test_release(release): pass
+def test_free(header): pass
+'''
+GROUPED_FREE = '''
+def test_one(header): pass
+def test_two(): pass
+'''
+GROUP_DRIVER = '''
+import sys, pytest
+sys.path.insert(0, sys.argv[2])
+class Show:
+    def pytest_collection_finish(self, session):
+        from scheduling import group_names
+        names = group_names(session.items)
+        for item in session.items:
+            print("GROUP", item.nodeid.split("/")[-1], names.get(item, "-"))
+pytest.main(["-q", "--collect-only", "-p", "no:xdist", "-p", "no:cacheprovider", sys.argv[1]], plugins=[Show()])
+'''
+
+
+def test_tests_sharing_a_build_get_one_group_and_the_rest_none(tmp_path):
+    """Module-scoped fixtures group their module (even one reached by getfixturevalue); a
+    `template_builds` user joins its language's group; the matrix splits by language."""
+    for name, text in (("conftest.py", GROUPED_CONFTEST), ("test_template_matrix.py", GROUPED_MATRIX),
+                       ("test_template_rust.py", GROUPED_RUST), ("test_plain.py", GROUPED_FREE)):
+        (tmp_path / name).write_text(text)
+    proc = subprocess.run([sys.executable, "-c", GROUP_DRIVER, str(tmp_path), str(TESTS)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    groups = dict(line.split()[1:] for line in proc.stdout.splitlines() if line.startswith("GROUP "))
+    assert groups == {
+        "test_template_matrix.py::test_a[c]": "template-c",
+        "test_template_matrix.py::test_b[c]": "template-c",
+        "test_template_matrix.py::test_a[rust]": "template-rust",
+        "test_template_matrix.py::test_b[rust]": "template-rust",
+        "test_template_rust.py::test_project": "template-rust",
+        "test_template_rust.py::test_release": "template-rust",  # through the module, not getfixturevalue
+        "test_template_rust.py::test_free": "-",
+        "test_plain.py::test_one": "-",
+        "test_plain.py::test_two": "-",
+    }, proc.stdout + proc.stderr
