@@ -113,12 +113,31 @@ def template_builds(tmp_path_factory):
     return TemplateBuilds(tmp_path_factory)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup`, tests that share a build run in one worker (tests/scheduling.py)."""
-    if getattr(config.option, "dist", "no") != "loadgroup":
-        return
-    from scheduling import group_names
+# pytest-xdist: tests that share a build run in one worker (tests/scheduling.py). The workers
+# collect and know each test's fixtures; they write the groups to a file the main process
+# names, and its scheduler reads them (xdist's own xdist_group renaming of node ids does not
+# take with pytest 9, whose node ids are not stored where xdist 3.8 sets them).
 
-    for item, name in group_names(items).items():
-        item.add_marker(pytest.mark.xdist_group(name))
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    from scheduling import groups_file
+
+    node.workerinput["nylon_ring_groups"] = str(groups_file(node.config))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from scheduling import GroupScheduling, groups_file
+
+    return GroupScheduling(config, log, groups_file(config))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    target = getattr(config, "workerinput", {}).get("nylon_ring_groups")
+    if target:
+        from scheduling import write_groups
+
+        write_groups(Path(target), items)

@@ -8,13 +8,18 @@ by tests/test_template_matrix.py and the per-language files alike). Two tests th
 share one of those builds are put in one group; tests that share none are left free.
 
 The groups are worked out from each test's fixtures, not listed by hand, so a new
-test or corpus fixture gets the right one by itself. xdist's default ordering sends
-the largest groups first.
+test or corpus fixture gets the right one by itself. The workers, which collect the
+tests, write them to a file (:func:`write_groups`); the main process's scheduler
+(:class:`GroupScheduling`) reads it and, like xdist's, sends the largest groups first.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +97,36 @@ def group_names(items: list[pytest.Item]) -> dict[pytest.Item, str]:
         if keys and members[root(keys[0])] > 1:
             names[item] = root(keys[0])
     return names
+
+
+def groups_file(config: pytest.Config) -> Path:
+    """Where this run's workers write the groups (one file per main process)."""
+    return Path(tempfile.gettempdir()) / f"nylon-ring-test-groups-{os.getpid()}.json"
+
+
+def write_groups(path: Path, items: list[pytest.Item]) -> None:
+    """{node id: group} for the grouped tests; every worker writes the same, each whole."""
+    scratch = path.with_name(f"{path.name}.{os.getpid()}")
+    scratch.write_text(json.dumps({item.nodeid: name for item, name in group_names(items).items()}))
+    os.replace(scratch, path)
+
+
+def _load_scope_scheduling() -> type:
+    from xdist.scheduler import LoadScopeScheduling
+
+    return LoadScopeScheduling
+
+
+class GroupScheduling(_load_scope_scheduling()):  # type: ignore[misc]
+    """xdist's scope scheduling with a test's scope being its group, or the test itself."""
+
+    def __init__(self, config: pytest.Config, log, path: Path) -> None:
+        super().__init__(config, log)
+        self._path = path
+        self._groups: dict[str, str] | None = None
+
+    def _split_scope(self, nodeid: str) -> str:
+        if self._groups is None:  # first asked once every worker has collected
+            self._groups = json.loads(self._path.read_text()) if self._path.is_file() else {}
+            self._path.unlink(missing_ok=True)
+        return self._groups.get(nodeid, nodeid)
