@@ -152,3 +152,46 @@ def test_tests_sharing_a_build_get_one_group_and_the_rest_none(tmp_path):
         "test_plain.py::test_one": "-",
         "test_plain.py::test_two": "-",
     }, proc.stdout + proc.stderr
+
+
+XDIST_CONFTEST = '''
+import importlib.util, sys
+sys.path.insert(0, {tests!r})
+spec = importlib.util.spec_from_file_location("suite_conftest", {conftest!r})
+suite = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(suite)
+pytest_configure_node = suite.pytest_configure_node
+pytest_xdist_make_scheduler = suite.pytest_xdist_make_scheduler
+pytest_collection_modifyitems = suite.pytest_collection_modifyitems
+'''
+XDIST_TESTS = '''
+import os, time, pytest
+
+@pytest.fixture(scope="module")
+def build():
+    return "built once"
+
+def _note(name):
+    with open(os.environ["WORKERS_FILE"], "a") as out:
+        out.write(name + " " + os.environ["PYTEST_XDIST_WORKER"] + "\\n")
+    time.sleep(0.3)
+
+@pytest.mark.parametrize("n", range(4))
+def test_shared(build, n): _note(f"shared{n}")
+
+@pytest.mark.parametrize("n", range(4))
+def test_free(n): _note(f"free{n}")
+'''
+
+
+def test_tests_sharing_a_build_run_in_one_xdist_worker(tmp_path):
+    """End to end, two workers: the four tests of a module-scoped build all run in one."""
+    (tmp_path / "conftest.py").write_text(XDIST_CONFTEST.format(tests=str(TESTS), conftest=str(TESTS / "conftest.py")))
+    (tmp_path / "test_xdist_groups.py").write_text(XDIST_TESTS)
+    workers = tmp_path / "workers.txt"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist",
+                           "loadgroup", "--rootdir", str(tmp_path), str(tmp_path)], cwd=tmp_path,
+                          env={**os.environ, "WORKERS_FILE": str(workers)}, capture_output=True, text=True, timeout=300)
+    assert "8 passed" in proc.stdout, proc.stdout + proc.stderr
+    ran = dict(line.split() for line in workers.read_text().splitlines())
+    assert len({ran[f"shared{n}"] for n in range(4)}) == 1, ran
