@@ -170,16 +170,14 @@ def _for_test(which: str) -> Path:
     """A cargo-built artifact for a test: a missing toolchain skips, or fails under REQUIRE."""
     import pytest
 
-    from conftest import REQUIRE
+    from conftest import missing
 
     try:
         path, reason = _built_or_reason(which)
     except HostBuildError as exc:
         pytest.fail(str(exc))
     if path is None:
-        if REQUIRE:
-            pytest.fail(reason + " (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
-        pytest.skip(reason)
+        missing(reason)
     return path
 
 

@@ -226,7 +226,7 @@ def test_sanitized_strict_host_with_bad_input(native, project, tmp_path):
     assert proc.stdout.startswith("ok ") and "FAIL" not in proc.stdout
 
 
-def test_zig_build_with_warnings_as_errors(native, project):
+def test_zig_build_with_warnings_as_errors(native, project, probes_on):
     zig = need_zig()
     lib = project / "build" / "zig" / f"lib{native.stem}.so"
     proc = run(["make", "-B", f"LIB={lib}", f"{native.cc_var}={' '.join(zig)} {native.zig_sub}",
@@ -288,7 +288,7 @@ def test_cmake_build(native, project, tmp_path):
         assert h.violations == []
 
 
-def test_release_build_answers_the_same(native, project):
+def test_release_build_answers_the_same(native, project, probes_on):
     from nylon_ring_sdk.host import Host
     from nylon_ring_sdk.scaffold import build_project
 

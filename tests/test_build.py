@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from conftest import need_tool, need_zig
-from nylon_ring_sdk.build import build, detect_language
+from conftest import missing, need_tool, need_zig, rust_targets
+from nylon_ring_sdk.build import RUST_TRIPLES, build, detect_language
 from nylon_ring_sdk.errors import BuildError, ToolchainMissing
 from nylon_ring_sdk.scaffold import new_project
 
@@ -61,14 +61,17 @@ def test_not_a_project(tmp_path):
 
 
 def test_rust_cross_target_without_its_std_says_how_to_get_it(tmp_path):
+    """The refusal is shown with the first `--target` whose standard library rustup has not installed."""
     need_tool("cargo")
-    rustup = need_tool("rustup")
-    installed = subprocess.run([rustup, "target", "list", "--installed"], capture_output=True, text=True).stdout.split()
-    if "aarch64-unknown-linux-gnu" in installed:
-        pytest.skip("aarch64-unknown-linux-gnu is installed here; the refusal cannot be shown")
+    installed = rust_targets()
+    absent = [(target, triple) for target, triple in RUST_TRIPLES.items() if triple not in installed]
+    if not absent:
+        missing(f"every --target's Rust standard library is installed ({', '.join(RUST_TRIPLES.values())}); "
+                "the refusal cannot be shown")
+    target, triple = absent[0]
     project = new_project("rust", "cross-rust", tmp_path)
-    with pytest.raises(ToolchainMissing, match=r"rustup target add aarch64-unknown-linux-gnu"):
-        build(project, target="aarch64-linux-gnu")
+    with pytest.raises(ToolchainMissing, match=rf"rustup target add {triple}"):
+        build(project, target=target)
 
 
 def test_go_unknown_cross_target_is_refused(tmp_path):

@@ -1,9 +1,10 @@
 """Building the conformance corpus for the tests (helpers only; no tests live here).
 
-The corpus plugins (`conformance/plugins/<name>/plugin.c`) are compiled once per
-test session against a freshly generated `nylon_ring.h`, with the system C
-compiler or `zig cc` (`toolchain.c_compiler()`), warnings as errors. Every
-`tests/test_conformance*.py` module shares these builds.
+The corpus plugins (`conformance/plugins/<name>/plugin.c`) are compiled against a
+freshly generated `nylon_ring.h`, with the system C compiler or `zig cc`
+(`toolchain.c_compiler()`), warnings as errors, each once for its content
+(tests/compiled.py): every `tests/test_conformance*.py` module, every pytest-xdist
+worker and the next session share these builds.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
-
-from conftest import REQUIRE, ROOT
+from compiled import shared_library
+from conftest import ROOT, missing
 
 CORPUS = ROOT / "conformance" / "plugins"
 MANIFEST = CORPUS / "reference" / "nylon-ring.toml"
@@ -55,9 +55,7 @@ def compiler(prefer_zig: bool = False) -> list[str]:
     try:
         return c_compiler(prefer_zig=prefer_zig)
     except ToolchainMissing as exc:
-        if REQUIRE:
-            pytest.fail(f"{exc} (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
-        pytest.skip(str(exc))
+        missing(str(exc))
 
 
 def sanitizer_flags(mode: str | None) -> tuple[str, ...]:
@@ -71,27 +69,14 @@ def sanitizer_flags(mode: str | None) -> tuple[str, ...]:
     try:
         sanitize.runtime(mode)
     except ConformanceError as exc:
-        if REQUIRE:
-            pytest.fail(f"{exc} (NYLON_RING_REQUIRE_TOOLCHAINS=1)")
-        pytest.skip(str(exc))
+        missing(str(exc))
     return (f"-fsanitize={mode}", "-g")
 
 
 def build(name: str, prefer_zig: bool = False, sanitize: str | None = None) -> Path:
-    """The corpus plugin `name`, compiled (once per session, compiler and sanitizer)."""
-    return _build(name, tuple(compiler(prefer_zig)), sanitizer_flags(sanitize))
-
-
-@lru_cache(maxsize=None)
-def _build(name: str, cc: tuple[str, ...], extra: tuple[str, ...] = ()) -> Path:
-    from nylon_ring_sdk.toolchain import run
-
-    kind = ("zig" if "zig" in " ".join(cc) else "cc") + "".join(f.replace("-fsanitize=", "-") for f in extra if "sanitize" in f)
-    out = _workdir() / kind / name / "plugin.so"
-    out.parent.mkdir(parents=True)
-    result = run([*cc, *CFLAGS, *extra, "-I", str(header_dir()), "-o", str(out), str(CORPUS / name / "plugin.c")])
-    assert result.returncode == 0, f"{' '.join(cc)} failed on {name}:\n{result.stderr}"
-    return out
+    """The corpus plugin `name`, compiled once for its content, compiler and sanitizer (tests/compiled.py)."""
+    return shared_library(compiler(prefer_zig), [*CFLAGS, *sanitizer_flags(sanitize)], CORPUS / name / "plugin.c",
+                          "plugin.so", [header_dir()])
 
 
 def expectation(name: str) -> dict:
@@ -144,16 +129,7 @@ def _abi2_header() -> Path:
 
 
 def build_abi2(name: str, sanitize: str | None = None) -> Path:
-    """An ABI 2 corpus plugin, compiled once per session (and sanitizer) with warnings as errors."""
-    return _build_abi2(name, tuple(compiler()), sanitizer_flags(sanitize))
-
-
-@lru_cache(maxsize=None)
-def _build_abi2(name: str, cc: tuple[str, ...], extra: tuple[str, ...] = ()) -> Path:
-    from nylon_ring_sdk.toolchain import run as run_tool
-
-    out = _abi2_header() / "plugins" / "".join(f.replace("-fsanitize=", "") for f in extra if "sanitize" in f) / name / "plugin.so"
-    out.parent.mkdir(parents=True)
-    result = run_tool([*cc, *CFLAGS, *extra, "-I", str(_abi2_header()), "-o", str(out), str(ABI2_CORPUS / name / "plugin.c")])
-    assert result.returncode == 0, f"{' '.join(cc)} failed on abi2/{name}:\n{result.stderr}"
-    return out
+    """An ABI 2 corpus plugin, compiled with warnings as errors once for its content and sanitizer
+    (tests/compiled.py)."""
+    return shared_library(compiler(), [*CFLAGS, *sanitizer_flags(sanitize)], ABI2_CORPUS / name / "plugin.c",
+                          "plugin.so", [_abi2_header()])

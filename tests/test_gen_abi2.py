@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REQUIRE, assert_golden, need_tool, need_zig
+from conftest import assert_golden, need_clippy, need_rust_target, need_tool, need_zig
 from nylon_ring_sdk.gen import LANGUAGES, generate
 from nylon_ring_sdk.layout import compute_layout
 from nylon_ring_sdk.schema import load_default
@@ -268,8 +268,7 @@ def test_rust_builds_tests_and_probes(abi2, rust_crate):
 
 
 def test_rust_clippy_clean(rust_crate):
-    if run(["cargo", "clippy", "--version"]).returncode != 0:
-        need_tool("cargo-clippy")
+    need_clippy()
     proc = cargo(rust_crate, "clippy", "--", "-D", "warnings")
     assert proc.returncode == 0, proc.stderr
 
@@ -277,10 +276,7 @@ def test_rust_clippy_clean(rust_crate):
 def test_rust_refuses_32bit_targets(abi2, tmp_path):
     """compile_error! on a 32-bit target, checked by rustc for i686 (needs that target's std)."""
     rustc = need_tool("rustc")
-    installed = run(["rustup", "target", "list", "--installed"]).stdout.split()
-    if "i686-unknown-linux-gnu" not in installed:
-        message = "rust target i686-unknown-linux-gnu not installed (rustup target add i686-unknown-linux-gnu)"
-        pytest.fail(message) if REQUIRE else pytest.skip(message)
+    need_rust_target("i686-unknown-linux-gnu")
     path = write_all(tmp_path, files(abi2, "rust")) / "nylon_ring_abi.rs"
     proc = run([rustc, "--edition", "2021", "--crate-type", "lib", "--target", "i686-unknown-linux-gnu",
                 "--emit", "metadata", "-o", str(tmp_path / "x.rmeta"), str(path)])

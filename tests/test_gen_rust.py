@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_golden, need_tool
+from conftest import assert_golden, need_clippy, need_rust_target, need_tool
 from nylon_ring_sdk.gen import generate
 from nylon_ring_sdk.layout import compute_layout
 from nylon_ring_sdk.schema import load_default, load_schema
@@ -121,8 +121,7 @@ def test_unit_tests_round_trip_values(built):
 
 
 def test_clippy_clean(built):
-    if subprocess.run(["cargo", "clippy", "--version"], capture_output=True).returncode != 0:
-        pytest.skip("cargo clippy not installed")
+    need_clippy()
     proc = cargo(["clippy", "--", "-D", "warnings"], built["root"], built["target"])
     assert proc.returncode == 0, proc.stderr
 
@@ -156,9 +155,7 @@ def test_a_wrong_number_fails_to_compile(schema, tmp_path):
 def test_i686_cross_check(schema, tmp_path):
     """The i386 assert block, checked by rustc for i686 when that target's std is installed."""
     need_tool("cargo")
-    installed = subprocess.run(["rustup", "target", "list", "--installed"], capture_output=True, text=True)
-    if "i686-unknown-linux-gnu" not in installed.stdout.split():
-        pytest.skip("rust target i686-unknown-linux-gnu not installed (rustup target add i686-unknown-linux-gnu)")
+    need_rust_target("i686-unknown-linux-gnu")
     root = write_crate(tmp_path / CRATE, module(schema), module(load_schema(AWKWARD)), "")
     proc = cargo(["check", "--target", "i686-unknown-linux-gnu"], root, tmp_path / "target")
     assert proc.returncode == 0, proc.stderr

@@ -85,12 +85,25 @@ def test_load_failure_is_one_line(tmp_path):
     assert r.exit_code == 1 and r.output.strip() == f"error: {tmp_path / 'missing.so'}: no such file"
 
 
-def test_console_script(host_plugin):
-    done = subprocess.run(["nylon-ring", "call", str(host_plugin), "echo_async", "--raw", "-d", "sub"],
-                          capture_output=True, text=True, timeout=120)
+def test_console_script_runs_what_python_m_runs():
+    """The `nylon-ring` script pyproject declares is the function `python -m nylon_ring_sdk` calls,
+    so the subprocess tests, which run the latter with this interpreter, cover the script too."""
+    import tomllib
+
+    from conftest import ROOT
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"nylon-ring": "nylon_ring_sdk.entry:main"}
+    main_module = (ROOT / "nylon_ring_sdk" / "__main__.py").read_text()
+    assert "from .entry import main\n" in main_module and main_module.rstrip().endswith("main()")
+
+
+def test_call_in_a_subprocess(host_plugin):
+    done = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "call", str(host_plugin), "echo_async", "--raw",
+                           "-d", "sub"], capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout, done.stderr) == (0, "Ok sub\n", "")
-    done = subprocess.run(["nylon-ring", "call", str(host_plugin), "never", "--raw", "--timeout", "0.05"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "nylon_ring_sdk", "call", str(host_plugin), "never", "--raw",
+                           "--timeout", "0.05"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
 

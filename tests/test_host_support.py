@@ -1,8 +1,8 @@
 """Shared fixtures of the reference-host tests: the generated header and the C test plugins.
 
-The plugins in tests/plugins_src/ are compiled once per session against a header
-generated fresh from the schema, with the system C compiler (and zig cc where a
-test asks for it).
+The plugins in tests/plugins_src/ are compiled against a header generated fresh
+from the schema, with the system C compiler (and zig cc where a test asks for it),
+each once for its content (tests/compiled.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Callable
 
 import pytest
 
+from compiled import shared_library
 from conftest import need_tool, need_zig
 
 SRC = Path(__file__).resolve().parent / "plugins_src"
@@ -78,14 +79,9 @@ def counter(host, name: str) -> int:
 
 
 def compile_plugin(cc: list[str], source: Path, out: Path, header_dir: Path, defines: tuple[str, ...] = ()) -> Path:
-    """Build one shared library; a compiler error fails the test with its output."""
-    from nylon_ring_sdk.toolchain import run
-
-    cmd = [*cc, *CFLAGS, "-I", str(header_dir), *(f"-D{d}" for d in defines), "-o", str(out), str(source)]
-    result = run(cmd)
-    if result.returncode != 0:
-        pytest.fail(f"compiling {source.name} failed: {' '.join(cmd)}\n{result.stderr}")
-    return out
+    """One shared library named like `out`, compiled once for its content (tests/compiled.py);
+    a compiler error fails the test with its output."""
+    return shared_library(cc, CFLAGS, source, out.name, [header_dir], defines)
 
 
 @pytest.fixture(scope="session")

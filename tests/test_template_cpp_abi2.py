@@ -267,7 +267,7 @@ def test_ci_workflow_pins_the_tool_and_checks_the_one_release_artifact(project, 
 @pytest.mark.parametrize("mode", ["debug", "release"])
 def test_conformance_has_no_failure(builds, mode, tmp_path):
     """The ABI 2 catalogue on each build, driven by the manifest the library embeds: every check
-    passes (the session sets NYLON_RING_ENABLE_PROBES=1, so the panic probes answer)."""
+    passes (conformance sets NYLON_RING_ENABLE_PROBES=1 for its workers, so the panic probes answer)."""
     import json
 
     report = tmp_path / "report.json"

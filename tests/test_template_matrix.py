@@ -29,6 +29,9 @@ ODD_REQUESTS = [
     (b"w", Request(method=b"\xc3", path="/"), b"\xc3 / w"),
 ]
 BIG = bytes(range(256)) * 4096
+# The module-scoped fixtures are one per language: each language's tests may run in their own
+# pytest-xdist worker, beside that language's own test file (tests/scheduling.py).
+XDIST_SPLIT_BY = "template"
 
 
 @pytest.fixture(scope="module", params=LANGS)
@@ -211,12 +214,12 @@ def assert_panic_answer(r, expected: Panic, host_thread: bool) -> None:
         assert (r.handle_status, r.status, r.data, r.frames) == (NrStatus.ERR, NrStatus.ERR, b"", ())
 
 
-def test_panic_on_the_host_thread_answers_err_and_the_host_lives(template, host):
+def test_panic_on_the_host_thread_answers_err_and_the_host_lives(template, probes_on, host):
     assert_panic_answer(host.call_raw("panic", b""), template.panic, host_thread=True)
     assert host.call_raw("echo", b"still here").data == b"still here"
 
 
-def test_panic_on_a_background_thread_answers_err_and_the_host_lives(template, host):
+def test_panic_on_a_background_thread_answers_err_and_the_host_lives(template, probes_on, host):
     assert_panic_answer(host.call_raw("panic_async", b""), template.panic_async, host_thread=False)
     assert host.call_raw("echo_async", b"still here").data == b"still here"
 

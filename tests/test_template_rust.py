@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from async_load import flood_async, flood_streams
-from conftest import need_tool
+from conftest import need_clippy, need_tool
 from nylon_ring_sdk.host import HostClosed, Host, NrStatus, Request
 from nylon_ring_sdk.scaffold import build_project
 from template_matrix import EXTRA, assert_release_answers, keep_copy
@@ -95,8 +95,8 @@ def test_bindings_check_passes_in_the_project(project):
 
 
 def test_clippy_and_rustfmt_clean(project):
-    if cargo(["clippy", "--version"], project).returncode != 0:
-        pytest.skip("cargo clippy not installed")
+    need_clippy()
+    need_tool("rustfmt")
     lint = cargo(["clippy", "--all-targets", "--", "-D", "warnings"], project)
     assert lint.returncode == 0, lint.stderr
     fmt = subprocess.run(["cargo", "fmt", "--check"], cwd=project, capture_output=True, text=True)
@@ -541,12 +541,6 @@ def test_abi2_null_and_invalid_input_is_invalid_not_a_crash(abi2_library, tmp_pa
 # ---------------------------------------------------------------- ABI 2 under the reference host
 
 
-@pytest.fixture
-def probes_on(monkeypatch):
-    """NYLON_RING_ENABLE_PROBES=1 in this process while the test loads plugins (read at init)."""
-    monkeypatch.setenv("NYLON_RING_ENABLE_PROBES", "1")
-
-
 def test_abi2_reference_host_every_answer_path(abi2_library, probes_on, tmp_path):
     """The reference host records how each answer came (copy, owned, lease) and every
     ABI 2 misuse (a release missing or twice, a frame after the terminal one, ...)."""
@@ -601,8 +595,7 @@ def test_abi2_streams_wait_out_backpressure(abi2_library, tmp_path):
         assert h.violations == []
 
 
-def test_abi2_probes_are_inert_without_the_switch(abi2_library, monkeypatch, tmp_path):
-    monkeypatch.delenv("NYLON_RING_ENABLE_PROBES", raising=False)
+def test_abi2_probes_are_inert_without_the_switch(abi2_library, probes_off, tmp_path):
     with Host.load(shutil.copy(abi2_library, tmp_path / "instance.so")) as h:
         assert [h.call_raw(p, b"").status for p in ("panic", "panic_async")] == [NrStatus.UNSUPPORTED] * 2
         assert h.violations == []

@@ -186,10 +186,9 @@ def test_released_host_probes_answer_panic_when_enabled(library):
 
 
 @pytest.fixture
-def host(library):
+def host(library, probes_off):
     from nylon_ring_sdk.host import Host
 
-    os.environ.pop("NYLON_RING_ENABLE_PROBES", None)
     with Host.load(library) as h:
         yield h
         assert h.violations == []
@@ -240,11 +239,10 @@ def test_reference_host_backpressure_loses_no_frame(library):
         assert h.violations == []
 
 
-def test_reference_host_probes_answer_panic_when_enabled(library, monkeypatch):
+def test_reference_host_probes_answer_panic_when_enabled(library, probes_on):
     from nylon_ring_sdk.host import Host
     from nylon_ring_sdk.host.nylon_ring_abi2 import NrStatus
 
-    monkeypatch.setenv("NYLON_RING_ENABLE_PROBES", "1")
     with Host.load(library) as h:
         for probe in ("panic", "panic_async"):
             r = h.call_raw(probe, b"")
