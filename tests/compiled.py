@@ -2,7 +2,7 @@
 
 The conformance corpus (conformance/plugins/, ~70 plugins and growing) and the host's
 test plugins are plain C files compiled into shared libraries. Each build is kept in
-the tool's cache folder (`toolchain.cache_dir()/test-builds`, NYLON_RING_CACHE moves
+the tool's cache folder (`cache.cache_dir()/test-builds`, NYLON_RING_CACHE moves
 it) under a key hashing everything that changes the output: the compiler (its path
 and `--version`), the flags, the source and every local file it includes with
 `#include "..."`. A second session, or a second pytest-xdist worker, that asks for the
@@ -56,7 +56,7 @@ def shared_library(cc: Sequence[str], flags: Sequence[str], source: Path, name: 
                    include_dirs: Sequence[Path] = (), defines: Sequence[str] = ()) -> Path:
     """`source` compiled with `cc flags -I... -D... -o lib` into a cached shared library
     named `name`; a compile error fails the test with the compiler's output."""
-    from nylon_ring_sdk.toolchain import cache_dir, content_key
+    from nylon_ring_sdk.cache import cache_dir, content_key
 
     args = [*flags, *(f"-I{d}" for d in include_dirs), *(f"-D{d}" for d in defines)]
     # The -I folders' paths change from session to session; what is read from them is hashed.
