@@ -26,7 +26,7 @@ stream_capacity=N) bounds the host's stream queues, so frames past N get Backpre
 echo_async, echo_owned, echo_lease, count (stream), chat (bidi), panic.
 
 The core functions (build_released_host, build_released_plugin, run_driver) need no
-pytest (bench/released_host.py uses them); `released_host()`/`released_plugin()` turn a
+pytest (bench_report/released_host.py uses them); `released_host()`/`released_plugin()` turn a
 missing cargo or crate registry into a skip, or a failure under
 NYLON_RING_REQUIRE_TOOLCHAINS=1.
 """

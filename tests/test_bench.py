@@ -21,7 +21,7 @@ from nylon_ring_sdk.cli import app
 from nylon_ring_sdk.errors import BenchError
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOOR_SOURCE = ROOT / "bench" / "floor" / "floor.c"
+FLOOR_SOURCE = ROOT / "bench_report" / "floor" / "floor.c"
 FAULTY_SOURCE = Path(__file__).resolve().parent / "bench_plugins" / "faulty.c"
 QUICK = {"seconds": 0.005, "runs": 2}
 

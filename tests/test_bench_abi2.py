@@ -14,7 +14,7 @@ from nylon_ring_sdk.bench.build import generated_header
 from nylon_ring_sdk.errors import BenchError
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOOR2 = ROOT / "bench" / "floor" / "floor2.c"
+FLOOR2 = ROOT / "bench_report" / "floor" / "floor2.c"
 FAULTY2 = Path(__file__).resolve().parent / "bench_plugins" / "faulty2.c"
 QUICK = {"seconds": 0.005, "runs": 2}
 

@@ -228,7 +228,7 @@ def test_released_crate_plugin_through_the_released_host():
 
 
 def test_released_host_bench_compares_with_upstream(c_plugin, tmp_path):
-    """bench/released_host.py times upstream, the C floor and a given plugin in one run."""
+    """bench_report/released_host.py times upstream, the C floor and a given plugin in one run."""
     import json
     import os
     import sys
@@ -243,7 +243,7 @@ def test_released_host_bench_compares_with_upstream(c_plugin, tmp_path):
                            "--rounds", "2", "--json", str(out), f"mine={c_plugin}"],
                           capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
-    assert f"reproduce: python bench/released_host.py --calls 2000 --rounds 2 --json {out} mine={c_plugin}" in proc.stdout
+    assert f"reproduce: python bench_report/released_host.py --calls 2000 --rounds 2 --json {out} mine={c_plugin}" in proc.stdout
     figures = json.loads(out.read_text())
     upstream, floor, mine = figures["plugins"]
     assert upstream["label"].startswith("upstream") and floor["label"].startswith("C floor") and mine["label"] == "mine"

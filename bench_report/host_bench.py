@@ -8,12 +8,12 @@ uses the ABI's real send_result signature (NrBytes by value) and copies the
 payload, which is what a host written in pure ctypes must at least do.
 
 ``call_raw`` is measured against a plugin that answers synchronously inside
-``handle_raw`` (bench/floor/floor.c's ``echo`` by default) in the same run: each
+``handle_raw`` (bench_report/floor/floor.c's ``echo`` by default) in the same run: each
 round runs every case back to back; the report gives the best round of each and
 the median of the per-round ratios (robust on a shared machine). Peak RSS is
 measured in a fresh process after 10,000 and after 1,000,000 calls.
 
-    python bench/host_bench.py [--calls N] [--rounds R] [--plugin LIB.so] [--payload BYTES]
+    python bench_report/host_bench.py [--calls N] [--rounds R] [--plugin LIB.so] [--payload BYTES]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PLUGIN_SOURCES = [ROOT / "bench" / "floor" / "floor.c", ROOT / "tests" / "plugins_src" / "host_test_plugin.c"]
+DEFAULT_PLUGIN_SOURCES = [ROOT / "bench_report" / "floor" / "floor.c", ROOT / "tests" / "plugins_src" / "host_test_plugin.c"]
 
 FLOOR_C = r"""
 #include "nylon_ring.h"
@@ -158,7 +158,7 @@ def main() -> None:
         if child.returncode != 0:
             sys.exit(f"error: memory run failed: {child.stderr.strip()}")
         rss = json.loads(child.stdout)
-    report(args, rounds, rss, plugin if args.plugin else "bench/floor/floor.c echo")
+    report(args, rounds, rss, plugin if args.plugin else "bench_report/floor/floor.c echo")
 
 
 def report(args: argparse.Namespace, rounds: dict[str, list[float]], rss: dict, plugin: str) -> None:
@@ -177,7 +177,7 @@ def report(args: argparse.Namespace, rounds: dict[str, list[float]], rss: dict, 
     print(f"peak RSS (fresh process): after 10k calls {rss['10000'] / 1024:.1f} MiB, after 1M calls "
           f"{rss['1000000'] / 1024:.1f} MiB (growth {(rss['1000000'] - rss['10000']) / 1024:+.1f} MiB); "
           f"live sessions {rss['live_sessions']}, violations {rss['violations']}")
-    print(f"reproduce: python bench/host_bench.py --calls {args.calls} --rounds {args.rounds} --payload {args.payload}"
+    print(f"reproduce: python bench_report/host_bench.py --calls {args.calls} --rounds {args.rounds} --payload {args.payload}"
           + (f" --plugin {args.plugin}" if args.plugin else ""))
 
 

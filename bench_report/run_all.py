@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Build every plugin, benchmark everything in one run, and write BENCHMARKS.md.
 
-    python bench/run_all.py [--seconds 0.5] [--runs 5] [--rounds 3] [--langs c,cpp,rust,go,zig]
+    python bench_report/run_all.py [--seconds 0.5] [--runs 5] [--rounds 3] [--langs c,cpp,rust,go,zig]
                             [--out BENCHMARKS.md] [--work DIR] [--no-profile] [--no-host]
 
 Builds the minimal hand-written C plugin (the floor), `nylon-ring new --lang L` for
 every language with a template, in release mode, and for Go the bare cgo floor; then
 measures every plugin in every mode with the native harness in interleaved rounds,
-measures the reference host against the bare ctypes floor (bench/host_bench.py),
+measures the reference host against the bare ctypes floor (bench_report/host_bench.py),
 checks the issue's targets, profiles each missed one with perf, and writes the report.
 """
 
@@ -73,7 +73,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def host_figures(subjects, skip: bool) -> dict | str:
-    """Reference host call_raw against the bare ctypes floor, measured by bench/host_bench.py.
+    """Reference host call_raw against the bare ctypes floor, measured by bench_report/host_bench.py.
 
     Uses that script's own build and measure steps (alternating rounds of the floor, the
     ABI-signature floor and call_raw), against the C floor's synchronous echo.
@@ -86,7 +86,7 @@ def host_figures(subjects, skip: bool) -> dict | str:
     try:
         import host_bench
     except ImportError as exc:
-        return f"bench/host_bench.py is not available ({exc})"
+        return f"bench_report/host_bench.py is not available ({exc})"
     from nylon_ring_sdk.errors import NylonRingError
 
     settings = argparse.Namespace(calls=HOST_CALLS, rounds=HOST_ROUNDS, payload=16)
@@ -98,9 +98,9 @@ def host_figures(subjects, skip: bool) -> dict | str:
         return {"host_ns": ns["call_raw"], "floor_ns": ns["floor"], "floor_abi_ns": ns["floor_abi"],
                 "calls": settings.calls, "rounds": settings.rounds}
     except (SystemExit, NylonRingError) as exc:
-        return f"bench/host_bench.py failed: {exc}"
+        return f"bench_report/host_bench.py failed: {exc}"
     except (KeyError, TypeError, ValueError) as exc:
-        return f"bench/host_bench.py returned figures in an unknown shape ({exc!r})"
+        return f"bench_report/host_bench.py returned figures in an unknown shape ({exc!r})"
 
 
 RELEASED_CALLS = 200_000
@@ -109,14 +109,14 @@ RELEASED_ROUNDS = 5
 
 def released_host_section(langs: list[str], skip: bool, work: Path) -> list[str]:
     """The released host 0.2.2 calling the released-crate plugin (upstream-style code, the
-    baseline), the ABI 2 C floor and each ABI 2 SDK scaffold, by bench/released_host.py's steps."""
+    baseline), the ABI 2 C floor and each ABI 2 SDK scaffold, by bench_report/released_host.py's steps."""
     lines = ["## The released host (nylon-ring-host 0.2.2) against upstream-style plugin code", ""]
     if skip:
         return lines + ["Not measured: skipped (--no-released).", ""]
     try:
         import released_host as rh
     except ImportError as exc:
-        return lines + [f"Not measured: bench/released_host.py is not available ({exc}).", ""]
+        return lines + [f"Not measured: bench_report/released_host.py is not available ({exc}).", ""]
     try:
         host = rh.interop_host.build_released_host()
     except rh.interop_host.InteropError as exc:
@@ -135,7 +135,7 @@ def released_host_section(langs: list[str], skip: bool, work: Path) -> list[str]
     lines += [f"`call_response` and `call_response_fast` of `echo` (5-byte payload), {RELEASED_CALLS:,} calls per "
               f"round, {RELEASED_ROUNDS} interleaved rounds, median; the baseline is a plugin built from the released "
               "`nylon-ring` 0.2.2 crate with its trait API (tests/interop/released-plugin/). Reproduce alone with "
-              "`python bench/released_host.py`.", "",
+              "`python bench_report/released_host.py`.", "",
               "| plugin | call_response ns | vs upstream | call_response_fast ns | vs upstream |",
               "| --- | ---: | ---: | ---: | ---: |"]
     for subject in subjects:
@@ -158,13 +158,13 @@ def _host_ns(value, calls: int) -> float:
 
 
 def tooling_figures() -> dict | str:
-    """Whole-process start-up of gen-bindings and new, measured by bench/cli_bench.py."""
+    """Whole-process start-up of gen-bindings and new, measured by bench_report/cli_bench.py."""
     try:
         import cli_bench
 
         return cli_bench.measure(runs=9)
     except (ImportError, SystemExit, OSError) as exc:
-        return f"bench/cli_bench.py failed: {exc}"
+        return f"bench_report/cli_bench.py failed: {exc}"
 
 
 def profiles_of_misses(verdicts, subjects, enabled: bool) -> dict[str, list[str] | str]:
@@ -191,7 +191,7 @@ def profiles_of_misses(verdicts, subjects, enabled: bool) -> dict[str, list[str]
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    command = shlex.join(["python", "bench/run_all.py", *argv])
+    command = shlex.join(["python", "bench_report/run_all.py", *argv])
     started, load_before = now(), os.getloadavg()
     subjects = build_all(args.work, args.langs, log, args.abi)
     floors = [s for s in subjects if s.key.split("@")[0] == "floor"]

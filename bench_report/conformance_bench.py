@@ -9,7 +9,7 @@ nylon_ring.h, then runs the command a user runs, as a fresh process each time:
 and prints the best and median wall time of `--runs` runs (the target is under
 2 seconds), the number of checks and child processes, and the command.
 
-    python bench/conformance_bench.py [--runs 5] [--jobs N]
+    python bench_report/conformance_bench.py [--runs 5] [--jobs N]
 """
 
 from __future__ import annotations

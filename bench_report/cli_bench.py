@@ -3,7 +3,7 @@
 Each figure is a whole process, interpreter start-up included, measured against
 `python -c pass` in the same run (the floor no Python command can beat).
 
-    python3 bench/cli_bench.py [--runs 15]
+    python3 bench_report/cli_bench.py [--runs 15]
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def main() -> None:
     print(f"{'command':<28} {'median':>9} {'min':>9} {'x python -c pass':>17}")
     for name, row in data.items():
         print(f"{name:<28} {row['median_s'] * 1e3:>7.0f}ms {row['min_s'] * 1e3:>7.0f}ms {row['x_floor']:>17.2f}")
-    print(f"\nreproduce: python3 bench/cli_bench.py --runs {args.runs}")
+    print(f"\nreproduce: python3 bench_report/cli_bench.py --runs {args.runs}")
 
 
 if __name__ == "__main__":

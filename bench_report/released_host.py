@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The released Rust host (nylon-ring-host 0.2.2) calling upstream-style and SDK plugins.
 
-    python bench/released_host.py [--calls 1000000] [--rounds 7] [--entry echo] [--payload TEXT]
+    python bench_report/released_host.py [--calls 1000000] [--rounds 7] [--entry echo] [--payload TEXT]
                                   [--langs c,cpp,rust,go,zig] [--json FILE] [[LABEL=]PLUGIN.so ...]
 
 One run times `call_response` and `call_response_fast` of the same entry on:
@@ -188,7 +188,7 @@ def figures(subjects: list[Subject], command: str, args: argparse.Namespace) -> 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    command = shlex.join(["python", "bench/released_host.py", *argv])
+    command = shlex.join(["python", "bench_report/released_host.py", *argv])
     try:
         log("building the released-host driver")
         host = interop_host.build_released_host()

@@ -241,7 +241,7 @@ def _host_section(host: dict | str) -> list[str]:
     if not isinstance(host, dict):
         return lines + [f"Not measured: {host}.", ""]
     lines += [f"`Host.call_raw` on the C floor's synchronous `echo` against the bare ctypes floor, measured by "
-              f"`bench/host_bench.py` in this run ({host['rounds']} alternating rounds of {host['calls']:,} calls, "
+              f"`bench_report/host_bench.py` in this run ({host['rounds']} alternating rounds of {host['calls']:,} calls, "
               "best round of each, rounds alternating between the three). The floor is one ctypes call of a no-op C function that makes one ctypes "
               "callback; the ABI-signature floor passes NrBytes by value and copies the payload, the least a "
               "ctypes host must do.", "",
@@ -271,7 +271,7 @@ def _tooling_section(tooling: dict | str | None) -> list[str]:
         return []
     if not isinstance(tooling, dict):
         return lines + [f"Not measured: {tooling}.", ""]
-    lines += ["Whole processes, interpreter start-up included, measured by `bench/cli_bench.py` in this run against "
+    lines += ["Whole processes, interpreter start-up included, measured by `bench_report/cli_bench.py` in this run against "
               "`python -c pass` (targets: gen-bindings for every language well under 0.5 s, scaffolding under 1 s).", "",
               "| command | median | min | vs `python -c pass` |", "| --- | ---: | ---: | ---: |"]
     for name, row in tooling.items():
