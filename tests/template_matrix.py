@@ -208,8 +208,10 @@ def assert_conformance(library: Path, name: str, tmp_path: Path) -> None:
     assert "(embedded in the plugin (nylon_ring_manifest)" in proc.stdout or "(found near the plugin)" in proc.stdout
     summary = json.loads(report.read_text())
     assert summary["summary"]["must_failures"] == 0
-    not_passed = [(c["id"], c["status"], c["reason"]) for c in summary["checks"] if c["status"] != "pass"]
-    assert not_passed == []
+    # A Go runtime cannot be unloaded: lifecycle.reload is skipped for it, with that reason.
+    not_passed = [(c["id"], c["status"], c["reason"]) for c in summary["checks"] if c["status"] != "pass"
+                  and not (c["id"] == "lifecycle.reload" and "Go runtime" in c["reason"])]
+    assert not_passed == [], not_passed
 
 
 def assert_release_answers(host: Host, lang: str) -> None:

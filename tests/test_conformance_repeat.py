@@ -34,8 +34,7 @@ def test_run_seeds_start_at_the_given_seed_and_are_derived_from_it():
     seeds = [seed_of(7, i) for i in range(1, 50)]
     assert len(set(seeds)) == 49 and all(0 < s < 2**48 for s in seeds)
     assert seeds == [seed_of(7, i) for i in range(1, 50)] and seed_of(8, 1) != seed_of(7, 1)
-    assert replay_command(["nylon-ring", "conformance", "a b.so"], 5) == \
-        "nylon-ring conformance 'a b.so' --seed 5 --repeat 1"
+    assert replay_command(["nr", "conformance", "a b.so"], 5) == "nr conformance 'a b.so' --seed 5 --repeat 1"
 
 
 def test_the_default_run_misses_the_flaky_stream(tmp_path):

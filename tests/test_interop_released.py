@@ -239,7 +239,7 @@ def test_released_host_bench_compares_with_upstream(c_plugin, tmp_path):
     released_plugin()
     out = tmp_path / "figures.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "released_host.py"), "--calls", "2000",
+    proc = subprocess.run([sys.executable, str(ROOT / "bench_report" / "released_host.py"), "--calls", "2000",
                            "--rounds", "2", "--json", str(out), f"mine={c_plugin}"],
                           capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
@@ -261,7 +261,7 @@ def test_released_host_bench_rejects_a_missing_plugin(tmp_path):
 
     from conftest import ROOT
 
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "released_host.py"), str(tmp_path / "none.so")],
+    proc = subprocess.run([sys.executable, str(ROOT / "bench_report" / "released_host.py"), str(tmp_path / "none.so")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].endswith(
