@@ -19,7 +19,7 @@ def test_run_all_writes_both_generations_and_the_targets(tmp_path):
     need_tool("make")
     out = tmp_path / "BENCHMARKS.md"
     proc = subprocess.run([sys.executable, str(ROOT / "bench_report" / "run_all.py"), "--langs", "c", "--abi", "1,2",
-                           "--seconds", "0.01", "--runs", "1", "--rounds", "1", "--no-profile", "--no-host",
+                           "--seconds", "0.05", "--runs", "1", "--rounds", "1", "--no-profile", "--no-host",
                            "--no-released", "--work", str(tmp_path / "work"), "--out", str(out)],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
