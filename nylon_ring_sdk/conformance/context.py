@@ -13,7 +13,6 @@ what happened as an :class:`Exchange`, never raising for anything the plugin doe
 
 from __future__ import annotations
 
-import inspect
 import random
 import select
 import time
@@ -92,21 +91,14 @@ class Context:
         return self._host is not None
 
     def _load_host(self) -> Any:
-        options = dict(self.host_options)
-        if "hostile" in inspect.signature(Host.load).parameters:
-            options.setdefault("hostile", HOSTILE)
-        first_sid = options.pop("first_sid", None)
-        if first_sid is not None and "first_sid" in inspect.signature(Host.load).parameters:
-            options["first_sid"] = first_sid
+        options = {"hostile": HOSTILE, **self.host_options}
+        if options.get("first_sid") is not None:
             self.first_sid_applied = True
         pending = self._last_step
         self.step("Host.load (validate, hand over the state extension, init)")
         host = Host.load(self.plugin, **options)
         if pending is not None:  # the call that needed the host comes next: a crash in it is its own
             self.step(*pending)
-        if first_sid is not None and not self.first_sid_applied and hasattr(host, "set_next_sid"):
-            host.set_next_sid(first_sid)
-            self.first_sid_applied = True
         return host
 
     def load_again(self) -> Any:
