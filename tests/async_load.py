@@ -17,7 +17,7 @@ from pathlib import Path
 from nylon_ring_sdk.host import Host, NrStatus
 
 
-def _payload(thread: int, n: int) -> bytes:
+def payload(thread: int, n: int) -> bytes:
     """A payload unique to (thread, n), of a length that varies from call to call."""
     return f"t{thread}:{n:06d};".encode() * (1 + (n * 7 + thread) % 5)
 
@@ -46,9 +46,10 @@ def _run_threads(count: int, work) -> list:
 
 
 def flood_async(library: Path, *, entry: str = "echo_async", threads: int = 4, calls: int = 1500,
-                timeout: float = 120.0) -> set[int]:
+                waves: int = 1, timeout: float = 120.0) -> set[int]:
     """`threads` host threads each put `calls` calls of `entry` (an echo answered in the
-    background) in flight at once; asserts every call got exactly its own payload back.
+    background) in flight at once, `waves` times one after the other (the later waves meet a
+    pool that has drained and gone idle); asserts every call got exactly its own payload back.
 
     Returns the OS thread ids that answered, so a caller can bound them (a pool).
     """
@@ -58,17 +59,17 @@ def flood_async(library: Path, *, entry: str = "echo_async", threads: int = 4, c
     def one_thread(index: int) -> list:
         callers.add(threading.get_native_id())
 
-        async def gather() -> list:
-            return await asyncio.gather(*(h.acall_raw(entry, _payload(index, n), timeout=timeout)
+        async def gather(wave: int) -> list:
+            return await asyncio.gather(*(h.acall_raw(entry, payload(index, wave * calls + n), timeout=timeout)
                                           for n in range(calls)))
-        return asyncio.run(gather())
+        return [answer for wave in range(waves) for answer in asyncio.run(gather(wave))]
 
     with Host.load(library) as h:
         answers = _run_threads(threads, one_thread)
         for index, got in enumerate(answers):
-            assert [(a.status, a.data) for a in got] == [(NrStatus.OK, _payload(index, n)) for n in range(calls)]
+            assert [(a.status, a.data) for a in got] == [(NrStatus.OK, payload(index, n)) for n in range(calls * waves)]
         sids = [a.sid for got in answers for a in got]
-        assert len(set(sids)) == len(sids) == threads * calls
+        assert len(set(sids)) == len(sids) == threads * calls * waves
         assert h.violations == []
         answered_by = {a.thread_id for got in answers for a in got}
     assert answered_by.isdisjoint(callers), "an asynchronous answer came on the caller's own thread"

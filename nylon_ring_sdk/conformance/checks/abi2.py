@@ -307,8 +307,7 @@ def _sample(ctx: Context) -> dict[str, Any]:
             for frame in ex.frames:
                 paths.setdefault(entry.name, set()).add(frame.path)
     ctx.settle()
-    if hasattr(ctx.host, "sweep"):  # the hostile host releases owned answers late: check them now
-        ctx.host.sweep()
+    ctx.host.sweep()  # the hostile host releases owned answers late: check them now
     sample = {"violations": ctx.violations()[mark:], "paths": paths, "sids": sids, "excluded": excluded}
     ctx.cache["abi2_sample"] = sample
     return sample

@@ -69,9 +69,8 @@ def probe(ctx: Context) -> dict[str, Any]:
     exchanges = [(entry, kwargs.get("payload", entry.payload), exchange(ctx, entry, **kwargs))
                  for entry, kwargs in calls]
     ctx.settle()
-    if hasattr(ctx.host, "sweep"):
-        ctx.step("checking the poisoned input buffers")
-        ctx.host.sweep()
+    ctx.step("checking the poisoned input buffers")
+    ctx.host.sweep()
     by_sid = {ex.sid: ex.call for _, _, ex in exchanges if ex.sid is not None}
     result = {"exchanges": exchanges, "violations": ctx.violations(), "calls": by_sid, "excluded": excluded}
     ctx.cache["hostile_probe"] = result

@@ -26,6 +26,7 @@ import os
 import threading
 import time
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,7 @@ def _rss() -> int | None:
         return None
 
 
+@lru_cache(maxsize=None)
 def language_runtime(plugin: str) -> str | None:
     """"Go" when the library carries a Go runtime (its threads outlive any shutdown), else None."""
     image = elf.read(Path(plugin))
